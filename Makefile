@@ -1,0 +1,34 @@
+# kg: two commands do all set-up on a fresh machine.
+#   make demo   venv, kg, a local Neo4j, the Chechnya case loaded, a short tour
+#   make test   the same set-up, then every test against a throwaway Neo4j of its own
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+KG     := $(BIN)/kg
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install schema docs clean-test help
+
+help:
+	@echo "make demo    set up, start Neo4j, load data/chechnya-2017, print a tour"
+	@echo "make test    set up and run every test against a throwaway Neo4j"
+	@echo "make schema  regenerate schema/records.schema.json from the models"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	@$(KG) db start
+	@$(KG) load data/chechnya-2017
+	@bash scripts/tour.sh $(KG)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+schema: $(STAMP)
+	$(BIN)/python -m kg.schema_gen > schema/records.schema.json

@@ -1,0 +1,315 @@
+"""The `kg` command line: parses options, calls the library, turns KgErrors into messages."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import click
+
+from . import __version__
+from .errors import KgError, UsageError
+
+OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
+
+
+class KgGroup(click.Group):
+    """Runs a command and turns every KgError into `error: ...` and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KgError as e:
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(e.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except Exception as e:  # noqa: BLE001 - the last line of defence: no tracebacks
+            if os.environ.get("KG_DEBUG"):
+                raise
+            click.echo(f"error: internal error ({type(e).__name__}: {e}). This is a bug in "
+                       "kg; set KG_DEBUG=1 to see the traceback and please report it.", err=True)
+            ctx.exit(70)
+
+
+def format_option(choices: tuple[str, ...] = OUTPUT_FORMATS, default: str = "table") -> Callable:
+    def decorator(fn: Callable) -> Callable:
+        return click.option("--format", "fmt", type=click.Choice(choices), default=default,
+                            show_default=True, help="Output format.")(fn)
+    return decorator
+
+
+def out_option(fn: Callable) -> Callable:
+    return click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+                        help="Write the output to this file instead of standard output.")(fn)
+
+
+def params_option(fn: Callable) -> Callable:
+    return click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+                        help="A query parameter (repeatable). Values always travel as Cypher "
+                             "parameters, never as query text.")(fn)
+
+
+def emit(text: str, out: Optional[Path] = None) -> None:
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot write {out}: {e.strerror}") from None
+    click.echo(f"wrote {out}", err=True)
+
+
+def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """Untyped `-p name=value`: JSON when it parses as JSON, else the text itself."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise UsageError(f"parameter {pair!r} must be written NAME=VALUE")
+        name, value = pair.split("=", 1)
+        name = name.strip()
+        if not name.isidentifier():
+            raise UsageError(f"parameter name {name!r} is not a valid Cypher parameter name")
+        try:
+            out[name] = json.loads(value)
+        except ValueError:
+            out[name] = value
+    return out
+
+
+def with_store(fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .config import load_settings
+        from .store import open_store
+
+        with open_store(load_settings()) as store:
+            return fn(store, *args, **kwargs)
+    return wrapper
+
+
+@click.group(cls=KgGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kg")
+def cli() -> None:
+    """kg: curated records about abuses, claims and denials, as a Neo4j graph.
+
+    Records (YAML or JSONL, see docs/record-format.md) are validated with `kg validate`,
+    loaded with `kg load`, and questioned with `kg cypher`. `kg db` runs a local Neo4j.
+    Connection: KG_NEO4J_URI / KG_NEO4J_USER / KG_NEO4J_PASSWORD / KG_NEO4J_DATABASE, or
+    kg's own server under KG_HOME (default ./.kg).
+    """
+
+
+# --- validate / load ------------------------------------------------------------------------
+
+def _print_notices(notices: list[str]) -> None:
+    for n in notices:
+        click.echo(f"notice: {n}", err=True)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@format_option(("text", "json"), default="text")
+def validate(paths: tuple[Path, ...], fmt: str) -> None:
+    """Check record files and folders against the record format, reporting every error.
+
+    Each error is one line: FILE:LINE: RECORD: FIELD: MESSAGE. Exit status 0 when valid,
+    1 otherwise. References must resolve within PATHS (no database is consulted).
+    """
+    from .errors import InputError
+    from .validation import collect
+
+    try:
+        coll = collect(list(paths))
+    except InputError as e:
+        if fmt == "json":
+            click.echo(json.dumps({"valid": False, "errors": [p.__dict__ for p in e.problems]},
+                                  ensure_ascii=False, indent=2))
+            sys.exit(e.exit_code)
+        raise
+    _print_notices(coll.notices)
+    if fmt == "json":
+        click.echo(json.dumps({"valid": True, "files": coll.files, "records": coll.records,
+                               "cases": sorted(coll.cases)}, indent=2))
+    else:
+        click.echo(f"valid: {coll.records} records in {coll.files} files "
+                   f"(case{'s' if len(coll.cases) != 1 else ''}: {', '.join(sorted(coll.cases))})")
+
+
+def _summary_text(summary: dict[str, Any], dry_run: bool) -> str:
+    from .render import table
+
+    verb = "would change" if dry_run else "loaded"
+    head = (f"{'Dry run, nothing written: ' if dry_run else ''}{summary['records']} records "
+            f"from {summary['files']} files, case{'s' if len(summary['cases']) != 1 else ''} "
+            f"{', '.join(summary['cases'])} ({verb}):\n")
+    nodes = table(["nodes", "created", "updated", "unchanged"],
+                  [[k, str(v["created"]), str(v["updated"]), str(v["unchanged"])]
+                   for k, v in summary["nodes"].items()])
+    rels = table(["relationships", "created", "updated", "deleted", "unchanged"],
+                 [[k, str(v["created"]), str(v["updated"]), str(v["deleted"]), str(v["unchanged"])]
+                  for k, v in summary["relationships"].items()])
+    strip = lambda t: "\n".join(t.splitlines()[:-1]) + "\n"  # noqa: E731 - drop the row count
+    return head + strip(nodes) + "\n" + strip(rels)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--allow-existing", is_flag=True,
+              help="Let references resolve to entities already in the database.")
+@click.option("--dry-run", is_flag=True, help="Validate and show what would change; write nothing.")
+@click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=5_000, show_default=True,
+              help="Rows per write transaction.")
+@format_option(("text", "json"), default="text")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@with_store
+def load(store: Any, paths: tuple[Path, ...], allow_existing: bool, dry_run: bool,
+         batch_size: int, fmt: str, quiet: bool) -> None:
+    """Validate records, then load them into Neo4j (a bad input writes nothing).
+
+    Loading is idempotent: loading the same input again changes nothing. A changed record
+    updates its node and replaces the relationships it made.
+    """
+    from .loader import load as do_load
+
+    def bar(total: int) -> Any:
+        show = not quiet and total >= 20_000 and sys.stderr.isatty()
+        if not show:
+            return _NoBar()
+        return click.progressbar(length=total, label="writing", file=sys.stderr)
+
+    plan = do_load(store, list(paths), allow_existing=allow_existing, dry_run=dry_run,
+                   batch_size=batch_size, progress_factory=bar)
+    _print_notices(plan.coll.notices)
+    summary = plan.summary()
+    if fmt == "json":
+        click.echo(json.dumps({"dry_run": dry_run, **summary}, indent=2))
+    else:
+        click.echo(_summary_text(summary, dry_run), nl=False)
+
+
+class _NoBar:
+    def __enter__(self) -> "_NoBar":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        return None
+
+
+# --- cypher ---------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("query")
+@params_option
+@format_option()
+@out_option
+@click.option("--write", is_flag=True, help="Allow the query to write (default: read-only).")
+@with_store
+def cypher(store: Any, query: str, params: tuple[str, ...], fmt: str, out: Optional[Path],
+           write: bool) -> None:
+    """Run one Cypher QUERY, read-only unless --write is given.
+
+    Example: kg cypher 'MATCH (p:Person) WHERE p.name CONTAINS $q RETURN p.name' -p q=Kadyrov
+    """
+    from .render import render, rows_to_plain
+
+    result = store.execute(query, parse_params(params), write=write)
+    keys = list(result.keys)
+    emit(render(keys, rows_to_plain(keys, result.records), fmt), out)
+
+
+# --- db -------------------------------------------------------------------------------------
+
+@cli.group(cls=KgGroup)
+def db() -> None:
+    """Run kg's local Neo4j (or report on the configured one)."""
+
+
+def _local() -> Any:
+    from .config import kg_home, managed_port
+    from .runtime import LocalNeo4j
+
+    if os.environ.get("KG_NEO4J_URI"):
+        raise UsageError("KG_NEO4J_URI is set: kg uses that server and does not manage it.",
+                         hint="Unset KG_NEO4J_URI to use kg's own local Neo4j.")
+    return LocalNeo4j(kg_home(), managed_port())
+
+
+@db.command()
+def start() -> None:
+    """Start the local Neo4j (provisioning it on first use); returns when Bolt answers."""
+    local = _local()
+    before = local.status().running
+    status = local.start()
+    word = "already running" if before else "started"
+    click.echo(f"Neo4j {status.version} {word} at {status.uri} ({status.runtime}); "
+               f"password in {status.password_file}")
+
+
+@db.command()
+def stop() -> None:
+    """Stop the local Neo4j."""
+    click.echo("stopped" if _local().stop() else "not running")
+
+
+@db.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+def status(as_json: bool) -> None:
+    """Say what is running where (never prints the password)."""
+    from .config import load_settings
+
+    if os.environ.get("KG_NEO4J_URI"):
+        settings = load_settings()
+        from .store import open_store
+
+        version, running = "", False
+        try:
+            with open_store(settings) as store:
+                version, running = store.server_version(), True
+        except KgError:
+            pass
+        info = {"uri": settings.describe(), "user": settings.user, "database": settings.database,
+                "version": version, "running": running,
+                "password_file": str(settings.password_file) if settings.password_file else None,
+                "runtime": "external"}
+    else:
+        info = _local().status().as_dict()
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+    else:
+        state = "running" if info["running"] else "not running"
+        click.echo(f"{state}: {info['uri']} (user {info['user']}, database {info['database']}, "
+                   f"Neo4j {info['version'] or '?'}, {info['runtime']})")
+        if info.get("password_file"):
+            click.echo(f"password file: {info['password_file']}")
+
+
+@db.command()
+@click.option("--yes", is_flag=True, help="Confirm: delete every node and relationship.")
+@with_store
+def reset(store: Any, yes: bool) -> None:
+    """Empty the database (every node and relationship). Needs --yes."""
+    if not yes:
+        raise UsageError("`kg db reset` deletes the whole graph; add --yes to confirm.")
+    store.reset()
+    click.echo("database emptied")
+
+
+def main() -> None:
+    cli(prog_name="kg")
+
+
+if __name__ == "__main__":
+    main()

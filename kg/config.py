@@ -1,0 +1,73 @@
+"""Where kg finds its Neo4j: a server named by KG_NEO4J_* variables, or its own local one."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional
+
+from .errors import ConfigError
+
+NEO4J_VERSION = "5.26.30"   # the 5.26 LTS line, community edition
+DEFAULT_PORT = 7687
+
+
+@dataclass(frozen=True)
+class Settings:
+    uri: str
+    user: str
+    password: Optional[str]
+    database: str
+    managed: bool            # True: kg's own local server under `home`
+    home: Path
+    password_file: Optional[Path]
+
+    def describe(self) -> str:
+        """The URI without any credential, safe to print."""
+        return redact_uri(self.uri)
+
+
+def redact_uri(uri: str) -> str:
+    if "@" in uri and "://" in uri:
+        scheme, rest = uri.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return uri
+
+
+def kg_home(env: Mapping[str, str] = os.environ) -> Path:
+    return Path(env.get("KG_HOME") or ".kg").absolute()
+
+
+def managed_port(env: Mapping[str, str] = os.environ) -> int:
+    raw = env.get("KG_BOLT_PORT", str(DEFAULT_PORT))
+    try:
+        port = int(raw)
+    except ValueError:
+        raise ConfigError(f"KG_BOLT_PORT must be a port number, got {raw!r}") from None
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"KG_BOLT_PORT must be between 1 and 65535, got {port}")
+    return port
+
+
+def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
+    home = kg_home(env)
+    uri = env.get("KG_NEO4J_URI")
+    if uri:
+        password = env.get("KG_NEO4J_PASSWORD")
+        pw_file = env.get("KG_NEO4J_PASSWORD_FILE")
+        if password is None and pw_file:
+            try:
+                password = Path(pw_file).read_text(encoding="utf-8").strip()
+            except OSError as e:
+                raise ConfigError(f"cannot read KG_NEO4J_PASSWORD_FILE {pw_file}: "
+                                  f"{e.strerror}") from None
+        return Settings(uri=uri, user=env.get("KG_NEO4J_USER", "neo4j"), password=password,
+                        database=env.get("KG_NEO4J_DATABASE", "neo4j"), managed=False,
+                        home=home, password_file=Path(pw_file) if pw_file else None)
+    from .runtime import LocalNeo4j
+
+    local = LocalNeo4j(home, managed_port(env))
+    return Settings(uri=local.uri, user="neo4j", password=local.read_password(),
+                    database="neo4j", managed=True, home=home,
+                    password_file=local.password_file)

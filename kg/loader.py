@@ -1,0 +1,214 @@
+"""Load validated records into Neo4j: read what is there, write only what changed.
+
+1. validate everything (kg.validation) - a bad input writes nothing;
+2. apply constraints and indexes;
+3. read the existing nodes and the edges the loaded records own, and diff them against the
+   rows from kg.mapping: created / updated / unchanged nodes, created / updated / deleted
+   relationships;
+4. write the differences in batches (``UNWIND $rows``), each in a managed transaction that
+   the driver retries on transient errors.
+Loading the same input twice therefore writes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from . import records as R
+from .errors import InputError, Problem
+from .mapping import OWNED_INCOMING, OWNED_OUTGOING, EdgeRow, GraphRows, edge_key, map_collection
+from .store import Store
+from .validation import Collection, collect
+
+ANALYSIS_PREFIX = "analysis_"   # properties written by `kg analyze --write-back`: kept on reload
+DEFAULT_BATCH = 5_000
+
+
+@dataclass
+class Plan:
+    coll: Collection
+    create_nodes: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    update_nodes: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    unchanged_nodes: Counter = field(default_factory=Counter)
+    create_edges: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    update_edges: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    delete_edges: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    unchanged_edges: Counter = field(default_factory=Counter)
+
+    def summary(self) -> dict[str, Any]:
+        labels = sorted(set(self.create_nodes) | set(self.update_nodes) | set(self.unchanged_nodes))
+        types = sorted(set(self.create_edges) | set(self.update_edges) | set(self.delete_edges)
+                       | set(self.unchanged_edges))
+        return {
+            "files": self.coll.files,
+            "records": self.coll.records,
+            "cases": sorted(self.coll.cases),
+            "nodes": {lb: {"created": len(self.create_nodes.get(lb, [])),
+                           "updated": len(self.update_nodes.get(lb, [])),
+                           "unchanged": self.unchanged_nodes.get(lb, 0)} for lb in labels},
+            "relationships": {t: {"created": len(self.create_edges.get(t, [])),
+                                  "updated": len(self.update_edges.get(t, [])),
+                                  "deleted": len(self.delete_edges.get(t, [])),
+                                  "unchanged": self.unchanged_edges.get(t, 0)} for t in types},
+        }
+
+    @property
+    def batches(self) -> list[tuple[str, str, list]]:
+        out: list[tuple[str, str, list]] = []
+        for lb, rows in sorted(self.create_nodes.items()):
+            out.append(("create_nodes", lb, rows))
+        for lb, rows in sorted(self.update_nodes.items()):
+            out.append(("update_nodes", lb, rows))
+        for t, eids in sorted(self.delete_edges.items()):
+            out.append(("delete_edges", t, eids))
+        for t, rows in sorted(self.create_edges.items()):
+            out.append(("create_edges", t, rows))
+        for t, rows in sorted(self.update_edges.items()):
+            out.append(("update_edges", t, rows))
+        return out
+
+    def total_rows(self) -> int:
+        return sum(len(rows) for _, _, rows in self.batches)
+
+
+def _native(value: Any) -> Any:
+    """Database values as plain Python, for comparison with mapped rows."""
+    if hasattr(value, "to_native"):
+        return value.to_native()
+    if isinstance(value, (list, tuple)):
+        return [_native(v) for v in value]
+    return value
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if a.keys() != b.keys():
+        return False
+    for k, v in a.items():
+        w = b[k]
+        if isinstance(v, float) or isinstance(w, float):
+            if float(v) != float(w):
+                return False
+        elif isinstance(v, list) or isinstance(w, list):
+            if list(v) != list(w):
+                return False
+        elif v != w or isinstance(v, bool) != isinstance(w, bool):
+            return False
+    return True
+
+
+def plan_load(store: Store, coll: Collection, rows: Optional[GraphRows] = None) -> Plan:
+    rows = rows or map_collection(coll)
+    plan = Plan(coll)
+    ids = [n.id for n in rows.nodes]
+    existing = store.nodes_by_id(ids)
+
+    problems: list[Problem] = []
+    for node in rows.nodes:
+        old = existing.get(node.id)
+        if old is None:
+            continue
+        labels = [lb for lb in old[0] if lb in R.KIND_OF_LABEL]
+        if labels and node.label not in labels:
+            raw = coll.entities[node.id].raw
+            problems.append(Problem(raw.file, raw.line_of(("id",)), node.id, "id",
+                                    f"id is already a {R.KIND_OF_LABEL[labels[0]]} in the "
+                                    f"database, not a {R.KIND_OF_LABEL[node.label]}; one id "
+                                    "is one entity"))
+    if problems:
+        raise InputError(problems)
+
+    loaded_cases = set(coll.cases)
+    for node in rows.nodes:
+        old = existing.get(node.id)
+        props = dict(node.props)
+        if old is None:
+            props["cases"] = list(node.cases)
+            plan.create_nodes[node.label].append({"id": node.id, "props": props})
+            continue
+        old_props = {k: _native(v) for k, v in old[1].items()}
+        old_cases = list(old_props.get("cases") or [])
+        props["cases"] = old_cases + [c for c in node.cases if c not in old_cases]
+        for k, v in old_props.items():
+            if k.startswith(ANALYSIS_PREFIX):
+                props[k] = v
+        # Confidentiality is sticky while another, unloaded case still holds the entity.
+        if old_props.get("confidential") and set(old_cases) - loaded_cases:
+            props["confidential"] = True
+        if _same(props, old_props):
+            plan.unchanged_nodes[node.label] += 1
+        else:
+            plan.update_nodes[node.label].append({"id": node.id, "props": props})
+
+    # Edges owned by the loaded entities, and relation-made edges between the same pairs.
+    new_by_key: dict[tuple, EdgeRow] = {e.key: e for e in rows.edges}
+    old_rows = store.owned_edges(ids, OWNED_OUTGOING, OWNED_INCOMING)
+    pairs = [{"type": e.type, "start": e.start, "end": e.end} for e in rows.edges
+             if e.owner is None]
+    if pairs:
+        old_rows += store.relation_edges(pairs)
+    seen_eids: set[str] = set()
+    old_by_key: dict[tuple, dict] = {}
+    for r in old_rows:
+        if r["eid"] in seen_eids:
+            continue
+        seen_eids.add(r["eid"])
+        props = {k: _native(v) for k, v in dict(r["props"]).items()}
+        key = edge_key(r["type"], r["start"], r["end"], props)
+        if key in old_by_key:  # a duplicate left by an interrupted run: remove it
+            plan.delete_edges[r["type"]].append(r["eid"])
+            continue
+        old_by_key[key] = {"eid": r["eid"], "props": props, "type": r["type"]}
+    for key, old in old_by_key.items():
+        if key not in new_by_key:
+            plan.delete_edges[old["type"]].append(old["eid"])
+    for key, edge in new_by_key.items():
+        old = old_by_key.get(key)
+        if old is None:
+            plan.create_edges[edge.type].append({"start": edge.start, "end": edge.end,
+                                                 "props": edge.props})
+        elif _same(edge.props, old["props"]):
+            plan.unchanged_edges[edge.type] += 1
+        else:
+            plan.update_edges[edge.type].append({"eid": old["eid"], "props": edge.props})
+    return plan
+
+
+def apply_plan(store: Store, plan: Plan, *, batch_size: int = DEFAULT_BATCH,
+               progress: Optional[Callable[[int], None]] = None) -> None:
+    for op, name, rows in plan.batches:
+        for i in range(0, len(rows), batch_size):
+            chunk = rows[i:i + batch_size]
+            if op == "create_nodes":
+                store.merge_nodes(name, chunk)
+            elif op == "update_nodes":
+                store.set_node_props(chunk)
+            elif op == "delete_edges":
+                store.delete_edges(chunk)
+            elif op == "create_edges":
+                store.create_edges(name, chunk)
+            elif op == "update_edges":
+                store.set_edge_props(chunk)
+            if progress:
+                progress(len(chunk))
+
+
+def load(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
+         dry_run: bool = False, batch_size: int = DEFAULT_BATCH,
+         progress_factory: Optional[Callable[[int], Any]] = None) -> Plan:
+    """Validate, plan and (unless dry_run) write. Returns the plan with its summary."""
+    coll = collect(paths, existing=store.kinds_of if allow_existing else None)
+    if not dry_run:
+        store.apply_schema()
+    plan = plan_load(store, coll)
+    if dry_run:
+        return plan
+    total = plan.total_rows()
+    if progress_factory is not None and total:
+        with progress_factory(total) as bar:
+            apply_plan(store, plan, batch_size=batch_size, progress=bar.update)
+    else:
+        apply_plan(store, plan, batch_size=batch_size)
+    return plan

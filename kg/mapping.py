@@ -1,0 +1,198 @@
+"""Records -> node and relationship rows: the graph the contract describes. Pure: no I/O.
+
+Every relationship row knows the record that *owns* it (the one whose reload replaces it),
+so a reload can remove what a changed record no longer says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+from . import records as R
+from .dates import PartialDate
+from .validation import Collection, Entity
+
+# Relationship properties that tell two edges of one type between one pair apart.
+KEY_PROPS: dict[str, tuple[str, ...]] = {
+    "DENIED": ("statement",),
+    "ABOUT": ("stance",),
+    "REPORTED_BY": ("quote", "page"),
+    "AFFILIATED_WITH": ("role", "start"),
+    "INVOLVED_IN": ("role",),
+}
+RELATION_KEY = ("role",)
+
+# Ownership of field-made edges: the owner is the start node, the end node, or (DENIED) the
+# statement named in the `statement` property. Relation-made edges carry `sources` and are
+# owned by no entity: they are keyed by (type, from, to, role).
+OWNED_OUTGOING = ("ABOUT", "VIA", "REPORTED_BY", "LOCATED_IN", "PUBLISHED_BY", "AUTHORED_BY",
+                  "AFFILIATED_WITH", "PART_OF")
+OWNED_INCOMING = ("SAID", "INVOLVED_IN")
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    id: str
+    label: str
+    props: dict[str, Any]
+    cases: tuple[str, ...]
+
+
+@dataclass
+class EdgeRow:
+    type: str
+    start: str
+    end: str
+    props: dict[str, Any]
+    owner: Optional[str]  # entity id whose reload replaces this edge; None for relations
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        names = RELATION_KEY if self.owner is None else KEY_PROPS.get(self.type, ())
+        return (self.type, self.start, self.end, self.owner is None,
+                *(_hashable(self.props.get(n)) for n in names))
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def edge_key(rel_type: str, start: str, end: str, props: dict[str, Any]) -> tuple[Any, ...]:
+    """The key of an edge read back from the database (same shape as EdgeRow.key)."""
+    relation_made = "sources" in props
+    names = RELATION_KEY if relation_made else KEY_PROPS.get(rel_type, ())
+    return (rel_type, start, end, relation_made, *(_hashable(props.get(n)) for n in names))
+
+
+@dataclass
+class GraphRows:
+    nodes: list[NodeRow] = field(default_factory=list)
+    edges: list[EdgeRow] = field(default_factory=list)
+
+
+def _clean(props: dict[str, Any]) -> dict[str, Any]:
+    """Neo4j stores no nulls: drop them (and empty lists, which carry no type)."""
+    return {k: v for k, v in props.items() if v is not None and v != []}
+
+
+def _date_props(prefix_date: Optional[PartialDate], start: Optional[PartialDate] = None,
+                end: Optional[PartialDate] = None) -> dict[str, Any]:
+    if prefix_date is not None:
+        return {"date": prefix_date.first, "start": prefix_date.first, "end": prefix_date.last,
+                "date_precision": prefix_date.precision}
+    out: dict[str, Any] = {}
+    if start is not None:
+        out["start"] = start.first
+        out["date_precision"] = start.precision
+    if end is not None:
+        out["end"] = end.last
+        out.setdefault("date_precision", end.precision)
+    return out
+
+
+def node_props(ent: Entity) -> dict[str, Any]:
+    m = ent.model
+    props: dict[str, Any] = {
+        "id": m.id,
+        R.NAME_FIELD[ent.kind]: getattr(m, R.NAME_FIELD[ent.kind]),
+        "description": m.description,
+        "aliases": list(m.aliases),
+        "tags": list(m.tags),
+        "confidential": bool(m.confidential),
+    }
+    for key, value in m.extra.items():
+        props[f"extra_{key}"] = value
+    if ent.kind == "source":
+        props.update(kind=m.kind, url=m.url, language=m.language, reliability=m.reliability,
+                     archive_url=m.archive_url, sha256=m.sha256, license=m.license)
+        for name in ("published", "retrieved"):
+            d = getattr(m, name)
+            if d is not None:
+                props[name] = d.first
+                props[f"{name}_precision"] = d.precision
+    elif ent.kind == "person":
+        props["nationality"] = m.nationality
+    elif ent.kind == "organization":
+        props["kind"] = m.kind
+    elif ent.kind == "location":
+        props.update(kind=m.kind, lat=m.lat, lon=m.lon)
+    elif ent.kind == "event":
+        props.update(kind=m.kind, status=m.status)
+        props.update(_date_props(m.date, m.start, m.end))
+        if m.victims is not None:
+            props["victims_min"] = m.victims.min
+            props["victims_max"] = m.victims.max
+    elif ent.kind == "statement":
+        props.update(verbatim=bool(m.verbatim), language=m.language)
+        props.update(_date_props(m.date))
+    return _clean(props)
+
+
+def _citation_props(c: R.SourceCitation) -> dict[str, Any]:
+    return _clean({"quote": c.quote, "page": c.page,
+                   "accessed": c.accessed.first if c.accessed else None,
+                   "credibility": c.credibility})
+
+
+def entity_edges(ent: Entity) -> Iterable[EdgeRow]:
+    m, oid = ent.model, ent.id
+    for c in m.reported_by:
+        yield EdgeRow("REPORTED_BY", oid, c.source, _citation_props(c), oid)
+    located = getattr(m, "located_in", None)
+    if located:
+        yield EdgeRow("LOCATED_IN", oid, located, {}, oid)
+    if ent.kind == "source":
+        if m.publisher:
+            yield EdgeRow("PUBLISHED_BY", oid, m.publisher, {}, oid)
+        for a in m.authors:
+            yield EdgeRow("AUTHORED_BY", oid, a, {}, oid)
+    elif ent.kind == "person":
+        for a in m.affiliations:
+            yield EdgeRow("AFFILIATED_WITH", oid, a.organization,
+                          _clean({"role": a.role, "start": a.start.first if a.start else None,
+                                  "end": a.end.last if a.end else None}), oid)
+    elif ent.kind == "organization":
+        if m.parent:
+            yield EdgeRow("PART_OF", oid, m.parent, {}, oid)
+    elif ent.kind == "event":
+        for p in m.participants:
+            yield EdgeRow("INVOLVED_IN", p.actor, oid, {"role": p.role}, oid)
+    elif ent.kind == "statement":
+        yield EdgeRow("SAID", m.speaker, oid,
+                      _clean({"date": m.date.first if m.date else None, "via": m.via}), oid)
+        if m.via:
+            yield EdgeRow("VIA", oid, m.via, {}, oid)
+        for a in m.about:
+            yield EdgeRow("ABOUT", oid, a.target, {"stance": a.stance}, oid)
+            if a.stance == "denies":
+                yield EdgeRow("DENIED", m.speaker, a.target, {"statement": oid}, oid)
+
+
+def relation_edge(rel: R.Relation) -> EdgeRow:
+    props = _clean({
+        "role": rel.role,
+        "start": rel.start.first if rel.start else None,
+        "end": rel.end.last if rel.end else None,
+        "description": rel.description,
+    })
+    # Always present on relation-made edges, even empty: it marks them as relation-made.
+    props["sources"] = list(dict.fromkeys(c.source for c in rel.reported_by))
+    return EdgeRow(rel.type, rel.from_, rel.to, props, None)
+
+
+def map_collection(coll: Collection) -> GraphRows:
+    """The node and relationship rows for everything in a validated collection."""
+    rows = GraphRows()
+    for ent in coll.entities.values():
+        rows.nodes.append(NodeRow(ent.id, R.LABELS[ent.kind], node_props(ent),
+                                  tuple(dict.fromkeys(ent.cases))))
+    by_key: dict[tuple[Any, ...], EdgeRow] = {}
+    for ent in coll.entities.values():
+        for edge in entity_edges(ent):
+            by_key[edge.key] = edge  # a repeated citation or participant is one edge
+    for rel in coll.relations:
+        edge = relation_edge(rel.model)
+        by_key[edge.key] = edge  # the later of two identical relations wins
+    rows.edges = list(by_key.values())
+    return rows

@@ -1,0 +1,371 @@
+"""Read record files (YAML, JSONL) into raw records that remember where they came from.
+
+A raw record is a plain dict plus a map from field paths to line numbers, so that every
+later error can name the file, the line, the record and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from .errors import Problem
+from .records import YAML_KEYS
+
+RECORD_SUFFIXES = (".yaml", ".yml", ".jsonl")
+MAX_DEPTH = 64            # nesting deeper than any record needs
+MAX_EXPANSION = 100_000   # nodes re-visited through YAML aliases ("billion laughs")
+JSONL_KINDS = ("case", "source", "person", "organization", "location", "event", "statement",
+               "relation")
+
+Path_ = tuple[Any, ...]
+
+
+@dataclass
+class RawRecord:
+    kind: str                 # case, source, person, ... relation
+    data: dict[str, Any]
+    file: str                 # as shown to the user
+    line: int                 # line where the record starts
+    lines: dict[Path_, int]   # field path (relative to the record) -> line
+    index: int                # position among records of its kind in its file (1-based)
+    case_dir: str = ""        # the folder (or file) that defines the record's case
+
+    def line_of(self, path: Path_) -> int:
+        """The line of the deepest part of ``path`` that we know."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.line
+
+    @property
+    def label(self) -> str:
+        """How errors name this record: its id, else kind and position."""
+        rid = self.data.get("id") if isinstance(self.data, dict) else None
+        if isinstance(rid, (str, int)) and str(rid).strip():
+            return str(rid)
+        if self.kind == "relation" and isinstance(self.data, dict):
+            f, t = self.data.get("from"), self.data.get("to")
+            if isinstance(f, str) and isinstance(t, str):
+                return f"relation[{f}->{t}]"
+        return f"{self.kind}#{self.index}"
+
+
+@dataclass
+class FileResult:
+    records: list[RawRecord] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def display_path(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return rel if not rel.startswith("..") else str(path)
+
+
+# --- YAML ---------------------------------------------------------------------------------
+
+class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
+    """Safe loader with YAML 1.2-like scalars: yes/no/on/off stay text, dates stay text."""
+
+
+_Loader.yaml_implicit_resolvers = {}
+for _first, _resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items():
+    for _tag, _regexp in _resolvers:
+        if _tag in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
+                    "tag:yaml.org,2002:timestamp"):
+            continue
+        _Loader.yaml_implicit_resolvers.setdefault(_first, []).append((_tag, _regexp))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool",
+                              re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int",
+                              re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+                              list("-+0123456789"))
+
+
+class _YamlProblem(Exception):
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class _Walker:
+    def __init__(self, loader: yaml.Loader):
+        self.loader = loader
+        self.budget = MAX_EXPANSION
+        self.seen: set[int] = set()
+        self.lines: dict[Path_, int] = {}
+
+    def value(self, node: yaml.Node, path: Path_, depth: int = 0) -> Any:
+        if id(node) in self.seen:
+            self.budget -= 1
+        else:
+            self.seen.add(id(node))
+        if self.budget < 0:
+            raise _YamlProblem(node.start_mark.line + 1,
+                               "the document expands to too much data (YAML aliases nested "
+                               "like a 'billion laughs' bomb?)")
+        if depth > MAX_DEPTH:
+            raise _YamlProblem(node.start_mark.line + 1,
+                               f"nesting deeper than {MAX_DEPTH} levels is not a record")
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise _YamlProblem(key_node.start_mark.line + 1, "a key must be plain text")
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    raise _YamlProblem(key_node.start_mark.line + 1,
+                                       "YAML merge keys (<<) are not supported in records")
+                key = self.loader.construct_object(key_node)
+                if not isinstance(key, str):
+                    key = str(key)
+                line = key_node.start_mark.line + 1
+                if key in out:
+                    raise _YamlProblem(line, f"duplicate key {key!r} in one mapping")
+                self.lines[path + (key,)] = line
+                out[key] = self.value(value_node, path + (key,), depth + 1)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for i, item in enumerate(node.value):
+                self.lines[path + (i,)] = item.start_mark.line + 1
+                items.append(self.value(item, path + (i,), depth + 1))
+            return items
+        value = self.loader.construct_object(node, deep=True)
+        if isinstance(value, bytes):
+            raise _YamlProblem(node.start_mark.line + 1, "binary values are not supported")
+        return value
+
+
+def _decode(raw: bytes, shown: str, problems: list[Problem]) -> str | None:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        problems.append(Problem(shown, line, "-", "-",
+                                f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save the file "
+                                "as UTF-8"))
+        return None
+
+
+def read_yaml(path: Path, shown: str) -> FileResult:
+    result = FileResult()
+    text = _decode(path.read_bytes(), shown, result.problems)
+    if text is None:
+        return result
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        result.problems.append(Problem(shown, line, "-", "-", "NUL byte in a YAML file"))
+        return result
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        walker = _Walker(loader)
+        data = walker.value(root, ()) if root is not None else None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else 1
+        what = " ".join(x for x in (e.context, e.problem) if x)
+        result.problems.append(Problem(shown, line, "-", "-", f"malformed YAML: {what}"))
+        return result
+    except yaml.YAMLError as e:
+        result.problems.append(Problem(shown, 1, "-", "-", f"malformed YAML: {e}"))
+        return result
+    except _YamlProblem as e:
+        result.problems.append(Problem(shown, e.line, "-", "-", e.message))
+        return result
+    except RecursionError:
+        result.problems.append(Problem(shown, 1, "-", "-",
+                                       "malformed YAML: nested too deeply to be a record file"))
+        return result
+    finally:
+        loader.dispose()
+    if data is None:
+        return result  # an empty file holds no records
+    if not isinstance(data, dict):
+        result.problems.append(Problem(shown, 1, "-", "-",
+                                       "a record file must be a mapping with keys such as "
+                                       "'people:' or 'events:'"))
+        return result
+    lines = walker.lines
+    allowed = ", ".join(["case", *YAML_KEYS])
+    for key, value in data.items():
+        kline = lines.get((key,), 1)
+        if key == "case":
+            if not isinstance(value, dict):
+                result.problems.append(Problem(shown, kline, "case", "case",
+                                               "expected a mapping with id, title, description"))
+                continue
+            result.records.append(RawRecord("case", value, shown, kline,
+                                            _sub(lines, (key,)), 1))
+            continue
+        kind = YAML_KEYS.get(key)
+        if kind is None:
+            result.problems.append(Problem(shown, kline, "-", str(key),
+                                           f"unknown top-level key {key!r}; expected one of: "
+                                           f"{allowed}{_suggest(str(key), ['case', *YAML_KEYS])}"))
+            continue
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            result.problems.append(Problem(shown, kline, "-", key,
+                                           f"'{key}' must be a list of {kind} records"))
+            continue
+        for i, item in enumerate(value):
+            line = lines.get((key, i), kline)
+            if not isinstance(item, dict):
+                result.problems.append(Problem(shown, line, f"{kind}#{i + 1}", "-",
+                                               f"each item of '{key}' must be a mapping "
+                                               "of fields"))
+                continue
+            result.records.append(RawRecord(kind, item, shown, line,
+                                            _sub(lines, (key, i)), i + 1))
+    return result
+
+
+def _sub(lines: dict[Path_, int], prefix: Path_) -> dict[Path_, int]:
+    n = len(prefix)
+    return {p[n:]: line for p, line in lines.items() if p[:n] == prefix and len(p) > n}
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# --- JSONL --------------------------------------------------------------------------------
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {k!r}")
+        out[k] = v
+    return out
+
+
+def _depth(value: Any, depth: int = 0) -> int:
+    if depth > MAX_DEPTH:
+        return depth
+    if isinstance(value, dict):
+        return max([_depth(v, depth + 1) for v in value.values()] or [depth])
+    if isinstance(value, list):
+        return max([_depth(v, depth + 1) for v in value] or [depth])
+    return depth
+
+
+def read_jsonl(path: Path, shown: str) -> FileResult:
+    result = FileResult()
+    text = _decode(path.read_bytes(), shown, result.problems)
+    if text is None:
+        return result
+    counts: dict[str, int] = {}
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line, object_pairs_hook=_pairs, parse_constant=_no_constants)
+        except RecursionError:
+            result.problems.append(Problem(shown, lineno, "-", "-", "JSON nested too deeply"))
+            continue
+        except ValueError as e:
+            msg = e.msg if isinstance(e, json.JSONDecodeError) else str(e)
+            result.problems.append(Problem(shown, lineno, "-", "-",
+                                           f"invalid JSON: {msg} (each line must be one "
+                                           "complete JSON object)"))
+            continue
+        if not isinstance(obj, dict):
+            result.problems.append(Problem(shown, lineno, "-", "-",
+                                           "each line must be a JSON object"))
+            continue
+        if _depth(obj) > MAX_DEPTH:
+            result.problems.append(Problem(shown, lineno, "-", "-", "JSON nested too deeply"))
+            continue
+        kind = obj.pop("record", None)
+        counts[str(kind)] = counts.get(str(kind), 0) + 1
+        rec = RawRecord(str(kind), obj, shown, lineno, {}, counts[str(kind)])
+        if kind not in JSONL_KINDS:
+            what = "missing 'record' field" if kind is None else f"unknown record kind {kind!r}"
+            result.problems.append(Problem(shown, lineno, rec.label, "record",
+                                           f"{what}; expected one of: {', '.join(JSONL_KINDS)}"
+                                           f"{_suggest(str(kind), list(JSONL_KINDS))}"))
+            continue
+        result.records.append(rec)
+    return result
+
+
+# --- paths --------------------------------------------------------------------------------
+
+@dataclass
+class Discovered:
+    files: list[tuple[Path, str]]   # (file, case_dir it belongs to)
+    ignored: list[Path]
+    problems: list[Problem]
+
+
+def discover(paths: list[str | Path]) -> Discovered:
+    """Expand files and folders (recursively, sorted) into record files with their case."""
+    files: list[tuple[Path, str]] = []
+    ignored: list[Path] = []
+    problems: list[Problem] = []
+    seen: set[Path] = set()
+    for arg in paths:
+        p = Path(arg)
+        if not p.exists():
+            problems.append(Problem(str(arg), 0, "-", "-", "no such file or folder"))
+            continue
+        if p.is_dir():
+            found = sorted(x for x in p.rglob("*") if x.is_file())
+            for f in found:
+                if any(part.startswith(".") for part in f.relative_to(p).parts):
+                    continue
+                if f.suffix.lower() in RECORD_SUFFIXES:
+                    if f.resolve() not in seen:
+                        seen.add(f.resolve())
+                        files.append((f, str(p)))
+                else:
+                    ignored.append(f)
+        elif p.suffix.lower() in RECORD_SUFFIXES:
+            if p.resolve() not in seen:
+                seen.add(p.resolve())
+                files.append((p, str(p)))
+        else:
+            problems.append(Problem(str(arg), 0, "-", "-",
+                                    "not a record file: expected .yaml, .yml or .jsonl"))
+    return Discovered(files, ignored, problems)
+
+
+def read_file(path: Path) -> FileResult:
+    shown = display_path(path)
+    try:
+        if path.suffix.lower() == ".jsonl":
+            return read_jsonl(path, shown)
+        return read_yaml(path, shown)
+    except OSError as e:
+        return FileResult(problems=[Problem(shown, 0, "-", "-", f"cannot read: {e.strerror}")])
+
+
+def iter_records(paths: list[str | Path]) -> Iterator[FileResult]:
+    for f, case_dir in discover(paths).files:
+        res = read_file(f)
+        for r in res.records:
+            r.case_dir = case_dir
+        yield res
