@@ -90,7 +90,7 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:bool",
                               re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
                               list("tTfF"))
 _Loader.add_implicit_resolver("tag:yaml.org,2002:int",
-                              re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+                              re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*))$"),
                               list("-+0123456789"))
 
 

@@ -47,12 +47,13 @@ class Collection:
     files: int = 0
     records: int = 0
     external_refs: dict[str, str] = field(default_factory=dict)  # id -> kind, already in the DB
+    invalid: dict[str, str] = field(default_factory=dict)  # id -> kind of records that failed
 
     def kind_of(self, ref: str) -> Optional[str]:
         ent = self.entities.get(ref)
         if ent is not None:
             return ent.kind
-        return self.external_refs.get(ref)
+        return self.external_refs.get(ref) or self.invalid.get(ref)
 
 
 def slugify(text: str) -> str:
@@ -250,8 +251,6 @@ def collect(paths: list[str | Path], *, existing: Optional[ExistingLookup] = Non
         for r in res.records:
             r.case_dir = case_dir
         raws.extend(res.records)
-    if file_files_arg := [p for p in paths if Path(p).is_file()]:
-        del file_files_arg  # single files are cases of their own (their folder's name)
     declared = _case_ids(raws, problems)
 
     defined: dict[tuple[str, str], RawRecord] = {}  # (case, id) -> first definition
@@ -264,6 +263,10 @@ def collect(paths: list[str | Path], *, existing: Optional[ExistingLookup] = Non
         model_cls = R.KINDS[raw.kind]
         model = _validate_model(raw, model_cls, problems)
         if model is None:
+            # Already reported; count it as defined so references to it do not cascade.
+            rid = raw.data.get("id")
+            if raw.kind != "relation" and isinstance(rid, str):
+                coll.invalid.setdefault(rid, raw.kind)
             continue
         if raw.kind == "relation":
             coll.relations.append(RelationRecord(model, raw, case_id))
@@ -287,10 +290,15 @@ def collect(paths: list[str | Path], *, existing: Optional[ExistingLookup] = Non
             ent.cases.append(case_id)
             _merge(ent, model, raw, coll.notices)
 
-    _check_references(coll, problems, existing)
+    unreadable = [p.file for p in problems if p.record == "-"]
+    _check_references(coll, problems, existing, skip_missing=bool(unreadable))
+    note = None
+    if unreadable:
+        note = ("note: references were not checked for existence, because "
+                f"{', '.join(sorted(set(unreadable)))} could not be read")
     _check_cycles(coll, problems)
     if problems:
-        raise InputError(sorted(problems, key=_order), hint=_hint(problems))
+        raise InputError(sorted(problems, key=_order), hint=note)
     return coll
 
 
@@ -298,14 +306,8 @@ def _order(p: Problem) -> tuple[str, int]:
     return (p.file, p.line)
 
 
-def _hint(problems: list[Problem]) -> Optional[str]:
-    if any("not found" in p.message and "--allow-existing" in p.message for p in problems):
-        return None
-    return None
-
-
 def _check_references(coll: Collection, problems: list[Problem],
-                      existing: Optional[ExistingLookup]) -> None:
+                      existing: Optional[ExistingLookup], skip_missing: bool = False) -> None:
     # Every (raw, location, ref, allowed kinds) to check.
     checks: list[tuple[RawRecord, tuple[Any, ...], str, tuple[str, ...], str]] = []
     for ent in coll.entities.values():
@@ -316,13 +318,15 @@ def _check_references(coll: Collection, problems: list[Problem],
         for loc, ref in _get_path(rel.model, "reported_by.*.source"):
             checks.append((rel.raw, loc, ref, ("source",), rel.raw.label))
 
-    missing = {ref for _, _, ref, _, _ in checks if ref not in coll.entities}
+    missing = {ref for _, _, ref, _, _ in checks if coll.kind_of(ref) is None}
     missing |= {r for rel in coll.relations for r in (rel.model.from_, rel.model.to)
-                if r not in coll.entities}
+                if coll.kind_of(r) is None}
     if missing and existing is not None:
         coll.external_refs = existing(missing)
 
     for raw, loc, ref, kinds, label in checks:
+        if skip_missing and coll.kind_of(ref) is None:
+            continue
         _check_ref(coll, problems, raw, loc, ref, kinds, label, existing is not None)
 
     for rel in coll.relations:
@@ -341,7 +345,7 @@ def _check_references(coll: Collection, problems: list[Problem],
         ends = []
         for name, ref in (("from", m.from_), ("to", m.to)):
             kind = coll.kind_of(ref)
-            if kind is None:
+            if kind is None and not skip_missing:
                 problems.append(Problem(raw.file, raw.line_of((name,)), raw.label, name,
                                         _not_found(ref, coll, existing is not None)))
             ends.append(kind)

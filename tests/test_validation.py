@@ -1,0 +1,254 @@
+"""Validation without a database: every broken copy names file, line, record and field."""
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kg.errors import InputError
+from kg.validation import collect
+
+from conftest import CASES, CHECHNYA
+
+
+def write(tmp: Path, name: str, text: str) -> Path:
+    p = tmp / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return p
+
+
+def problems(paths) -> list[str]:
+    with pytest.raises(InputError) as e:
+        collect([str(p) for p in paths])
+    return [str(p) for p in e.value.problems]
+
+
+def test_chechnya_case_is_valid():
+    coll = collect([CHECHNYA])
+    assert set(coll.cases) == {"chechnya-2017"}
+    assert coll.records == 52 and coll.files == 6
+
+
+def test_contract_case_is_valid():
+    coll = collect([CASES / "contract"])
+    assert set(coll.cases) == {"contract-case"}
+    assert len(coll.entities) == 13 and len(coll.relations) == 5
+
+
+def test_unknown_reference(tmp_path):
+    f = write(tmp_path, "c/a.yaml", """
+        people:
+          - id: a
+            name: A
+            located_in: nowhere
+        """)
+    assert problems([f.parent]) == [
+        f"{f}:4: a: located_in: reference 'nowhere' not found; define it in the input, or "
+        "load with --allow-existing to use the database's"]
+
+
+def test_wrong_kind_reference(tmp_path):
+    f = write(tmp_path, "c/a.yaml", """
+        people:
+          - {id: p, name: P}
+        statements:
+          - id: s
+            text: hi
+            speaker: p
+            via: p
+        """)
+    assert problems([f]) == [f"{f}:7: s: via: 'p' is a person; expected a organization"]
+
+
+def test_duplicate_id_across_files(tmp_path):
+    write(tmp_path, "c/a.yaml", "people:\n  - {id: p, name: P}\n")
+    b = write(tmp_path, "c/b.jsonl", '{"record": "person", "id": "p", "name": "Q"}\n')
+    out = problems([tmp_path / "c"])
+    assert len(out) == 1
+    assert out[0].startswith(f"{b}:1: p: id: duplicate id: already defined at {tmp_path}/c/a.yaml:2")
+
+
+@pytest.mark.parametrize("date,msg", [
+    ("2017-02-30", "2017-02-30 is not a day of the calendar"),
+    ("2017-13", "month 13 does not exist: '2017-13'"),
+    ("April 2017", "expected a date like 2017, 2017-04 or 2017-04-01, got 'April 2017'"),
+])
+def test_bad_date(tmp_path, date, msg):
+    f = write(tmp_path, "c/a.yaml", f"""
+        events:
+          - id: e
+            title: E
+            date: "{date}"
+        """)
+    assert problems([f]) == [f"{f}:4: e: date: {msg}"]
+
+
+def test_unknown_field_with_suggestion(tmp_path):
+    f = write(tmp_path, "c/a.yaml", """
+        people:
+          - id: p
+            nmae: P
+        """)
+    out = problems([f])
+    assert out[0] == f"{f}:2: p: name: required field is missing"
+    assert out[1].startswith(f"{f}:3: p: nmae: unknown field 'nmae' (did you mean 'name'?)")
+
+
+def test_wrong_stance(tmp_path):
+    f = write(tmp_path, "c/a.yaml", """
+        people:
+          - {id: p, name: P}
+        statements:
+          - id: s
+            speaker: p
+            text: no
+            about:
+              - target: p
+                stance: deny
+        """)
+    assert problems([f]) == [
+        f"{f}:9: s: about[0].stance: expected 'asserts', 'denies', 'corroborates', 'disputes', "
+        "'calls-for' or 'mentions', got 'deny'"]
+
+
+def test_malformed_yaml(tmp_path):
+    f = write(tmp_path, "c/a.yaml", """
+        people:
+          - id: p
+            name: [unclosed
+        events: []
+        """)
+    out = problems([f])
+    assert len(out) == 1 and out[0].startswith(f"{f}:4: -: -: malformed YAML:")
+
+
+def test_malformed_jsonl_and_unknown_kind(tmp_path):
+    f = write(tmp_path, "c/a.jsonl", """
+        {"record": "person", "id": "p", "name": "P"}
+        {"record": "person", "id": "q", "name": 
+        {"record": "persn", "id": "r", "name": "R"}
+        """)
+    out = problems([f])
+    assert out[0].startswith(f"{f}:2: -: -: invalid JSON:")
+    assert out[1] == (f"{f}:3: r: record: unknown record kind 'persn'; expected one of: case, "
+                      "source, person, organization, location, event, statement, relation "
+                      "(did you mean 'person'?)")
+
+
+def test_all_errors_reported_in_one_run(tmp_path):
+    write(tmp_path, "c/a.yaml", """
+        people:
+          - {id: "Bad Id", name: P}
+          - {id: ok, name: ""}
+        """)
+    write(tmp_path, "c/b.yaml", "locations:\n  - {id: l, name: L, kind: planet}\n")
+    out = problems([tmp_path / "c"])
+    assert len(out) == 3
+    assert "id: expected an id: a lowercase slug" in out[0]
+    assert out[1].endswith("ok: name: must not be empty")
+    assert "kind: expected 'country'" in out[2]
+
+
+def test_relation_kinds_and_types(tmp_path):
+    f = write(tmp_path, "c/a.jsonl", """
+        {"record": "person", "id": "p", "name": "P"}
+        {"record": "location", "id": "l", "name": "L"}
+        {"record": "relation", "type": "PART_OF", "from": "p", "to": "l"}
+        {"record": "relation", "type": "DENIED", "from": "p", "to": "l"}
+        {"record": "relation", "type": "KNOWS", "from": "p", "to": "p"}
+        """)
+    out = problems([f])
+    assert out == [
+        f"{f}:3: relation[p->l]: type: PART_OF cannot go from a person to a location; allowed: "
+        "organization -> organization; event -> event",
+        f"{f}:4: relation[p->l]: type: DENIED is made by statement and reported_by fields, not "
+        "by a relation record",
+        f"{f}:5: relation[p->p]: type: unknown relationship type 'KNOWS'; expected one of: "
+        "AFFILIATED_WITH, ASSOCIATED_WITH, AUTHORED_BY, FOLLOWED, INVOLVED_IN, LOCATED_IN, "
+        "PART_OF, PUBLISHED_BY, RESPONDED_TO, TRIGGERED_BY, VIA",
+    ]
+
+
+def test_unknown_top_level_key_and_ignored_files(tmp_path):
+    f = write(tmp_path, "c/a.yaml", "peple:\n  - {id: p, name: P}\n")
+    out = problems([f])
+    assert out == [f"{f}:1: -: peple: unknown top-level key 'peple'; expected one of: case, "
+                   "sources, people, organizations, locations, events, statements, relations "
+                   "(did you mean 'people'?)"]
+    write(tmp_path, "d/a.yaml", "people:\n  - {id: p, name: P}\n")
+    write(tmp_path, "d/notes.txt", "hello")
+    coll = collect([tmp_path / "d"])
+    assert coll.notices == [f"{tmp_path}/d/notes.txt: ignored (not a .yaml, .yml or .jsonl file)"]
+
+
+def test_case_id_from_declaration_or_folder(tmp_path):
+    write(tmp_path, "My Case/a.yaml", "people:\n  - {id: p, name: P}\n")
+    assert set(collect([tmp_path / "My Case"]).cases) == {"my-case"}
+    write(tmp_path, "two/a.yaml", "case: {id: declared}\npeople:\n  - {id: q, name: Q}\n")
+    assert set(collect([tmp_path / "two"]).cases) == {"declared"}
+    write(tmp_path, "two/b.yaml", "case: {id: other}\n")
+    assert "a second case declaration in one folder" in problems([tmp_path / "two"])[0]
+
+
+def test_located_in_cycle(tmp_path):
+    f = write(tmp_path, "c/a.yaml", """
+        locations:
+          - {id: a, name: A, located_in: b}
+          - {id: b, name: B, located_in: a}
+        """)
+    assert problems([f]) == [f"{f}:2: a: located_in: located_in goes round in a circle: a -> b -> a"]
+
+
+def test_yaml_one_point_two_scalars(tmp_path):
+    f = write(tmp_path, "c/a.yaml", """
+        people:
+          - {id: p, name: "P", nationality: NO, aliases: [yes, on, 0123]}
+        """)
+    ent = collect([f]).entities["p"]
+    assert ent.model.nationality == "NO" and ent.model.aliases == ["yes", "on", "0123"]
+
+
+def test_billion_laughs_is_refused_quickly(tmp_path):
+    lines = ["a: &a [x,x,x,x,x,x,x,x,x]"]
+    for i, name in enumerate("bcdefghij"):
+        prev = "abcdefghij"[i]
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    f = write(tmp_path, "c/a.yaml", "\n".join(lines) + "\n")
+    out = problems([f])
+    assert "billion laughs" in out[0]
+
+
+def test_entity_shared_by_two_cases_is_merged(tmp_path):
+    write(tmp_path, "one/a.yaml", "case: {id: one}\npeople:\n  - {id: p, name: P, aliases: [X]}\n")
+    write(tmp_path, "two/a.yaml",
+          "case: {id: two}\npeople:\n  - {id: p, name: P, aliases: [Y], confidential: true}\n")
+    coll = collect([tmp_path / "one", tmp_path / "two"])
+    ent = coll.entities["p"]
+    assert ent.cases == ["one", "two"]
+    assert ent.model.aliases == ["X", "Y"] and ent.model.confidential is True
+
+
+def test_json_schema_is_current():
+    from kg.records import json_schema
+
+    on_disk = json.loads((CHECHNYA.parent.parent / "schema" / "records.schema.json").read_text())
+    assert on_disk == json.loads(json.dumps(json_schema(), sort_keys=True)), \
+        "schema/records.schema.json is stale: run `make schema`"
+
+
+def test_json_schema_accepts_the_example_cases():
+    import jsonschema
+    import yaml
+
+    from kg.readers import _Loader
+
+    schema = json.loads((CHECHNYA.parent.parent / "schema" / "records.schema.json").read_text())
+    for f in sorted(CHECHNYA.glob("*.yaml")) + sorted((CASES / "contract").glob("*.yaml")):
+        jsonschema.validate(yaml.load(f.read_text(), Loader=_Loader), schema)
+    line_schema = {"$defs": schema["$defs"], "$ref": "#/$defs/JsonlLine"}
+    for f in [CHECHNYA / "relations.jsonl", CASES / "contract" / "more.jsonl"]:
+        for line in f.read_text().splitlines():
+            jsonschema.validate(json.loads(line), line_schema)
