@@ -20,6 +20,7 @@ import secrets
 import shutil
 import signal
 import socket
+import string
 import subprocess
 import time
 from dataclasses import dataclass
@@ -173,8 +174,10 @@ class LocalNeo4j:
         existing = self.read_password()
         if existing:
             return existing
-        self.root.mkdir(parents=True, exist_ok=True)
-        password = secrets.token_urlsafe(24)
+        self._make_root()
+        # Letters and digits only: a value starting with '-' would read as an option.
+        alphabet = string.ascii_letters + string.digits
+        password = "".join(secrets.choice(alphabet) for _ in range(32))
         fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(password + "\n")
@@ -243,7 +246,13 @@ class LocalNeo4j:
                      "is enough.")
         return cp_file.read_text(encoding="utf-8").strip()
 
+    def _make_root(self) -> None:
+        """The server's folder holds the graph and the password: only its owner may enter."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.root, 0o700)
+
     def write_conf(self, port: int) -> Path:
+        self._make_root()
         for d in (self.conf_dir, self.data_dir, self.logs_dir, self.import_dir,
                   self.root / "run", self.root / "plugins"):
             d.mkdir(parents=True, exist_ok=True)
@@ -298,7 +307,7 @@ dbms.security.allow_csv_import_from_file_urls=true
         self.write_conf(port)
         if not (self.data_dir / "dbms" / "auth.ini").exists():
             password = self._ensure_password()
-            out = self.admin("dbms", "set-initial-password", password)
+            out = self.admin("dbms", "set-initial-password", "--", password)
             if out.returncode != 0:
                 raise RuntimeUnavailable("could not set the initial password: "
                                          + (out.stderr or out.stdout).strip()[-500:])
