@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 KG     := $(BIN)/kg
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install schema docs clean-test help
+.PHONY: demo test install schema docs help
 
 help:
 	@echo "make demo    set up, start Neo4j, load data/chechnya-2017, print a tour"
@@ -32,3 +32,6 @@ test: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/python -m kg.schema_gen > schema/records.schema.json
+
+docs: $(STAMP)
+	$(BIN)/python -c "from kg.queries import Library, docs_markdown; print(docs_markdown(Library.load()), end='')" > docs/queries.md

@@ -86,6 +86,28 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+def confidential_option(fn: Callable) -> Callable:
+    return click.option("--include-confidential", is_flag=True,
+                        help="Do NOT redact records marked confidential (people at risk). "
+                             "The output then must not be shared.")(fn)
+
+
+def warn_confidential() -> None:
+    click.echo("warning: --include-confidential: this output contains records marked "
+               "confidential (people at risk). Do not share it.", err=True)
+
+
+def redacted_rows(store: Any, keys: list[str], records: Any, include_confidential: bool) -> list:
+    from .redact import Redactor
+    from .render import rows_to_plain
+
+    rows = rows_to_plain(keys, records)
+    if include_confidential:
+        warn_confidential()
+        return rows
+    return Redactor.from_store(store).value(rows)
+
+
 def with_store(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -216,18 +238,100 @@ class _NoBar:
 @format_option()
 @out_option
 @click.option("--write", is_flag=True, help="Allow the query to write (default: read-only).")
+@confidential_option
 @with_store
 def cypher(store: Any, query: str, params: tuple[str, ...], fmt: str, out: Optional[Path],
-           write: bool) -> None:
+           write: bool, include_confidential: bool) -> None:
     """Run one Cypher QUERY, read-only unless --write is given.
+
+    Records marked confidential are redacted in the output unless --include-confidential.
 
     Example: kg cypher 'MATCH (p:Person) WHERE p.name CONTAINS $q RETURN p.name' -p q=Kadyrov
     """
-    from .render import render, rows_to_plain
+    from .render import render
 
     result = store.execute(query, parse_params(params), write=write)
     keys = list(result.keys)
-    emit(render(keys, rows_to_plain(keys, result.records), fmt), out)
+    emit(render(keys, redacted_rows(store, keys, result.records, include_confidential), fmt), out)
+
+
+# --- saved queries --------------------------------------------------------------------------
+
+def queries_option(fn: Callable) -> Callable:
+    return click.option("--queries", "query_dirs", multiple=True,
+                        type=click.Path(file_okay=False, path_type=Path),
+                        help="A folder of your own .cypher queries (repeatable; also "
+                             "KG_QUERIES, a path list). Same name overrides the bundled one.")(fn)
+
+
+@cli.group(cls=KgGroup)
+def query() -> None:
+    """Saved Cypher queries: the investigator's question library."""
+
+
+@query.command("list")
+@queries_option
+@format_option(("table", "json"))
+def query_list(query_dirs: tuple[Path, ...], fmt: str) -> None:
+    """List the saved queries, grouped by category, with where each comes from."""
+    from .queries import Library
+
+    lib = Library.load(query_dirs)
+    qs = sorted(lib.queries.values(), key=lambda q: (q.category, q.name))
+    if fmt == "json":
+        click.echo(json.dumps([q.as_dict() for q in qs], indent=2, ensure_ascii=False))
+        return
+    category = None
+    for q in qs:
+        if q.category != category:
+            category = q.category
+            click.echo(f"{'' if q is qs[0] else chr(10)}{category}:")
+        origin = "" if q.origin == "bundled" else f"  [{q.origin}]"
+        write = "  (writes)" if q.mode == "write" else ""
+        click.echo(f"  {q.name:<20} {q.title}{write}{origin}")
+
+
+@query.command("show")
+@click.argument("name")
+@queries_option
+def query_show(name: str, query_dirs: tuple[Path, ...]) -> None:
+    """Show a saved query's documentation and its Cypher."""
+    from .queries import Library
+
+    q = Library.load(query_dirs).get(name)
+    click.echo(f"{q.name}: {q.title}\n\n{q.description}\n")
+    click.echo(f"category: {q.category}; mode: {q.mode}; returns: {q.returns}; from: {q.path}")
+    if q.params:
+        click.echo("parameters:")
+        for p in q.params:
+            req = "required" if p.required else f"default {p.default!r}"
+            click.echo(f"  {p.name} ({p.type}, {req}): {p.description}")
+    click.echo(f"\n{q.cypher}")
+
+
+@query.command("run")
+@click.argument("name")
+@params_option
+@queries_option
+@format_option(OUTPUT_FORMATS)
+@out_option
+@confidential_option
+@with_store
+def query_run(store: Any, name: str, params: tuple[str, ...], query_dirs: tuple[Path, ...],
+              fmt: str, out: Optional[Path], include_confidential: bool) -> None:
+    """Run saved query NAME with typed parameters (-p name=value).
+
+    Read queries run in read transactions: a read query that tries to write fails and
+    changes nothing. Records marked confidential are redacted unless --include-confidential.
+    """
+    from . import queries as Q
+    from .render import render
+
+    q = Q.Library.load(query_dirs).get(name)
+    bound = Q.bind(q, Q.parse_cli_params(params))
+    result = Q.run(store, q, bound)
+    keys = list(result.keys)
+    emit(render(keys, redacted_rows(store, keys, result.records, include_confidential), fmt), out)
 
 
 # --- db -------------------------------------------------------------------------------------

@@ -1,0 +1,338 @@
+"""Saved Cypher queries: one `.cypher` file each, documented by a YAML header in comments.
+
+    // name: denials
+    // title: Every denial
+    // category: claims and denials
+    // description: Who denied what, when, with the statement and its sources.
+    // mode: read                 # or write
+    // returns: rows              # or graph (nodes, relationships, paths)
+    // params:
+    //   - {name: id, type: string, required: true, description: The entity's id}
+    MATCH ...
+
+Parameter types: string, int, float, bool, date, list (of strings), search (text for the
+full-text index, escaped for Lucene). A date parameter takes 2017, 2017-04 or 2017-04-01 and
+is sent as the first day of that span, or the last day with `span: end`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+from .dates import PartialDate
+from .errors import InputError, Problem, UsageError
+from .paths import resource_dir
+
+PARAM_TYPES = ("string", "int", "float", "bool", "date", "list", "search")
+MODES = ("read", "write")
+RETURNS = ("rows", "graph")
+NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+HEADER_KEYS = {"name", "title", "description", "category", "mode", "returns", "params"}
+PARAM_KEYS = {"name", "type", "required", "default", "description", "span"}
+
+
+@dataclass
+class Param:
+    name: str
+    type: str
+    required: bool
+    default: Any
+    description: str
+    span: str = "start"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "required": self.required,
+                "default": self.default}
+
+
+@dataclass
+class SavedQuery:
+    name: str
+    title: str
+    description: str
+    category: str
+    mode: str
+    returns: str
+    params: list[Param]
+    cypher: str
+    path: Path
+    origin: str = "bundled"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "title": self.title, "category": self.category,
+                "description": self.description, "mode": self.mode, "returns": self.returns,
+                "params": [p.as_dict() for p in self.params], "origin": self.origin}
+
+
+_STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/",
+                      re.S)
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def cypher_parameters(cypher: str) -> set[str]:
+    """The $names a Cypher text uses, outside strings, quoted names and comments."""
+    return set(_PARAM.findall(_STRINGS.sub(" ", cypher)))
+
+
+def parse_query_file(path: Path, origin: str = "bundled") -> SavedQuery:
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError([Problem(shown, 0, path.stem, "-", f"cannot read: {e}")]) from None
+    lines = text.splitlines()
+    header: list[str] = []
+    body_start = 0
+    for i, line in enumerate(lines):
+        if line.startswith("//"):
+            header.append(line[2:][1:] if line[2:3] == " " else line[2:])
+            body_start = i + 1
+        elif not line.strip() and not header:
+            body_start = i + 1
+        else:
+            break
+    cypher = "\n".join(lines[body_start:]).strip()
+    problems: list[Problem] = []
+
+    def bad(line: int, fld: str, msg: str) -> None:
+        problems.append(Problem(shown, line, path.stem, fld, msg))
+
+    try:
+        meta = yaml.safe_load("\n".join(header)) if header else None
+    except yaml.MarkedYAMLError as e:
+        line = (e.problem_mark.line + 1) if e.problem_mark else 1
+        raise InputError([Problem(shown, line, path.stem, "header",
+                                  f"the header is not valid YAML: {e.problem}")]) from None
+    if not isinstance(meta, dict):
+        raise InputError([Problem(shown, 1, path.stem, "header",
+                                  "a saved query starts with a header of '// key: value' lines "
+                                  "(name, title, description, category, params, mode, returns)")])
+
+    def line_of(key: str) -> int:
+        for i, h in enumerate(header):
+            if re.match(rf"^\s*-?\s*{re.escape(key)}\s*:", h) or f"name: {key}" in h:
+                return i + 1
+        return 1
+
+    for key in meta:
+        if key not in HEADER_KEYS:
+            bad(line_of(str(key)), str(key), f"unknown header key; expected: {', '.join(sorted(HEADER_KEYS))}")
+    name = meta.get("name")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        bad(line_of("name"), "name", f"expected a name like 'who-denied-what', got {name!r}")
+        name = path.stem
+    for key in ("title", "description", "category"):
+        if not isinstance(meta.get(key), str) or not meta[key].strip():
+            bad(line_of(key), key, "required text is missing")
+    mode = meta.get("mode", "read")
+    if mode not in MODES:
+        bad(line_of("mode"), "mode", f"expected read or write, got {mode!r}")
+    returns = meta.get("returns", "rows")
+    if returns not in RETURNS:
+        bad(line_of("returns"), "returns", f"expected rows or graph, got {returns!r}")
+    params: list[Param] = []
+    raw_params = meta.get("params") or []
+    if not isinstance(raw_params, list):
+        bad(line_of("params"), "params", "expected a list of {name, type, ...}")
+        raw_params = []
+    for i, p in enumerate(raw_params):
+        where = f"params[{i}]"
+        if not isinstance(p, dict) or not isinstance(p.get("name"), str):
+            bad(line_of("params"), where, "expected a mapping with at least name and type")
+            continue
+        pl = line_of(p["name"])
+        for key in p:
+            if key not in PARAM_KEYS:
+                bad(pl, f"{where}.{key}", f"unknown key; expected: {', '.join(sorted(PARAM_KEYS))}")
+        if p.get("type") not in PARAM_TYPES:
+            bad(pl, f"{where}.type", f"expected one of {', '.join(PARAM_TYPES)}, got {p.get('type')!r}")
+            continue
+        span = p.get("span", "start")
+        if span not in ("start", "end"):
+            bad(pl, f"{where}.span", f"expected start or end, got {span!r}")
+        required = bool(p.get("required", "default" not in p))
+        params.append(Param(p["name"], p["type"], required, p.get("default"),
+                            str(p.get("description", "")), span))
+    if not cypher:
+        bad(len(lines) or 1, "cypher", "no Cypher after the header")
+    used = cypher_parameters(cypher)
+    declared = {p.name for p in params}
+    for missing in sorted(used - declared):
+        bad(line_of("params"), "params", f"the Cypher uses ${missing}, which the header does not declare")
+    for unused in sorted(declared - used):
+        bad(line_of(unused), "params", f"${unused} is declared but the Cypher does not use it")
+    if problems:
+        raise InputError(problems)
+    return SavedQuery(name=name, title=meta["title"].strip(), description=" ".join(meta["description"].split()),
+                      category=meta["category"].strip(), mode=mode, returns=returns, params=params,
+                      cypher=cypher, path=path, origin=origin)
+
+
+def query_dirs(extra: tuple[str | Path, ...] = (), env: Optional[dict] = None) -> list[tuple[Path, str]]:
+    """Folders in override order: bundled, then KG_QUERIES, then --queries (last wins)."""
+    env = os.environ if env is None else env
+    dirs: list[tuple[Path, str]] = [(resource_dir("queries"), "bundled")]
+    for part in (env.get("KG_QUERIES") or "").split(os.pathsep):
+        if part.strip():
+            dirs.append((Path(part), part))
+    for d in extra:
+        dirs.append((Path(d), str(d)))
+    return dirs
+
+
+@dataclass
+class Library:
+    queries: dict[str, SavedQuery] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, extra: tuple[str | Path, ...] = ()) -> "Library":
+        lib = cls()
+        problems: list[Problem] = []
+        for folder, origin in query_dirs(extra):
+            if not folder.is_dir():
+                problems.append(Problem(str(folder), 0, "-", "-", "query folder not found"))
+                continue
+            for path in sorted(folder.glob("*.cypher")):
+                try:
+                    q = parse_query_file(path, origin)
+                except InputError as e:
+                    problems.extend(e.problems)
+                    continue
+                lib.queries[q.name] = q
+        if problems:
+            raise InputError(problems)
+        return lib
+
+    def get(self, name: str) -> SavedQuery:
+        q = self.queries.get(name)
+        if q is None:
+            import difflib
+
+            hint = difflib.get_close_matches(name, list(self.queries), n=1)
+            raise UsageError(f"no saved query named {name!r}"
+                             + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+                             hint="`kg query list` shows them all.")
+        return q
+
+
+_LUCENE_SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
+
+
+def _coerce(p: Param, value: Any) -> Any:
+    def fail(expected: str) -> UsageError:
+        return UsageError(f"parameter {p.name!r} expects {expected}, got {value!r}")
+
+    if value is None:
+        return None
+    if p.type in ("string", "search"):
+        text = str(value)
+        return _LUCENE_SPECIAL.sub(r"\\\1", text) if p.type == "search" else text
+    if p.type == "int":
+        if isinstance(value, bool):
+            raise fail("a whole number")
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise fail("a whole number") from None
+    if p.type == "float":
+        try:
+            return float(str(value).strip())
+        except ValueError:
+            raise fail("a number") from None
+    if p.type == "bool":
+        if isinstance(value, bool):
+            return value
+        s = str(value).strip().lower()
+        if s in ("true", "yes", "1"):
+            return True
+        if s in ("false", "no", "0"):
+            return False
+        raise fail("true or false")
+    if p.type == "date":
+        try:
+            d = PartialDate.parse(value if not isinstance(value, str) else value.strip())
+        except ValueError:
+            raise fail("a date like 2017, 2017-04 or 2017-04-01") from None
+        return d.last if p.span == "end" else d.first
+    if p.type == "list":
+        if isinstance(value, list):
+            return [str(v) for v in value]
+        s = str(value).strip()
+        if s.startswith("["):
+            try:
+                parsed = json.loads(s)
+            except ValueError:
+                raise fail("a comma-separated list or a JSON array") from None
+            if not isinstance(parsed, list):
+                raise fail("a list")
+            return [str(v) for v in parsed]
+        return [v.strip() for v in s.split(",") if v.strip()]
+    raise fail(p.type)
+
+
+def bind(query: SavedQuery, given: dict[str, Any]) -> dict[str, Any]:
+    """Typed parameters from `-p name=value` text; every problem names the parameter."""
+    declared = {p.name: p for p in query.params}
+    for name in given:
+        if name not in declared:
+            expected = ", ".join(declared) or "no parameters"
+            raise UsageError(f"query {query.name!r} has no parameter {name!r} (it takes: {expected})")
+    out: dict[str, Any] = {}
+    for p in query.params:
+        if p.name in given:
+            out[p.name] = _coerce(p, given[p.name])
+        elif p.required:
+            raise UsageError(f"query {query.name!r} needs parameter {p.name!r} ({p.type}: "
+                             f"{p.description})", hint=f"Add -p {p.name}=VALUE.")
+        else:
+            out[p.name] = _coerce(p, p.default)
+    return out
+
+
+def parse_cli_params(pairs: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise UsageError(f"parameter {pair!r} must be written NAME=VALUE")
+        name, value = pair.split("=", 1)
+        out[name.strip()] = value
+    return out
+
+
+def run(store: Any, query: SavedQuery, params: dict[str, Any]) -> Any:
+    """Run a saved query: read queries in read transactions (a write in one fails)."""
+    return store.execute(query.cypher, params, write=query.mode == "write")
+
+
+def docs_markdown(lib: Library) -> str:
+    """docs/queries.md, generated from the headers of the bundled queries."""
+    out = ["# Saved queries", "",
+           "Generated from the headers of `queries/*.cypher` by `make docs`; a test fails when "
+           "this page is stale. Run one with `kg query run NAME -p name=value ...`; write your "
+           "own as described in [writing-queries.md](writing-queries.md).", ""]
+    by_cat: dict[str, list[SavedQuery]] = {}
+    for q in sorted(lib.queries.values(), key=lambda q: (q.category, q.name)):
+        by_cat.setdefault(q.category, []).append(q)
+    for cat, qs in by_cat.items():
+        out += [f"## {cat}", ""]
+        for q in qs:
+            out += [f"### `{q.name}`: {q.title}", "", q.description, "",
+                    f"Mode: {q.mode}. Returns: {q.returns}.", ""]
+            if q.params:
+                out += ["| parameter | type | required | default | description |",
+                        "| --- | --- | --- | --- | --- |"]
+                for p in q.params:
+                    default = "" if p.default is None else f"`{p.default}`"
+                    out.append(f"| `{p.name}` | {p.type} | {'yes' if p.required else 'no'} | "
+                               f"{default} | {p.description} |")
+                out.append("")
+            example = " ".join(f"-p {p.name}=..." for p in q.params if p.required)
+            out += ["```sh", f"kg query run {q.name} {example}".rstrip(), "```", ""]
+    return "\n".join(out)

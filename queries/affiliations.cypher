@@ -1,0 +1,15 @@
+// name: affiliations
+// title: Affiliations of a person, or members of an organization
+// category: actors
+// description: >
+//   Given a person: the organizations they belong to. Given an organization: its members.
+//   With role and period.
+// returns: rows
+// params:
+//   - {name: id, type: string, required: true, description: A person's or an organization's id}
+MATCH (x:Entity {id: $id})
+MATCH (p:Person)-[r:AFFILIATED_WITH]->(o:Organization)
+WHERE p = x OR o = x
+RETURN p.id AS person_id, p.name AS person, o.id AS organization_id, o.name AS organization,
+       r.role AS role, toString(r.start) AS start, toString(r.end) AS end
+ORDER BY organization_id, person_id

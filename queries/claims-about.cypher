@@ -1,0 +1,16 @@
+// name: claims-about
+// title: Claims and counter-claims about one entity, grouped by stance
+// category: claims and denials
+// description: >
+//   Everything said about an entity, grouped by stance (asserts, corroborates, denies,
+//   disputes, calls-for, mentions): how many statements, and who said what.
+// returns: rows
+// params:
+//   - {name: id, type: string, required: true, description: The entity's id}
+MATCH (t:Entity {id: $id})<-[a:ABOUT]-(s:Statement)<-[:SAID]-(sp:Entity)
+WITH a.stance AS stance, sp, s ORDER BY s.date, sp.id, s.id
+RETURN stance, count(s) AS statements,
+       collect(coalesce(sp.name, sp.title)) AS speakers,
+       collect(s.id) AS statement_ids
+ORDER BY CASE stance WHEN 'asserts' THEN 1 WHEN 'corroborates' THEN 2 WHEN 'denies' THEN 3
+  WHEN 'disputes' THEN 4 WHEN 'calls-for' THEN 5 ELSE 6 END

@@ -1,0 +1,23 @@
+// name: denials
+// title: Every denial, with who denied what, when, and the evidence
+// category: claims and denials
+// description: >
+//   Each denial (a statement with stance `denies`) with the denier, what was denied, the
+//   statement's date (at its precision), its text, whether it is a verbatim quote, and the
+//   sources that carry it. Give `about` to see only the denials of one entity.
+// returns: rows
+// params:
+//   - {name: about, type: string, default: null, description: Only denials of this entity id}
+MATCH (who:Entity)-[d:DENIED]->(what:Entity)
+WHERE $about IS NULL OR what.id = $about
+MATCH (s:Statement {id: d.statement})
+OPTIONAL MATCH (s)-[:REPORTED_BY]->(src:Source)
+WITH who, what, s, src ORDER BY src.id
+WITH who, what, s, collect(src.id) AS sources
+RETURN who.id AS denier_id, coalesce(who.name, who.title) AS denier,
+       what.id AS denied_id, coalesce(what.title, what.name, what.text) AS denied,
+       s.id AS statement,
+       CASE s.date_precision WHEN 'year' THEN toString(s.date.year)
+         WHEN 'month' THEN substring(toString(s.date), 0, 7) ELSE toString(s.date) END AS date,
+       s.text AS text, s.verbatim AS verbatim, sources
+ORDER BY s.date, denier_id, denied_id

@@ -1,0 +1,15 @@
+// name: involvement
+// title: Everything an actor is involved in
+// category: actors
+// description: >
+//   The events an actor took part in, with role, date and place, in date order.
+// returns: rows
+// params:
+//   - {name: id, type: string, required: true, description: A person's or an organization's id}
+MATCH (:Entity {id: $id})-[r:INVOLVED_IN]->(e:Event)
+OPTIONAL MATCH (e)-[:LOCATED_IN]->(l:Location)
+RETURN e.id AS event_id, e.title AS event, r.role AS role,
+       CASE e.date_precision WHEN 'year' THEN toString(e.start.year)
+         WHEN 'month' THEN substring(toString(e.start), 0, 7) ELSE toString(e.start) END AS date,
+       l.name AS location, e.status AS status
+ORDER BY e.start, event_id, role

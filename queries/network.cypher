@@ -1,0 +1,26 @@
+// name: network
+// title: The network around an entity, up to N hops
+// category: connections
+// description: >
+//   Paths from an entity out to `hops` steps (1 to 3) along any relationship, as a graph
+//   for export. At most `limit` paths.
+// returns: graph
+// params:
+//   - {name: id, type: string, required: true, description: The entity at the centre}
+//   - {name: hops, type: int, default: 2, description: How many steps out (1-3)}
+//   - {name: limit, type: int, default: 1000, description: At most this many paths}
+MATCH (s:Entity {id: $id})
+CALL (s) {
+  MATCH p = (s)-[]-(:Entity)
+  RETURN p
+  UNION
+  MATCH p = (s)-[]-(:Entity)-[]-(:Entity)
+  WHERE $hops >= 2
+  RETURN p
+  UNION
+  MATCH p = (s)-[]-(:Entity)-[]-(:Entity)-[]-(:Entity)
+  WHERE $hops >= 3
+  RETURN p
+}
+RETURN p
+LIMIT $limit

@@ -1,0 +1,18 @@
+// name: sources-of
+// title: The sources behind an entity, with quotes and reliability
+// category: evidence
+// description: >
+//   Every source cited for an entity: title, kind, publisher, publication date, the
+//   source's reliability (A-F), the item's credibility (1-6), and the supporting quote.
+// returns: rows
+// params:
+//   - {name: id, type: string, required: true, description: The entity's id}
+MATCH (e:Entity {id: $id})-[r:REPORTED_BY]->(src:Source)
+OPTIONAL MATCH (src)-[:PUBLISHED_BY]->(pub:Organization)
+RETURN src.id AS source, src.title AS title, src.kind AS kind, pub.name AS publisher,
+       CASE src.published_precision WHEN 'year' THEN toString(src.published.year)
+         WHEN 'month' THEN substring(toString(src.published), 0, 7)
+         ELSE toString(src.published) END AS published,
+       src.reliability AS reliability, r.credibility AS credibility, r.quote AS quote,
+       r.page AS page, src.url AS url
+ORDER BY source, quote
