@@ -26,6 +26,8 @@ demo: $(STAMP)
 	@$(KG) db start
 	@$(KG) load data/chechnya-2017
 	@bash scripts/tour.sh $(KG)
+	@$(KG) export html --case chechnya-2017 --out out/chechnya-2017.html --title "Chechnya 2017: abductions, claims and denials" >/dev/null
+	@echo; echo "The Chechnya graph, as a page that opens offline: $(CURDIR)/out/chechnya-2017.html"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

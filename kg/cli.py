@@ -315,10 +315,14 @@ def query_show(name: str, query_dirs: tuple[Path, ...]) -> None:
 @queries_option
 @format_option(OUTPUT_FORMATS)
 @out_option
+@click.option("--export", "export_fmt", type=click.Choice(("html", "graphml", "gexf", "json", "csv", "cypher")),
+              help="Write the nodes, relationships and paths the query returns with this exporter "
+                   "(needs --out).")
 @confidential_option
 @with_store
 def query_run(store: Any, name: str, params: tuple[str, ...], query_dirs: tuple[Path, ...],
-              fmt: str, out: Optional[Path], include_confidential: bool) -> None:
+              fmt: str, out: Optional[Path], export_fmt: Optional[str],
+              include_confidential: bool) -> None:
     """Run saved query NAME with typed parameters (-p name=value).
 
     Read queries run in read transactions: a read query that tries to write fails and
@@ -328,10 +332,169 @@ def query_run(store: Any, name: str, params: tuple[str, ...], query_dirs: tuple[
     from .render import render
 
     q = Q.Library.load(query_dirs).get(name)
+    if export_fmt:
+        from .export import export as do_export
+        from .selection import Selection, select
+
+        if out is None:
+            raise UsageError("--export needs --out FILE")
+        if include_confidential:
+            warn_confidential()
+        sel = Selection(query=name, params=Q.parse_cli_params(params), query_dirs=query_dirs)
+        sub = select(store, sel, include_confidential=include_confidential,
+                     with_citations=export_fmt == "html")
+        written = do_export(sub, export_fmt, out, title=f"kg: {q.title}")
+        click.echo(f"exported {len(sub.nodes)} nodes and {len(sub.edges)} relationships to "
+                   f"{', '.join(str(p) for p in written)}")
+        return
     bound = Q.bind(q, Q.parse_cli_params(params))
     result = Q.run(store, q, bound)
     keys = list(result.keys)
     emit(render(keys, redacted_rows(store, keys, result.records, include_confidential), fmt), out)
+
+
+# --- selection, export, analyze ------------------------------------------------------------
+
+def selection_options(fn: Callable) -> Callable:
+    opts = [
+        click.option("--case", help="Only entities of this case."),
+        click.option("--around", metavar="ID", help="Only entities within --hops of this one."),
+        click.option("--hops", type=click.IntRange(0, 10), default=2, show_default=True,
+                     help="With --around: how many steps out."),
+        click.option("--kinds", metavar="KIND,...",
+                     help="Only these kinds: person, organization, location, event, statement, source."),
+        click.option("--query", "query_name", metavar="NAME",
+                     help="The nodes, relationships and paths a saved query returns."),
+        click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+                     help="A parameter of --query (repeatable)."),
+        click.option("--since", metavar="DATE", help="Only dated entities overlapping from this date."),
+        click.option("--until", metavar="DATE", help="Only dated entities overlapping up to this date."),
+        queries_option,
+        confidential_option,
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def build_selection(case: Optional[str], around: Optional[str], hops: int, kinds: Optional[str],
+                    query_name: Optional[str], params: tuple[str, ...], since: Optional[str],
+                    until: Optional[str], query_dirs: tuple[Path, ...]) -> Any:
+    from .dates import PartialDate
+    from .queries import parse_cli_params
+    from .selection import Selection, parse_kinds
+
+    def date(value: Optional[str], name: str, last: bool) -> Any:
+        if value is None:
+            return None
+        try:
+            d = PartialDate.parse(value)
+        except ValueError as e:
+            raise UsageError(f"{name}: {e}") from None
+        return d.last if last else d.first
+
+    if params and not query_name:
+        raise UsageError("-p goes with --query NAME")
+    return Selection(case=case, around=around, hops=hops, kinds=parse_kinds(kinds),
+                     query=query_name, params=parse_cli_params(params),
+                     since=date(since, "--since", False), until=date(until, "--until", True),
+                     query_dirs=query_dirs)
+
+
+@cli.command()
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(("html", "graphml", "gexf", "json", "csv", "cypher")))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="The file to write (for csv: a folder for nodes.csv and relationships.csv).")
+@selection_options
+@click.option("--size-by", type=click.Choice(("degree", "pagerank", "betweenness")), default="degree",
+              show_default=True, help="html: node size by this measure.")
+@click.option("--title", help="html: the page title.")
+@with_store
+def export(store: Any, fmt: str, out: Path, case: Optional[str], around: Optional[str], hops: int,
+           kinds: Optional[str], query_name: Optional[str], params: tuple[str, ...],
+           since: Optional[str], until: Optional[str], query_dirs: tuple[Path, ...],
+           include_confidential: bool, size_by: str, title: Optional[str]) -> None:
+    """Export a selection of the graph as FORMAT: html, graphml, gexf, json, csv or cypher.
+
+    Records marked confidential are redacted (stable placeholders, structure kept) unless
+    --include-confidential is given.
+    """
+    from .export import export as do_export
+    from .selection import select
+
+    sel = build_selection(case, around, hops, kinds, query_name, params, since, until, query_dirs)
+    if include_confidential:
+        warn_confidential()
+    sub = select(store, sel, include_confidential=include_confidential,
+                 with_citations=fmt == "html")
+    heading = title or f"kg: {sel.describe()}"
+    written = do_export(sub, fmt, out, title=heading, size_by=size_by)
+    click.echo(f"exported {len(sub.nodes)} nodes and {len(sub.edges)} relationships "
+               f"({sel.describe()}) to {', '.join(str(p) for p in written)}")
+
+
+@cli.command()
+@click.argument("what", type=click.Choice(("centrality", "communities", "brokers", "paths")),
+                default="centrality")
+@selection_options
+@click.option("--from", "from_id", metavar="ID", help="paths: one end.")
+@click.option("--to", "to_id", metavar="ID", help="paths: the other end.")
+@click.option("--top", type=click.IntRange(1), help="Only the first N rows.")
+@click.option("--write-back", is_flag=True,
+              help="centrality, communities: store the results as node properties "
+                   "(analysis_degree, analysis_pagerank, analysis_betweenness, analysis_community).")
+@format_option(("table", "json", "csv"))
+@out_option
+@with_store
+def analyze(store: Any, what: str, case: Optional[str], around: Optional[str], hops: int,
+            kinds: Optional[str], query_name: Optional[str], params: tuple[str, ...],
+            since: Optional[str], until: Optional[str], query_dirs: tuple[Path, ...],
+            include_confidential: bool, from_id: Optional[str], to_id: Optional[str],
+            top: Optional[int], write_back: bool, fmt: str, out: Optional[Path]) -> None:
+    """Network analysis of a selection with networkx.
+
+    centrality: degree, PageRank and betweenness, ranked. communities: Louvain communities
+    with their members. brokers: entities linking two or more communities. paths: all
+    shortest paths between --from and --to.
+    """
+    from . import analyze as A
+    from .redact import Redactor
+    from .render import render
+    from .selection import select
+
+    sel = build_selection(case, around, hops, kinds, query_name, params, since, until, query_dirs)
+    sub = select(store, sel, include_confidential=True)
+    if what == "centrality":
+        rows = A.centrality(sub)
+        if write_back:
+            store.write("UNWIND $rows AS row MATCH (n:Entity {id: row.id}) "
+                        "SET n.analysis_degree = row.degree_centrality, "
+                        "n.analysis_pagerank = row.pagerank, "
+                        "n.analysis_betweenness = row.betweenness", {"rows": rows})
+        rows = rows[:top] if top else rows
+        keys = ["rank", "id", "kind", "name", "degree", "degree_centrality", "pagerank", "betweenness"]
+    elif what == "communities":
+        rows = A.community_rows(sub)
+        if write_back:
+            store.write("UNWIND $rows AS row UNWIND row.ids AS id MATCH (n:Entity {id: id}) "
+                        "SET n.analysis_community = row.community", {"rows": rows})
+        rows = rows[:top] if top else rows
+        keys = ["community", "size", "members", "ids"]
+    elif what == "brokers":
+        rows = A.brokers(sub, top)
+        keys = ["id", "kind", "name", "community", "bridges", "betweenness"]
+    else:
+        if not (from_id and to_id):
+            raise UsageError("`kg analyze paths` needs --from ID and --to ID")
+        rows = A.paths(sub, from_id, to_id)
+        keys = ["path", "hops", "ids", "names"]
+    if write_back and what in ("centrality", "communities"):
+        click.echo(f"wrote analysis_* properties on {len(sub.nodes)} nodes", err=True)
+    if include_confidential:
+        warn_confidential()
+    else:
+        rows = Redactor.from_store(store).value(rows)
+    emit(render(keys, rows, fmt), out)
 
 
 # --- db -------------------------------------------------------------------------------------

@@ -243,15 +243,19 @@ class Store:
     def digest(self) -> str:
         """A digest of the whole graph: labels, properties, relationships with their ends."""
         h = hashlib.sha256()
+        for line in self.canonical_lines():
+            h.update(line.encode("utf-8"))
+            h.update(b"\n")
+        return h.hexdigest()
+
+    def canonical_lines(self) -> list[str]:
+        """The whole graph as sorted canonical JSON lines (nodes, then relationships)."""
         nodes = sorted(_canon({"l": sorted(r["l"]), "p": r["p"]}) for r in self.read(
             "MATCH (n) RETURN labels(n) AS l, properties(n) AS p").records)
         rels = sorted(_canon({"t": r["t"], "a": r["a"], "b": r["b"], "p": r["p"]}) for r in self.read(
             "MATCH (a)-[r]->(b) RETURN type(r) AS t, a.id AS a, b.id AS b, properties(r) AS p"
         ).records)
-        for line in nodes + ["--"] + rels:
-            h.update(line.encode("utf-8"))
-            h.update(b"\n")
-        return h.hexdigest()
+        return nodes + ["--"] + rels
 
 
 def _plain(value: Any) -> Any:

@@ -1,0 +1,586 @@
+"""Exports of a selection: one exporter class per format, each with write_node / write_edge /
+finalize.
+
+- ``html``    a self-contained interactive page (vis-network as bundled with pyvis, inlined)
+- ``graphml`` / ``gexf``  for Gephi, yEd, Cytoscape (networkx writers, typed attributes)
+- ``json``    networkx node-link JSON (D3 and others)
+- ``csv``     nodes.csv + relationships.csv in the ``neo4j-admin database import`` format
+- ``cypher``  a replayable script of labelled MERGE statements
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import json
+import math
+import re
+from collections import Counter, defaultdict
+from importlib import resources
+from pathlib import Path
+from typing import Any, Optional
+
+import networkx as nx
+
+from . import records as R
+from .errors import UsageError
+from .selection import Subgraph
+
+FORMATS = ("html", "graphml", "gexf", "json", "csv", "cypher")
+ARRAY_DELIMITER = "\x1f"   # unit separator: never in curated text; `--array-delimiter=U+001F`
+NAME_KEYS = ("name", "title", "text")
+
+
+def display_name(props: dict[str, Any], fallback: str) -> str:
+    for k in NAME_KEYS:
+        if props.get(k):
+            return str(props[k])
+    return fallback
+
+
+def _iso(v: Any) -> Any:
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    if isinstance(v, list):
+        return [_iso(x) for x in v]
+    return v
+
+
+class Exporter:
+    suffix = ""
+
+    def __init__(self, out: Path, *, title: str = "kg graph", **options: Any):
+        self.out = Path(out)
+        self.title = title
+        self.options = options
+
+    def write_node(self, nid: str, node: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def write_edge(self, edge: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def finalize(self) -> list[Path]:
+        raise NotImplementedError
+
+
+# --- networkx-based formats ----------------------------------------------------------------
+
+def _unify(values: list[Any]) -> str:
+    kinds = {type(v) for v in values if v is not None}
+    if kinds <= {bool}:
+        return "bool"
+    if kinds <= {int}:
+        return "int"
+    if kinds <= {int, float}:
+        return "float"
+    return "str"
+
+
+def _flat(value: Any, kind: str) -> Any:
+    if kind == "bool":
+        return bool(value)
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    if isinstance(value, list):
+        return "; ".join(str(_iso(v)) for v in value)
+    return str(_iso(value))
+
+
+class _NetworkxExporter(Exporter):
+    def __init__(self, out: Path, **kw: Any):
+        super().__init__(out, **kw)
+        self.G = nx.MultiDiGraph(name=self.title)
+        self.keys: Counter = Counter()
+
+    def write_node(self, nid: str, node: dict[str, Any]) -> None:
+        attrs = {"label": display_name(node["props"], nid), "entity": node["kind"],
+                 "labels": ";".join(node["labels"])}
+        attrs.update({k: v for k, v in node["props"].items() if k not in ("id",)})
+        self.G.add_node(nid, **attrs)
+
+    def write_edge(self, edge: dict[str, Any]) -> None:
+        key = f"{edge['type']}:{self.keys[(edge['start'], edge['end'], edge['type'])]}"
+        self.keys[(edge["start"], edge["end"], edge["type"])] += 1
+        self.G.add_edge(edge["start"], edge["end"], key=key, type=edge["type"], label=edge["type"],
+                        **edge["props"])
+
+    def _typed(self) -> nx.MultiDiGraph:
+        """A copy whose attributes have one type per name (GraphML/GEXF need that)."""
+        H = nx.MultiDiGraph(name=self.title)
+        for items, add in ((self.G.nodes(data=True), "node"), (self.G.edges(keys=True, data=True), "edge")):
+            items = list(items)
+            names: dict[str, list[Any]] = defaultdict(list)
+            for item in items:
+                for k, v in item[-1].items():
+                    names[k].append(v)
+            kinds = {k: _unify(v) for k, v in names.items()}
+            for item in items:
+                attrs = {k: _flat(v, kinds[k]) for k, v in item[-1].items() if v is not None}
+                if add == "node":
+                    H.add_node(item[0], **attrs)
+                else:
+                    H.add_edge(item[0], item[1], key=item[2], **attrs)
+        return H
+
+
+class GraphmlExporter(_NetworkxExporter):
+    suffix = ".graphml"
+
+    def finalize(self) -> list[Path]:
+        nx.write_graphml(self._typed(), self.out, named_key_ids=True)
+        return [self.out]
+
+
+class GexfExporter(_NetworkxExporter):
+    suffix = ".gexf"
+
+    def finalize(self) -> list[Path]:
+        nx.write_gexf(self._typed(), self.out)
+        return [self.out]
+
+
+class JsonExporter(_NetworkxExporter):
+    suffix = ".json"
+
+    def finalize(self) -> list[Path]:
+        data = nx.node_link_data(self.G, edges="links")
+        text = json.dumps(data, default=_json_default, ensure_ascii=False, indent=1, sort_keys=True)
+        self.out.write_text(text + "\n", encoding="utf-8")
+        return [self.out]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+# --- neo4j-admin import CSV --------------------------------------------------------------------
+
+def _csv_type(values: list[Any]) -> str:
+    vals = [v for v in values if v is not None]
+    if vals and all(isinstance(v, list) for v in vals):
+        inner = [x for v in vals for x in v]
+        base = _csv_type(inner) if inner else "string"
+        return f"{base}[]"
+    kinds = {type(v) for v in vals}
+    if kinds <= {bool}:
+        return "boolean"
+    if kinds <= {int}:
+        return "long"
+    if kinds <= {int, float}:
+        return "double"
+    if kinds <= {dt.date}:
+        return "date"
+    return "string"
+
+
+def _csv_value(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind.endswith("[]"):
+        return ARRAY_DELIMITER.join(_csv_value(v, kind[:-2]) for v in value)
+    if kind == "boolean":
+        return "true" if value else "false"
+    if kind == "date":
+        return value.isoformat()
+    if kind == "double":
+        return repr(float(value))
+    return str(value)
+
+
+class CsvExporter(Exporter):
+    """nodes.csv and relationships.csv for `neo4j-admin database import full`."""
+
+    def __init__(self, out: Path, **kw: Any):
+        super().__init__(out, **kw)
+        self.nodes: list[tuple[str, list[str], dict[str, Any]]] = []
+        self.edges: list[dict[str, Any]] = []
+
+    def write_node(self, nid: str, node: dict[str, Any]) -> None:
+        self.nodes.append((nid, node["labels"], node["props"]))
+
+    def write_edge(self, edge: dict[str, Any]) -> None:
+        self.edges.append(edge)
+
+    def _write(self, path: Path, fixed: list[str], rows: list[tuple[list[Any], dict[str, Any]]]) -> None:
+        names = sorted({k for _, props in rows for k in props})
+        types = {k: _csv_type([p.get(k) for _, p in rows]) for k in names}
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(fixed + [f"{k}:{types[k]}" for k in names])
+            for lead, props in rows:
+                out = list(lead)
+                for k in names:
+                    v = props.get(k)
+                    if isinstance(v, list) and not v:
+                        out.append("")  # an empty list: written as an empty quoted value
+                    else:
+                        out.append(_csv_value(v, types[k]))
+                w.writerow(out)
+
+    def finalize(self) -> list[Path]:
+        self.out.mkdir(parents=True, exist_ok=True)
+        nodes_csv, rels_csv = self.out / "nodes.csv", self.out / "relationships.csv"
+        self._write(nodes_csv, ["id:ID", ":LABEL"],
+                    [([nid, ARRAY_DELIMITER.join(labels)], {k: v for k, v in props.items() if k != "id"})
+                     for nid, labels, props in self.nodes])
+        self._write(rels_csv, [":START_ID", ":END_ID", ":TYPE"],
+                    [([e["start"], e["end"], e["type"]], e["props"]) for e in self.edges])
+        # neo4j-admin cannot express an empty list (an empty field means "no property"):
+        # these statements restore the empty lists after the import.
+        post = self.out / "post-import.cypher"
+        lines = ["// Run after neo4j-admin import: restores empty list properties, which CSV "
+                 "cannot express. One statement per line."]
+        for nid, _, props in self.nodes:
+            for k, v in sorted(props.items()):
+                if isinstance(v, list) and not v:
+                    lines.append(f"MATCH (n:Entity {{id: {cypher_literal(nid)}}}) SET n.`{k}` = [];")
+        for e in self.edges:
+            empty = [k for k, v in sorted(e["props"].items()) if isinstance(v, list) and not v]
+            if empty:
+                match = {k: v for k, v in e["props"].items() if k not in empty}
+                sets = ", ".join(f"r.`{k}` = []" for k in empty)
+                lines.append(f"MATCH (a:Entity {{id: {cypher_literal(e['start'])}}})"
+                             f"-[r:{e['type']} {_map(match)}]->(b:Entity {{id: {cypher_literal(e['end'])}}}) "
+                             f"WHERE {' AND '.join(f'r.`{k}` IS NULL' for k in empty)} SET {sets};")
+        post.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        readme = self.out / "IMPORT.txt"
+        readme.write_text(
+            "Import into an empty Neo4j 5 database (the server stopped):\n\n"
+            "  neo4j-admin database import full neo4j --overwrite-destination \\\n"
+            "    --nodes=nodes.csv --relationships=relationships.csv \\\n"
+            "    --array-delimiter=U+001F --multiline-fields=true\n\n"
+            "Array values are separated by U+001F (unit separator). Then start the server\n"
+            "and run post-import.cypher (e.g. cypher-shell -f post-import.cypher): it\n"
+            "restores empty lists, which CSV cannot express. kg applies its constraints\n"
+            "and indexes on its next load.\n", encoding="utf-8")
+        return [nodes_csv, rels_csv, post, readme]
+
+
+def import_args(folder: Path) -> list[str]:
+    """neo4j-admin arguments that import a CsvExporter folder into database `neo4j`."""
+    return ["database", "import", "full", "neo4j", "--overwrite-destination",
+            f"--nodes={folder / 'nodes.csv'}", f"--relationships={folder / 'relationships.csv'}",
+            "--array-delimiter=U+001F", "--multiline-fields=true"]
+
+
+# --- Cypher script ---------------------------------------------------------------------------
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def cypher_literal(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise UsageError("cannot write NaN or infinity to a Cypher script")
+        return repr(value)
+    if isinstance(value, dt.date):
+        return f"date('{value.isoformat()}')"
+    if isinstance(value, list):
+        return "[" + ", ".join(cypher_literal(v) for v in value) + "]"
+    text = str(value)
+    out = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == "'":
+            out.append("\\'")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ch in "\u2028\u2029":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "'" + "".join(out) + "'"
+
+
+def _map(props: dict[str, Any]) -> str:
+    items = []
+    for k in sorted(props):
+        if props[k] is None:
+            continue
+        key = k if _IDENT.match(k) else "`" + k.replace("`", "``") + "`"
+        items.append(f"{key}: {cypher_literal(props[k])}")
+    return "{" + ", ".join(items) + "}"
+
+
+class CypherExporter(Exporter):
+    suffix = ".cypher"
+
+    def __init__(self, out: Path, **kw: Any):
+        super().__init__(out, **kw)
+        self.lines = [
+            f"// {self.title}: a kg export. Each line is one statement; replay them in order",
+            "// (e.g. cypher-shell -f FILE) into an empty database to rebuild the selection.",
+            "CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE;",
+        ]
+
+    def write_node(self, nid: str, node: dict[str, Any]) -> None:
+        labels = [lb for lb in node["labels"] if lb in R.KIND_OF_LABEL]
+        label_set = "".join(f" SET n:{lb}" for lb in labels)  # labels come only from the schema
+        self.lines.append(f"MERGE (n:Entity {{id: {cypher_literal(nid)}}}){label_set} "
+                          f"SET n = {_map(node['props'])};")
+
+    def write_edge(self, edge: dict[str, Any]) -> None:
+        if edge["type"] not in R.ALL_REL_TYPES:
+            raise UsageError(f"relationship type {edge['type']!r} is not in kg's schema")
+        self.lines.append(f"MATCH (a:Entity {{id: {cypher_literal(edge['start'])}}}) "
+                          f"MATCH (b:Entity {{id: {cypher_literal(edge['end'])}}}) "
+                          f"MERGE (a)-[r:{edge['type']} {_map(edge['props'])}]->(b);")
+
+    def finalize(self) -> list[Path]:
+        self.out.write_text("\n".join(self.lines) + "\n", encoding="utf-8")
+        return [self.out]
+
+
+def script_statements(text: str) -> list[str]:
+    """The statements of a CypherExporter script (one per line, comments skipped)."""
+    return [ln[:-1] for ln in text.splitlines() if ln.strip() and not ln.startswith("//")]
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+KIND_STYLE = {
+    "person": ("#e07a5f", "dot"),
+    "organization": ("#3d85c6", "square"),
+    "location": ("#81b29a", "triangle"),
+    "event": ("#f2cc8f", "diamond"),
+    "statement": ("#9b72cf", "triangleDown"),
+    "source": ("#9aa0a6", "hexagon"),
+    "entity": ("#cccccc", "dot"),
+}
+CONTESTING = ("denies", "disputes")
+SUPPORTING = ("asserts", "corroborates")
+PHYSICS_LIMIT = 300        # above this, positions are computed in Python and physics is off
+SPRING_LIMIT = 1_500       # above this, a linear-time radial layout replaces spring_layout
+EDGE_LABEL_LIMIT = 2_000   # above this many edges, types show in the panel, not on the canvas
+
+
+def _shown(key: str, value: Any, props: dict[str, Any]) -> Any:
+    """A field as the panel shows it: dates at their precision (2017, 2017-04, 2017-04-01)."""
+    precision = props.get(f"{key}_precision") or (
+        props.get("date_precision") if key in ("date", "start", "end") else None)
+    if isinstance(value, dt.date) and precision in ("year", "month"):
+        return str(value.year) if precision == "year" else f"{value.year:04d}-{value.month:02d}"
+    return _iso(value)
+
+
+def _edge_style(edge: dict[str, Any]) -> dict[str, Any]:
+    t, stance = edge["type"], edge["props"].get("stance")
+    if t == "DENIED":
+        return {"color": {"color": "#cf222e"}, "width": 3, "dashes": True}
+    if t == "ABOUT" and stance in CONTESTING:
+        return {"color": {"color": "#fb8500"}, "width": 2, "dashes": True}
+    if t == "ABOUT" and stance in SUPPORTING:
+        return {"color": {"color": "#2da44e"}, "width": 2}
+    if t in ("REPORTED_BY", "PUBLISHED_BY", "AUTHORED_BY"):
+        return {"color": {"color": "#c6cbd1"}, "width": 1}
+    return {"color": {"color": "#6e7781"}, "width": 1.5}
+
+
+def radial_layout(G: nx.Graph) -> dict[Any, tuple[float, float]]:
+    """Linear time: each component in BFS rings around its best-connected node, components
+    placed on a grid. Deterministic."""
+    pos: dict[Any, tuple[float, float]] = {}
+    comps = sorted((sorted(c) for c in nx.connected_components(G)), key=lambda c: (-len(c), c[0]))
+    x0 = y0 = 0.0
+    row_h = 0.0
+    width = 0.0
+    max_width = 40 * math.sqrt(max(len(G), 1)) * 12
+    for comp in comps:
+        root = max(comp, key=lambda n: (G.degree(n), str(n)))
+        rings: dict[int, list[Any]] = defaultdict(list)
+        for n, d in sorted(nx.single_source_shortest_path_length(G, root).items(),
+                           key=lambda kv: (kv[1], str(kv[0]))):
+            rings[d].append(n)
+        radius = 0.0
+        local: dict[Any, tuple[float, float]] = {}
+        for d in sorted(rings):
+            ring = rings[d]
+            if d == 0:
+                local[ring[0]] = (0.0, 0.0)
+                continue
+            radius = max(radius + 90.0, len(ring) * 14.0 / (2 * math.pi))
+            for i, n in enumerate(ring):
+                a = 2 * math.pi * i / len(ring) + d * 0.37
+                local[n] = (radius * math.cos(a), radius * math.sin(a))
+        size = 2 * radius + 80
+        if width + size > max_width and width > 0:
+            x0, y0, width = 0.0, y0 + row_h, 0.0
+            row_h = 0.0
+        for n, (x, y) in local.items():
+            pos[n] = (x0 + width + size / 2 + x, y0 + size / 2 + y)
+        width += size
+        row_h = max(row_h, size)
+    return pos
+
+
+def layout(G: nx.Graph) -> Optional[dict[Any, tuple[float, float]]]:
+    n = G.number_of_nodes()
+    if n <= PHYSICS_LIMIT:
+        return None
+    if n <= SPRING_LIMIT:
+        raw = nx.spring_layout(G, seed=7, iterations=60)
+        scale = 60 * math.sqrt(n)
+        return {k: (float(v[0]) * scale, float(v[1]) * scale) for k, v in raw.items()}
+    return radial_layout(G)
+
+
+def _json_for_script(data: Any) -> str:
+    """JSON that is safe inside <script type="application/json">: no '<', '>' or '&'."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                      default=_json_default)
+    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _vis_assets() -> tuple[str, str]:
+    import pyvis
+
+    lib = Path(pyvis.__file__).resolve().parent / "lib" / "vis-9.1.2"
+    js = (lib / "vis-network.min.js").read_text(encoding="utf-8")
+    css = (lib / "vis-network.css").read_text(encoding="utf-8")
+    # A literal "</script" inside the inlined library would end our <script> element early.
+    return js.replace("</script", "<\\/script"), css.replace("</style", "<\\/style")
+
+
+def _physics_options() -> dict[str, Any]:
+    """vis-network physics through pyvis's own option model: settle, then stop."""
+    from pyvis.network import Network
+
+    net = Network(directed=True)
+    net.barnes_hut(gravity=-8000, central_gravity=0.3, spring_length=130, spring_strength=0.04,
+                   damping=0.35, overlap=0.1)
+    physics = json.loads(net.options.to_json())["physics"]
+    physics["stabilization"] = {"enabled": True, "iterations": 400, "fit": True}
+    physics["enabled"] = True
+    return physics
+
+
+class HtmlExporter(Exporter):
+    suffix = ".html"
+
+    def __init__(self, out: Path, **kw: Any):
+        super().__init__(out, **kw)
+        self.nodes: dict[str, dict[str, Any]] = {}
+        self.edges: list[dict[str, Any]] = []
+        self.citations: dict[str, list[dict]] = kw.get("citations") or {}
+
+    def write_node(self, nid: str, node: dict[str, Any]) -> None:
+        self.nodes[nid] = node
+
+    def write_edge(self, edge: dict[str, Any]) -> None:
+        self.edges.append(edge)
+
+    def _sizes(self, G: nx.Graph) -> dict[Any, float]:
+        from .analyze import measure
+
+        by = self.options.get("size_by") or "degree"
+        return measure(G, by) if len(G) else {}
+
+    def finalize(self) -> list[Path]:
+        G = nx.Graph()
+        G.add_nodes_from(sorted(self.nodes))
+        G.add_edges_from((e["start"], e["end"]) for e in self.edges if e["start"] != e["end"])
+        pos = layout(G)
+        sizes = self._sizes(G)
+        top = max(sizes.values(), default=1) or 1
+        nodes_out = []
+        kinds = Counter()
+        for nid in sorted(self.nodes):
+            node = self.nodes[nid]
+            props, kind = node["props"], node["kind"]
+            kinds[kind] += 1
+            color, shape = KIND_STYLE.get(kind, KIND_STYLE["entity"])
+            label = display_name(props, nid)
+            short = label if len(label) <= 40 else label[:37] + "…"
+            vis: dict[str, Any] = {"label": short, "shape": shape, "color": color,
+                                   "value": round(1 + 9 * (sizes.get(nid, 0) / top), 4)}
+            if pos is not None:
+                x, y = pos[nid]
+                vis["x"], vis["y"] = round(x, 2), round(y, 2)
+            fields = {k: _shown(k, v, props) for k, v in sorted(props.items())
+                      if k not in ("id",) + NAME_KEYS and v not in (None, [], "")}
+            nodes_out.append({"id": nid, "label": label, "kind": kind, "vis": vis, "fields": fields,
+                              "aliases": props.get("aliases") or [],
+                              "sources": self.citations.get(nid, [])})
+        show_labels = len(self.edges) <= EDGE_LABEL_LIMIT
+        edges_out = []
+        etypes: dict[str, dict[str, Any]] = {}
+        for e in sorted(self.edges, key=lambda e: (e["start"], e["type"], e["end"],
+                                                    json.dumps(e["props"], default=str, sort_keys=True))):
+            style = _edge_style(e)
+            label = e["type"] + (f": {e['props']['stance']}" if e["type"] == "ABOUT" else "")
+            vis = {"arrows": "to", **style}
+            if show_labels:
+                vis["label"] = label
+                vis["font"] = {"size": 9, "align": "middle", "color": "#57606a"}
+            edges_out.append({"from": e["start"], "to": e["end"], "type": e["type"], "vis": vis,
+                              "fields": {k: _iso(v) for k, v in sorted(e["props"].items())}})
+            key = "DENIED" if e["type"] == "DENIED" else (
+                "denies / disputes" if e["type"] == "ABOUT" and e["props"].get("stance") in CONTESTING
+                else "asserts / corroborates" if e["type"] == "ABOUT" and e["props"].get("stance") in SUPPORTING
+                else None)
+            if key:
+                etypes[key] = {"label": key, "color": style["color"]["color"],
+                               "dashes": bool(style.get("dashes"))}
+        options: dict[str, Any] = {
+            "nodes": {"font": {"size": 12}, "borderWidth": 1,
+                      "scaling": {"min": 8, "max": 36, "label": {"enabled": False}}},
+            "edges": {"smooth": False if pos is not None else {"type": "continuous"},
+                      "color": {"inherit": False}, "selectionWidth": 2},
+            "interaction": {"hover": True, "tooltipDelay": 150, "hideEdgesOnDrag": len(G) > 1000,
+                            "hideEdgesOnZoom": len(G) > 3000, "navigationButtons": False},
+            "layout": {"improvedLayout": False, "randomSeed": 7},
+            "physics": {"enabled": False} if pos is not None else _physics_options(),
+        }
+        conf = bool(self.options.get("confidential_included"))
+        banner = ("CONTAINS CONFIDENTIAL RECORDS (people at risk): do not share" if conf
+                  else "Confidential records redacted")
+        data = {"title": self.title, "banner": banner, "confidential_included": conf,
+                "nodes": nodes_out, "edges": edges_out, "options": options,
+                "legend": {"kinds": [{"label": k, "color": KIND_STYLE.get(k, KIND_STYLE["entity"])[0],
+                                      "count": kinds[k]} for k in sorted(kinds)],
+                           "edges": [etypes[k] for k in sorted(etypes)]}}
+        js, css = _vis_assets()
+        template = resources.files("kg").joinpath("resources/graph.html").read_text(encoding="utf-8")
+        parts = {"TITLE": html.escape(self.title), "VIS_CSS": css, "VIS_JS": js,
+                 "DATA": _json_for_script(data)}
+        # One pass over the template: substituted text is never scanned again.
+        page = re.sub(r"@@(TITLE|VIS_CSS|VIS_JS|DATA)@@", lambda m: parts[m.group(1)], template)
+        self.out.write_text(page, encoding="utf-8")
+        return [self.out]
+
+
+EXPORTERS = {"html": HtmlExporter, "graphml": GraphmlExporter, "gexf": GexfExporter,
+             "json": JsonExporter, "csv": CsvExporter, "cypher": CypherExporter}
+
+
+def export(sub: Subgraph, fmt: str, out: Path, **options: Any) -> list[Path]:
+    if fmt not in EXPORTERS:
+        raise UsageError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    out = Path(out)
+    if fmt != "csv":
+        out.parent.mkdir(parents=True, exist_ok=True)
+    exporter = EXPORTERS[fmt](out, citations=sub.citations,
+                              confidential_included=not sub.redacted, **options)
+    for nid, node in sub.sorted_nodes():
+        exporter.write_node(nid, node)
+    for edge in sub.sorted_edges():
+        exporter.write_edge(edge)
+    return exporter.finalize()

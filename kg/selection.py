@@ -1,0 +1,283 @@
+"""What to export or analyze: one selection model for every format.
+
+The whole graph, a case (``--case``), the neighbourhood of an entity (``--around ID
+--hops N``), some kinds (``--kinds person,organization``), a saved query that returns
+nodes, relationships or paths (``--query NAME -p ...``), and dated entities in a range
+(``--since/--until``, honouring date precision: an entity dated 2017 overlaps April 2017).
+The result is a :class:`Subgraph` of plain data, redacted unless asked otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+import neo4j.graph as g
+
+from . import records as R
+from .errors import UsageError
+from .redact import Redactor
+from .store import Store
+
+BATCH = 10_000
+
+
+def _native(value: Any) -> Any:
+    if hasattr(value, "to_native"):
+        return value.to_native()
+    if isinstance(value, (list, tuple)):
+        return [_native(v) for v in value]
+    return value
+
+
+@dataclass
+class Subgraph:
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)   # id -> {"kind", "labels", "props"}
+    edges: list[dict[str, Any]] = field(default_factory=list)        # {"type", "start", "end", "props"}
+    citations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # id -> sources
+    redacted: bool = False
+
+    def sorted_nodes(self) -> list[tuple[str, dict[str, Any]]]:
+        return sorted(self.nodes.items())
+
+    def sorted_edges(self) -> list[dict[str, Any]]:
+        return sorted(self.edges, key=lambda e: (e["start"], e["type"], e["end"],
+                                                 repr(sorted(e["props"].items()))))
+
+
+@dataclass
+class Selection:
+    case: Optional[str] = None
+    around: Optional[str] = None
+    hops: int = 2
+    kinds: Optional[list[str]] = None
+    query: Optional[str] = None
+    params: dict[str, str] = field(default_factory=dict)
+    since: Optional[dt.date] = None
+    until: Optional[dt.date] = None
+    query_dirs: tuple = ()
+
+    def describe(self) -> str:
+        parts = []
+        if self.case:
+            parts.append(f"case {self.case}")
+        if self.around:
+            parts.append(f"{self.hops} hops around {self.around}")
+        if self.kinds:
+            parts.append("kinds " + ",".join(self.kinds))
+        if self.query:
+            parts.append(f"query {self.query}")
+        if self.since or self.until:
+            parts.append(f"dated {self.since or '…'} to {self.until or '…'}")
+        return "; ".join(parts) or "the whole graph"
+
+
+def parse_kinds(text: Optional[str]) -> Optional[list[str]]:
+    if not text:
+        return None
+    kinds = [k.strip().lower() for k in text.split(",") if k.strip()]
+    for k in kinds:
+        if k not in R.LABELS:
+            raise UsageError(f"--kinds: unknown kind {k!r}; expected some of: "
+                             f"{', '.join(R.ENTITY_KINDS)}")
+    return kinds
+
+
+def _node_entry(labels: Iterable[str], props: dict[str, Any]) -> dict[str, Any]:
+    labels = sorted(labels)
+    kind = next((R.KIND_OF_LABEL[lb] for lb in labels if lb in R.KIND_OF_LABEL), "entity")
+    return {"kind": kind, "labels": labels, "props": {k: _native(v) for k, v in props.items()}}
+
+
+def _ids_for(store: Store, sel: Selection) -> Optional[set[str]]:
+    """The node ids of the base selection; None means every entity."""
+    ids: Optional[set[str]] = None
+    if sel.case:
+        res = store.read("MATCH (n:Entity) WHERE $case IN n.cases RETURN n.id AS id", {"case": sel.case})
+        ids = {r["id"] for r in res.records}
+        if not ids:
+            raise UsageError(f"no entity belongs to case {sel.case!r}")
+    if sel.around:
+        if not store.read("MATCH (n:Entity {id: $id}) RETURN n.id", {"id": sel.around}).records:
+            raise UsageError(f"--around: no entity with id {sel.around!r}")
+        reached = {sel.around}
+        frontier = [sel.around]
+        for _ in range(sel.hops):
+            nxt: set[str] = set()
+            for i in range(0, len(frontier), BATCH):
+                res = store.read("UNWIND $ids AS id MATCH (:Entity {id: id})--(m:Entity) "
+                                 "RETURN DISTINCT m.id AS id", {"ids": frontier[i:i + BATCH]})
+                nxt.update(r["id"] for r in res.records)
+            frontier = sorted(nxt - reached)
+            reached |= nxt
+            if not frontier:
+                break
+        ids = reached if ids is None else ids & reached
+    return ids
+
+
+def _fetch_nodes(store: Store, ids: Optional[set[str]]) -> dict[str, dict[str, Any]]:
+    nodes: dict[str, dict[str, Any]] = {}
+    if ids is None:
+        res = store.read("MATCH (n:Entity) RETURN n.id AS id, labels(n) AS labels, properties(n) AS props")
+        for r in res.records:
+            nodes[r["id"]] = _node_entry(r["labels"], r["props"])
+        return nodes
+    id_list = sorted(ids)
+    for i in range(0, len(id_list), BATCH):
+        res = store.read("UNWIND $ids AS id MATCH (n:Entity {id: id}) "
+                         "RETURN n.id AS id, labels(n) AS labels, properties(n) AS props",
+                         {"ids": id_list[i:i + BATCH]})
+        for r in res.records:
+            nodes[r["id"]] = _node_entry(r["labels"], r["props"])
+    return nodes
+
+
+def _fetch_edges(store: Store, ids: Optional[set[str]], keep: set[str]) -> list[dict[str, Any]]:
+    edges: list[dict[str, Any]] = []
+    if ids is None:
+        res = store.read("MATCH (a:Entity)-[r]->(b:Entity) "
+                         "RETURN a.id AS s, type(r) AS t, b.id AS e, properties(r) AS p")
+        rows: Iterable[Any] = res.records
+    else:
+        rows = []
+        id_list = sorted(ids)
+        for i in range(0, len(id_list), BATCH):
+            res = store.read("UNWIND $ids AS id MATCH (a:Entity {id: id})-[r]->(b:Entity) "
+                             "RETURN a.id AS s, type(r) AS t, b.id AS e, properties(r) AS p",
+                             {"ids": id_list[i:i + BATCH]})
+            rows.extend(res.records)
+    for r in rows:
+        if r["s"] in keep and r["e"] in keep:
+            edges.append({"type": r["t"], "start": r["s"], "end": r["e"],
+                          "props": {k: _native(v) for k, v in r["p"].items()}})
+    return edges
+
+
+def _from_query(store: Store, sel: Selection) -> tuple[dict[str, dict], list[dict]]:
+    from . import queries as Q
+
+    q = Q.Library.load(sel.query_dirs).get(sel.query)
+    result = Q.run(store, q, Q.bind(q, sel.params))
+    nodes: dict[str, dict] = {}
+    edges: dict[tuple, dict] = {}
+
+    def add_node(n: g.Node) -> None:
+        if "id" in n:
+            nodes[n["id"]] = _node_entry(n.labels, dict(n))
+
+    def add_rel(r: g.Relationship) -> None:
+        a, b = r.start_node, r.end_node
+        if a is None or b is None or "id" not in a or "id" not in b:
+            return
+        add_node(a)
+        add_node(b)
+        edges[(r.element_id,)] = {"type": r.type, "start": a["id"], "end": b["id"],
+                                  "props": {k: _native(v) for k, v in dict(r).items()}}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, g.Node):
+            add_node(value)
+        elif isinstance(value, g.Relationship):
+            add_rel(value)
+        elif isinstance(value, g.Path):
+            for n in value.nodes:
+                add_node(n)
+            for rel in value.relationships:
+                add_rel(rel)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+
+    for rec in result.records:
+        for v in rec.values():
+            walk(v)
+    if not nodes:
+        raise UsageError(f"query {sel.query!r} returned no nodes, relationships or paths to export")
+    return nodes, list(edges.values())
+
+
+def _in_range(props: dict[str, Any], since: Optional[dt.date], until: Optional[dt.date]) -> bool:
+    start, end = props.get("start") or props.get("published"), props.get("end") or props.get("published")
+    if start is None and end is None:
+        return True  # undated entities are not filtered by dates
+    if since is not None and end is not None and end < since:
+        return False
+    if until is not None and start is not None and start > until:
+        return False
+    return True
+
+
+def _citations(store: Store, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for i in range(0, len(ids), BATCH):
+        res = store.read(
+            "UNWIND $ids AS id MATCH (n:Entity {id: id})-[r:REPORTED_BY]->(s:Source) "
+            "OPTIONAL MATCH (s)-[:PUBLISHED_BY]->(p:Organization) "
+            "RETURN id, s.id AS source, s.title AS title, s.reliability AS reliability, "
+            "p.name AS publisher, r.quote AS quote, r.page AS page, r.credibility AS credibility "
+            "ORDER BY id, source, quote", {"ids": ids[i:i + BATCH]})
+        for r in res.records:
+            item = {k: r[k] for k in ("source", "title", "publisher", "reliability", "quote",
+                                      "page", "credibility") if r[k] is not None}
+            out.setdefault(r["id"], []).append(item)
+    return out
+
+
+def select(store: Store, sel: Selection, *, include_confidential: bool = False,
+           with_citations: bool = False) -> Subgraph:
+    if sel.query:
+        nodes, edges = _from_query(store, sel)
+        base = _ids_for(store, sel) if (sel.case or sel.around) else None
+        if base is not None:
+            nodes = {k: v for k, v in nodes.items() if k in base}
+    else:
+        ids = _ids_for(store, sel)
+        nodes = _fetch_nodes(store, ids)
+        edges = []
+    if sel.kinds:
+        nodes = {k: v for k, v in nodes.items() if v["kind"] in sel.kinds}
+    if sel.since or sel.until:
+        nodes = {k: v for k, v in nodes.items() if _in_range(v["props"], sel.since, sel.until)}
+    keep = set(nodes)
+    if sel.query:
+        edges = [e for e in edges if e["start"] in keep and e["end"] in keep]
+    else:
+        edges = _fetch_edges(store, None if ids is None and not (sel.kinds or sel.since or sel.until)
+                             else keep, keep)
+    sub = Subgraph(nodes=nodes, edges=edges)
+    if with_citations:
+        sub.citations = _citations(store, sorted(keep))
+    if not include_confidential:
+        sub = redact_subgraph(sub, Redactor.from_store(store))
+    return sub
+
+
+def redact_subgraph(sub: Subgraph, red: Redactor) -> Subgraph:
+    if not red.active:
+        sub.redacted = True
+        return sub
+
+    def rid(x: str) -> str:
+        return red.placeholders[x][0] if x in red.placeholders else x
+
+    out = Subgraph(redacted=True)
+    for nid, node in sub.nodes.items():
+        out.nodes[rid(nid)] = {**node, "props": red.node_props(node["props"])}
+    for e in sub.edges:
+        out.edges.append({"type": e["type"], "start": rid(e["start"]), "end": rid(e["end"]),
+                          "props": red.edge_props(e["start"], e["end"], e["props"])})
+    for nid, cites in sub.citations.items():
+        conf = nid in red.placeholders
+        items = []
+        for c in cites:
+            c = {k: red.value(v) for k, v in c.items()}
+            if conf:
+                c.pop("quote", None)
+            items.append(c)
+        out.citations[rid(nid)] = items
+    return out

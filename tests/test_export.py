@@ -1,0 +1,185 @@
+"""Exports: every format carries the selection; csv and cypher rebuild it; redaction holds."""
+
+import json
+import socket
+import subprocess
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from kg import analyze as A
+from kg.cli import cli
+from kg.export import export, import_args, script_statements
+from kg.loader import load
+from kg.runtime import LocalNeo4j
+from kg.selection import Selection, select
+from kg.store import Store, connect
+from kg.config import Settings
+
+from conftest import CASES, CHECHNYA
+
+pytestmark = pytest.mark.neo4j
+
+SECRETS = ["Confidential Witness Name", "A witness at risk",
+           "Men detained in Chechnya on suspicion of being gay",
+           "Up to 100 men abducted and held", "Sokiryanskaya's sources within Chechnya",
+           "The many people within Chechnya", "person-witness", "detained-men-chechnya-2017",
+           "sokiryanskaya-sources-in-chechnya"]
+
+
+@pytest.fixture
+def both(store):
+    load(store, [CHECHNYA])
+    load(store, [CASES / "contract"])
+    return store
+
+
+def _edges_of(sub):
+    return sorted((e["start"], e["type"], e["end"]) for e in sub.edges)
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf", "json"])
+def test_network_formats_carry_the_selection(both, tmp_path, fmt):
+    sub = select(both, Selection(), include_confidential=True)
+    out = tmp_path / f"g.{fmt}"
+    export(sub, fmt, out)
+    if fmt == "graphml":
+        G = nx.read_graphml(out, force_multigraph=True)
+    elif fmt == "gexf":
+        G = nx.read_gexf(out)
+    else:
+        G = nx.node_link_graph(json.loads(out.read_text()), edges="links", multigraph=True,
+                               directed=True)
+    assert set(G.nodes) == set(sub.nodes)
+    key = "label" if fmt == "gexf" else "type"  # GEXF's own `type` is directed/undirected
+    got = sorted((a, d[key], b) for a, b, d in G.edges(data=True))
+    assert got == _edges_of(sub)
+    assert G.nodes["event-main"]["entity"] == "event"
+    assert G.nodes["event-main"]["kind"] == "detention"
+    if fmt == "graphml":
+        assert isinstance(G.nodes["event-main"]["victims_max"], int)
+        assert isinstance(G.nodes["city-a"]["lat"], float)
+        assert G.nodes["person-author"]["extra_verified"] is True
+
+
+def test_cypher_script_rebuilds_the_graph(both, tmp_path):
+    before = both.digest()
+    sub = select(both, Selection(), include_confidential=True)
+    out = tmp_path / "g.cypher"
+    export(sub, "cypher", out)
+    both.write("MATCH (n) DETACH DELETE n")
+    for statement in script_statements(out.read_text()):
+        assert "$" not in statement.split("'")[0]  # parameter-free
+        both.write(statement)
+    assert both.digest() == before
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_csv_imports_into_an_empty_neo4j(both, tmp_path):
+    before = both.digest()
+    sub = select(both, Selection(), include_confidential=True)
+    folder = tmp_path / "csv"
+    export(sub, "csv", folder)
+    header = (folder / "nodes.csv").read_text().splitlines()[0]
+    assert header.startswith("id:ID,:LABEL,") and "aliases:string[]" in header
+    assert "start:date" in header and "victims_max:long" in header and "lat:double" in header
+    assert (folder / "relationships.csv").read_text().startswith(":START_ID,:END_ID,:TYPE,")
+    other = LocalNeo4j(tmp_path / "imported", _free_port())
+    other.write_conf(other.requested_port)
+    res = other.admin(*import_args(folder))
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    other.start()
+    try:
+        drv = connect(Settings(uri=other.uri, user="neo4j", password=other.read_password(),
+                               database="neo4j", managed=True, home=other.home,
+                               password_file=other.password_file))
+        with drv:
+            imported = Store(drv, "neo4j")
+            for statement in script_statements((folder / "post-import.cypher").read_text()):
+                imported.write(statement)
+            assert imported.digest() == before
+    finally:
+        other.stop()
+
+
+@pytest.mark.parametrize("fmt", ["html", "graphml", "gexf", "json", "csv", "cypher"])
+def test_confidential_text_is_in_no_export(both, tmp_path, fmt, runner):
+    out = tmp_path / ("x" if fmt == "csv" else f"x.{fmt}")
+    res = runner.invoke(cli, ["export", fmt, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    files = sorted(out.iterdir()) if fmt == "csv" else [out]
+    text = "".join(f.read_text() for f in files)
+    for secret in SECRETS:
+        assert secret not in text, (fmt, secret)
+    assert "Confidential person 1" in text or fmt in ("csv", "cypher") and "Confidential person 1" in text
+    res = runner.invoke(cli, ["export", fmt, "--out", str(out), "--include-confidential"])
+    assert "warning: --include-confidential" in res.output
+    text = "".join(f.read_text() for f in (sorted(out.iterdir()) if fmt == "csv" else [out]))
+    assert "Confidential Witness Name" in text
+
+
+def test_html_is_deterministic_and_escapes_record_text(both, tmp_path):
+    sub = select(both, Selection(), with_citations=True)
+    a, b = tmp_path / "a.html", tmp_path / "b.html"
+    export(sub, "html", a, title="<script>alert(1)</script>")
+    export(select(both, Selection(), with_citations=True), "html", b, title="<script>alert(1)</script>")
+    assert a.read_bytes() == b.read_bytes()
+    text = a.read_text()
+    assert "<script>alert(1)</script>" not in text
+    assert "<img src=x" not in text  # record text only inside JSON, with < escaped
+    assert "NGO \\u003cimg src=x onerror=alert(1)\\u003e" in text
+
+
+def test_selection_model(both):
+    case = select(both, Selection(case="contract-case"))
+    assert "event-main" in case.nodes and "abduction-campaign-2017" not in case.nodes
+    around = select(both, Selection(around="alvi-karimov", hops=1), include_confidential=True)
+    assert set(around.nodes) == {"alvi-karimov", "karimov-denial", "seed-article-2017",
+                                 "detained-men-chechnya-2017", "abduction-campaign-2017",
+                                 "ramzan-kadyrov", "chechen-government"}
+    kinds = select(both, Selection(kinds=["person", "organization"]))
+    assert {n["kind"] for n in kinds.nodes.values()} == {"person", "organization"}
+    assert all(e["start"] in kinds.nodes and e["end"] in kinds.nodes for e in kinds.edges)
+    import datetime as dt
+    dated = select(both, Selection(kinds=["event"], since=dt.date(2020, 3, 1), until=dt.date(2020, 3, 31)))
+    assert set(dated.nodes) == {"event-followup"}
+    q = select(both, Selection(query="shortest-paths",
+                               params={"from": "alvi-karimov", "to": "amnesty-international"}))
+    assert "karimov-denial" in q.nodes and len(q.edges) >= 3
+
+
+def test_analyze_matches_networkx(both, runner):
+    sub = select(both, Selection(), include_confidential=True)
+    G = nx.Graph()
+    G.add_nodes_from(sub.nodes)
+    G.add_edges_from((e["start"], e["end"]) for e in sub.edges if e["start"] != e["end"])
+    rows = {r["id"]: r for r in A.centrality(sub)}
+    pr, bc, dc = nx.pagerank(G), nx.betweenness_centrality(G), nx.degree_centrality(G)
+    for n in G:
+        assert rows[n]["pagerank"] == pytest.approx(pr[n], abs=1e-12)
+        assert rows[n]["betweenness"] == pytest.approx(bc[n], abs=1e-12)
+        assert rows[n]["degree_centrality"] == pytest.approx(dc[n], abs=1e-12)
+    comms = A.communities(sub)
+    assert sorted(n for c in comms for n in c) == sorted(G)
+    paths = A.paths(sub, "alvi-karimov", "amnesty-international")
+    assert [p["ids"] for p in paths] == sorted(nx.all_shortest_paths(G, "alvi-karimov", "amnesty-international"))
+    res = runner.invoke(cli, ["analyze", "--format", "json", "--top", "3", "--write-back"])
+    top = json.loads(res.stdout)
+    assert [r["rank"] for r in top] == [1, 2, 3]
+    got = both.read("MATCH (n:Entity {id: $id}) RETURN n.analysis_pagerank AS p",
+                    {"id": top[0]["id"]}).records[0]["p"]
+    assert got == pytest.approx(top[0]["pagerank"])
+    load(both, [CHECHNYA])  # a reload keeps analysis results
+    assert both.read("MATCH (n:Entity {id: $id}) RETURN n.analysis_pagerank AS p",
+                     {"id": top[0]["id"]}).records[0]["p"] == pytest.approx(top[0]["pagerank"])
+    res = runner.invoke(cli, ["analyze", "communities", "--format", "csv"])
+    assert res.output.startswith("community,size,members,ids\n1,")
+    assert "Confidential Witness Name" not in res.output
+    res = runner.invoke(cli, ["analyze", "paths", "--from", "alvi-karimov", "--to", "amnesty-international"])
+    assert res.exit_code == 0 and "alvi-karimov" in res.output
