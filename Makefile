@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 KG     := $(BIN)/kg
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install schema docs help
+.PHONY: demo test install schema docs fuzz help
 
 help:
 	@echo "make demo    set up, start Neo4j, load data/chechnya-2017, print a tour"
@@ -37,3 +37,8 @@ schema: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -c "from kg.queries import Library, docs_markdown; print(docs_markdown(Library.load()), end='')" > docs/queries.md
+
+# A long generated bad-input run; rewrites the table in docs/reliability.md.
+fuzz: $(STAMP)
+	KG_FUZZ_EXAMPLES=3000 $(BIN)/python -m pytest -q tests/test_fuzz.py
+	$(BIN)/python scripts/reliability_doc.py

@@ -574,6 +574,26 @@ def reset(store: Any, yes: bool) -> None:
     click.echo("database emptied")
 
 
+@db.command()
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The dump file to write (mode 0600).")
+def dump(out: Path) -> None:
+    """Back up kg's local database to a file (neo4j-admin dump; stops and restarts it)."""
+    path = _local().dump(out)
+    click.echo(f"dumped the database to {path}")
+
+
+@db.command()
+@click.argument("dump_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm: replace the whole database with the dump.")
+def restore(dump_file: Path, yes: bool) -> None:
+    """Replace kg's local database with a dump (stops and restarts it). Needs --yes."""
+    if not yes:
+        raise UsageError("`kg db restore` replaces the whole graph; add --yes to confirm.")
+    _local().restore(dump_file)
+    click.echo(f"restored the database from {dump_file}")
+
+
 def main() -> None:
     cli(prog_name="kg")
 

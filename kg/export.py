@@ -127,11 +127,20 @@ class _NetworkxExporter(Exporter):
         return H
 
 
+def _keep_carriage_returns(path: Path) -> None:
+    """XML readers turn a literal CR (and CRLF) into LF; a character reference survives.
+    CR appears in these files only inside text values, so it is safe to replace."""
+    raw = path.read_bytes()
+    if b"\r" in raw:
+        path.write_bytes(raw.replace(b"\r", b"&#13;"))
+
+
 class GraphmlExporter(_NetworkxExporter):
     suffix = ".graphml"
 
     def finalize(self) -> list[Path]:
         nx.write_graphml(self._typed(), self.out, named_key_ids=True)
+        _keep_carriage_returns(self.out)
         return [self.out]
 
 
@@ -140,6 +149,7 @@ class GexfExporter(_NetworkxExporter):
 
     def finalize(self) -> list[Path]:
         nx.write_gexf(self._typed(), self.out)
+        _keep_carriage_returns(self.out)
         return [self.out]
 
 

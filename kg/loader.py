@@ -19,7 +19,8 @@ from typing import Any, Callable, Optional
 
 from . import records as R
 from .errors import InputError, Problem
-from .mapping import OWNED_INCOMING, OWNED_OUTGOING, EdgeRow, GraphRows, edge_key, map_collection
+from .mapping import (KEY_PROPS, OWNED_INCOMING, OWNED_OUTGOING, RELATION_KEY, EdgeRow, GraphRows,
+                      edge_key, map_collection)
 from .store import Store
 from .validation import Collection, collect
 
@@ -176,6 +177,11 @@ def plan_load(store: Store, coll: Collection, rows: Optional[GraphRows] = None) 
     return plan
 
 
+def edge_key_props(rel_type: str, rows: list[dict]) -> tuple[str, ...]:
+    """The properties that tell edges of this type apart (see kg.mapping)."""
+    return tuple(dict.fromkeys(KEY_PROPS.get(rel_type, ()) + RELATION_KEY))
+
+
 def apply_plan(store: Store, plan: Plan, *, batch_size: int = DEFAULT_BATCH,
                progress: Optional[Callable[[int], None]] = None) -> None:
     for op, name, rows in plan.batches:
@@ -188,7 +194,7 @@ def apply_plan(store: Store, plan: Plan, *, batch_size: int = DEFAULT_BATCH,
             elif op == "delete_edges":
                 store.delete_edges(chunk)
             elif op == "create_edges":
-                store.create_edges(name, chunk)
+                store.create_edges(name, chunk, key=edge_key_props(name, chunk))
             elif op == "update_edges":
                 store.set_edge_props(chunk)
             if progress:

@@ -64,8 +64,12 @@ RELIABILITY = ("A", "B", "C", "D", "E", "F")
 BCP47_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
+MAX_TEXT = 1_000_000  # characters in one field: longer is a mistake, not a record
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=False,
+                              str_max_length=MAX_TEXT)
 
 
 class SourceCitation(_Model):
@@ -221,7 +225,8 @@ class Relation(_Model):
     reported_by: list[Citation] = Field(default_factory=list)
     description: Optional[str] = None
 
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, populate_by_name=False)
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, populate_by_name=False,
+                              str_max_length=MAX_TEXT)
 
 
 class Case(_Model):

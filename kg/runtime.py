@@ -444,6 +444,55 @@ dbms.security.allow_csv_import_from_file_urls=true
         self._reap(pid)
         return True
 
+    # --- backups ----------------------------------------------------------------------------
+    def _offline(self, action: str) -> bool:
+        st = self.state()
+        if st.get("runtime") == "docker":
+            raise RuntimeUnavailable(f"`kg db {action}` works with the Java runtime; with Docker use "
+                                     "`docker exec` and neo4j-admin in the container.")
+        return self.stop()
+
+    def dump(self, out: Path) -> Path:
+        """Dump the database to a file (neo4j-admin database dump), restarting if it ran."""
+        import tempfile
+
+        was_running = self._offline("dump")
+        try:
+            with tempfile.TemporaryDirectory(dir=self.root) as tmp:
+                res = self.admin("database", "dump", "neo4j", f"--to-path={tmp}",
+                                 "--overwrite-destination=true")
+                if res.returncode != 0:
+                    raise RuntimeUnavailable("neo4j-admin could not dump the database: "
+                                             + (res.stderr or res.stdout).strip()[-800:])
+                out = Path(out)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(Path(tmp) / "neo4j.dump"), str(out))
+                os.chmod(out, 0o600)
+        finally:
+            if was_running:
+                self.start()
+        return out
+
+    def restore(self, dump: Path) -> None:
+        """Replace the database with a dump (neo4j-admin database load), restarting if it ran."""
+        import tempfile
+
+        dump = Path(dump)
+        if not dump.is_file():
+            raise RuntimeUnavailable(f"no dump file at {dump}")
+        was_running = self._offline("restore")
+        try:
+            with tempfile.TemporaryDirectory(dir=self.root) as tmp:
+                shutil.copyfile(dump, Path(tmp) / "neo4j.dump")
+                res = self.admin("database", "load", "neo4j", f"--from-path={tmp}",
+                                 "--overwrite-destination=true")
+                if res.returncode != 0:
+                    raise RuntimeUnavailable("neo4j-admin could not load the dump: "
+                                             + (res.stderr or res.stdout).strip()[-800:])
+        finally:
+            if was_running:
+                self.start()
+
     @staticmethod
     def _reap(pid: int) -> None:
         try:

@@ -46,8 +46,15 @@ def connect(settings: Settings) -> neo4j.Driver:
 def open_store(settings: Settings) -> Iterator["Store"]:
     driver = connect(settings)
     try:
-        yield Store(driver, settings.database, where=settings.describe(),
-                    managed=settings.managed)
+        store = Store(driver, settings.database, where=settings.describe(),
+                      managed=settings.managed)
+        try:
+            # Fails at once when nothing listens, instead of after the retry budget of a
+            # managed transaction.
+            driver.verify_connectivity()
+        except Exception as e:  # noqa: BLE001
+            raise store._translate(e) from e
+        yield store
     finally:
         driver.close()
 
@@ -207,18 +214,37 @@ class Store:
         return rows
 
     # --- writing (batched UNWIND, one managed transaction per batch) ------------------------
+    # `cases` is unioned inside the write, with what the node holds at that moment, so two
+    # loads running at once never drop each other's case.
+    _KEEP_CASES = ("WITH n, row, coalesce(n.cases, []) AS old SET n = row.props "
+                   "SET n.cases = old + [c IN row.props.cases WHERE NOT c IN old] ")
+
     def merge_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
-        self.write(f"UNWIND $rows AS row MERGE (n:Entity {{id: row.id}}) "
-                   f"SET n = row.props SET n:{_label(label)}", {"rows": rows})
+        self.write(f"UNWIND $rows AS row MERGE (n:Entity {{id: row.id}}) {self._KEEP_CASES}"
+                   f"SET n:{_label(label)}", {"rows": rows})
 
     def set_node_props(self, rows: list[dict[str, Any]]) -> None:
-        self.write("UNWIND $rows AS row MATCH (n:Entity {id: row.id}) SET n = row.props",
+        self.write(f"UNWIND $rows AS row MATCH (n:Entity {{id: row.id}}) {self._KEEP_CASES}",
                    {"rows": rows})
 
-    def create_edges(self, rel_type: str, rows: list[dict[str, Any]]) -> None:
+    def create_edges(self, rel_type: str, rows: list[dict[str, Any]],
+                     key: Sequence[str] = ()) -> None:
+        """Create edges unless an equal one (same ends, same key properties, same origin)
+        exists. The start node is locked first (a property write holds Neo4j's exclusive
+        lock until commit), so two loads running at once create one edge, not two; a
+        deadlock between them is transient and the managed transaction retries."""
+        _rel_type(rel_type)
+        same = " AND ".join(
+            [f"(old.{k} = row.props.{k} OR (old.{k} IS NULL AND row.props.{k} IS NULL))"
+             for k in key if re.match(r"^[a-z_]+$", k)]
+            + ["((old.sources IS NULL) = (row.props.sources IS NULL))"])
         self.write(f"UNWIND $rows AS row "
                    f"MATCH (a:Entity {{id: row.start}}) MATCH (b:Entity {{id: row.end}}) "
-                   f"CREATE (a)-[r:{_rel_type(rel_type)}]->(b) SET r = row.props", {"rows": rows})
+                   f"SET a.kg_lock = true REMOVE a.kg_lock "
+                   f"WITH a, b, row "
+                   f"OPTIONAL MATCH (a)-[old:{rel_type}]->(b) WHERE {same} "
+                   f"WITH a, b, row, count(old) AS existing WHERE existing = 0 "
+                   f"CREATE (a)-[r:{rel_type}]->(b) SET r = row.props", {"rows": rows})
 
     def set_edge_props(self, rows: list[dict[str, Any]]) -> None:
         self.write("UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.eid "
