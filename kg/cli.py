@@ -188,18 +188,23 @@ def _summary_text(summary: dict[str, Any], dry_run: bool) -> str:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--allow-existing", is_flag=True,
               help="Let references resolve to entities already in the database.")
+@click.option("--mapping", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Load CSV/TSV/XLSX sheets through this mapping (e.g. loaders/acled.yaml).")
+@click.option("--format", "input_format", type=click.Choice(("records", "ftm")), default="records",
+              show_default=True, help="What PATHS hold: kg records, or FollowTheMoney entities (JSON lines).")
 @click.option("--dry-run", is_flag=True, help="Validate and show what would change; write nothing.")
 @click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=5_000, show_default=True,
               help="Rows per write transaction.")
-@format_option(("text", "json"), default="text")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @with_store
-def load(store: Any, paths: tuple[Path, ...], allow_existing: bool, dry_run: bool,
-         batch_size: int, fmt: str, quiet: bool) -> None:
+def load(store: Any, paths: tuple[Path, ...], allow_existing: bool, mapping: Optional[Path],
+         input_format: str, dry_run: bool, batch_size: int, as_json: bool, quiet: bool) -> None:
     """Validate records, then load them into Neo4j (a bad input writes nothing).
 
     Loading is idempotent: loading the same input again changes nothing. A changed record
-    updates its node and replaces the relationships it made.
+    updates its node and replaces the relationships it made. Sheets load through a mapping
+    (--mapping), FollowTheMoney entities with --format ftm.
     """
     from .loader import load as do_load
 
@@ -210,13 +215,44 @@ def load(store: Any, paths: tuple[Path, ...], allow_existing: bool, dry_run: boo
         return click.progressbar(length=total, label="writing", file=sys.stderr)
 
     plan = do_load(store, list(paths), allow_existing=allow_existing, dry_run=dry_run,
-                   batch_size=batch_size, progress_factory=bar)
+                   batch_size=batch_size, progress_factory=bar, mapping=mapping,
+                   input_format=input_format)
     _print_notices(plan.coll.notices)
     summary = plan.summary()
-    if fmt == "json":
+    if as_json:
         click.echo(json.dumps({"dry_run": dry_run, **summary}, indent=2))
     else:
         click.echo(_summary_text(summary, dry_run), nl=False)
+
+
+@cli.command("map")
+@click.argument("sheets", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mapping", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The mapping (e.g. loaders/statements.yaml).")
+@format_option(("yaml", "jsonl"), default="yaml")
+@out_option
+def map_command(sheets: tuple[Path, ...], mapping: Path, fmt: str, out: Optional[Path]) -> None:
+    """Print the records a sheet makes through a mapping, for a curator to review.
+
+    Nothing is loaded. Problems in rows are reported by row and column.
+    """
+    import yaml as _yaml
+
+    from .tabular import load_mapping, mapped_raws
+
+    raws = mapped_raws(load_mapping(mapping), list(sheets))
+    if fmt == "jsonl":
+        text = "".join(json.dumps({"record": r.kind, **r.data}, ensure_ascii=False) + "\n" for r in raws)
+    else:
+        keys = {v: k for k, v in __import__("kg.records", fromlist=["YAML_KEYS"]).YAML_KEYS.items()}
+        doc: dict[str, Any] = {}
+        for r in raws:
+            if r.kind == "case":
+                doc["case"] = r.data
+            else:
+                doc.setdefault(keys[r.kind], []).append(r.data)
+        text = _yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
+    emit(text, out)
 
 
 class _NoBar:
@@ -402,7 +438,7 @@ def build_selection(case: Optional[str], around: Optional[str], hops: int, kinds
 
 
 @cli.command()
-@click.argument("fmt", metavar="FORMAT", type=click.Choice(("html", "graphml", "gexf", "json", "csv", "cypher")))
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(("html", "graphml", "gexf", "json", "csv", "cypher", "ftm")))
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path),
               help="The file to write (for csv: a folder for nodes.csv and relationships.csv).")
 @selection_options
@@ -414,7 +450,7 @@ def export(store: Any, fmt: str, out: Path, case: Optional[str], around: Optiona
            kinds: Optional[str], query_name: Optional[str], params: tuple[str, ...],
            since: Optional[str], until: Optional[str], query_dirs: tuple[Path, ...],
            include_confidential: bool, size_by: str, title: Optional[str]) -> None:
-    """Export a selection of the graph as FORMAT: html, graphml, gexf, json, csv or cypher.
+    """Export a selection of the graph as FORMAT: html, graphml, gexf, json, csv, cypher or ftm.
 
     Records marked confidential are redacted (stable placeholders, structure kept) unless
     --include-confidential is given.

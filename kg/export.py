@@ -27,7 +27,7 @@ from . import records as R
 from .errors import UsageError
 from .selection import Subgraph
 
-FORMATS = ("html", "graphml", "gexf", "json", "csv", "cypher")
+FORMATS = ("html", "graphml", "gexf", "json", "csv", "cypher", "ftm")
 ARRAY_DELIMITER = "\x1f"   # unit separator: never in curated text; `--array-delimiter=U+001F`
 NAME_KEYS = ("name", "title", "text")
 
@@ -577,7 +577,30 @@ class HtmlExporter(Exporter):
         return [self.out]
 
 
-EXPORTERS = {"html": HtmlExporter, "graphml": GraphmlExporter, "gexf": GexfExporter,
+class FtmExporter(Exporter):
+    """FollowTheMoney entities as JSON lines (see kg.ftm), checked by followthemoney."""
+
+    suffix = ".ftm.json"
+
+    def __init__(self, out: Path, **kw: Any):
+        super().__init__(out, **kw)
+        from .selection import Subgraph
+
+        self.sub = Subgraph()
+
+    def write_node(self, nid: str, node: dict[str, Any]) -> None:
+        self.sub.nodes[nid] = node
+
+    def write_edge(self, edge: dict[str, Any]) -> None:
+        self.sub.edges.append(edge)
+
+    def finalize(self) -> list[Path]:
+        from .ftm import write_ftm
+
+        return [write_ftm(self.sub, self.out)]
+
+
+EXPORTERS = {"ftm": FtmExporter, "html": HtmlExporter, "graphml": GraphmlExporter, "gexf": GexfExporter,
              "json": JsonExporter, "csv": CsvExporter, "cypher": CypherExporter}
 
 

@@ -103,8 +103,13 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def plan_load(store: Store, coll: Collection, rows: Optional[GraphRows] = None) -> Plan:
     rows = rows or map_collection(coll)
     plan = Plan(coll)
+    existing = store.nodes_by_id([n.id for n in rows.nodes])
+    # Records made "if missing" (a speaker named in a sheet) leave existing entities alone.
+    keep_as_is = {eid for eid, e in coll.entities.items() if e.raw.if_missing and eid in existing}
+    if keep_as_is:
+        rows = GraphRows(nodes=[n for n in rows.nodes if n.id not in keep_as_is],
+                         edges=[e for e in rows.edges if e.owner not in keep_as_is])
     ids = [n.id for n in rows.nodes]
-    existing = store.nodes_by_id(ids)
 
     problems: list[Problem] = []
     for node in rows.nodes:
@@ -201,11 +206,38 @@ def apply_plan(store: Store, plan: Plan, *, batch_size: int = DEFAULT_BATCH,
                 progress(len(chunk))
 
 
+def collect_input(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
+                  mapping: Optional[Path] = None, input_format: str = "records") -> Collection:
+    """Validate input of any kind: record files, sheets through a mapping, or FtM entities."""
+    from .validation import validate_raws
+
+    if mapping is not None:
+        from .tabular import load_mapping, mapped_raws
+
+        m = load_mapping(Path(mapping))
+        raws = mapped_raws(m, [Path(p) for p in paths])
+        allow_existing = allow_existing or m.allow_existing
+        coll = validate_raws(raws, existing=store.kinds_of if allow_existing else None)
+        coll.files = len(paths)
+        return coll
+    if input_format == "ftm":
+        from .ftm import ftm_raws
+
+        raws, skipped = ftm_raws([Path(p) for p in paths])
+        coll = validate_raws(raws, existing=store.kinds_of if allow_existing else None)
+        coll.notices.extend(skipped)
+        coll.files = len(paths)
+        return coll
+    return collect(paths, existing=store.kinds_of if allow_existing else None)
+
+
 def load(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
          dry_run: bool = False, batch_size: int = DEFAULT_BATCH,
-         progress_factory: Optional[Callable[[int], Any]] = None) -> Plan:
+         progress_factory: Optional[Callable[[int], Any]] = None,
+         mapping: Optional[Path] = None, input_format: str = "records") -> Plan:
     """Validate, plan and (unless dry_run) write. Returns the plan with its summary."""
-    coll = collect(paths, existing=store.kinds_of if allow_existing else None)
+    coll = collect_input(store, paths, allow_existing=allow_existing, mapping=mapping,
+                         input_format=input_format)
     if not dry_run:
         store.apply_schema()
     plan = plan_load(store, coll)

@@ -36,6 +36,9 @@ class RawRecord:
     lines: dict[Path_, int]   # field path (relative to the record) -> line
     index: int                # position among records of its kind in its file (1-based)
     case_dir: str = ""        # the folder (or file) that defines the record's case
+    case: str = ""            # set by readers that know the case (sheets, FtM): wins
+    field_names: dict[str, str] = field(default_factory=dict)  # field -> as the user sees it
+    if_missing: bool = False  # only create: an entity already in the database is left as it is
 
     def line_of(self, path: Path_) -> int:
         """The line of the deepest part of ``path`` that we know."""

@@ -71,6 +71,13 @@ def field_path(loc: Iterable[Any]) -> str:
     return out or "-"
 
 
+def _field(raw: RawRecord, loc: tuple[Any, ...]) -> str:
+    """The field as the user knows it: for a sheet, with the column it came from."""
+    fp = field_path(loc)
+    col = raw.field_names.get(str(loc[0])) if loc else None
+    return f"{fp} [column {col}]" if col else fp
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -143,7 +150,7 @@ def _validate_model(raw: RawRecord, model: type, problems: list[Problem]) -> Any
     except ValidationError as e:
         for err in e.errors(include_url=False):
             loc = tuple(err["loc"])
-            problems.append(Problem(raw.file, raw.line_of(loc), raw.label, field_path(loc),
+            problems.append(Problem(raw.file, raw.line_of(loc), raw.label, _field(raw, loc),
                                     _message(err, model)))
         return None
 
@@ -217,6 +224,8 @@ def _case_ids(raws: list[RawRecord], problems: list[Problem]) -> dict[str, tuple
 
 
 def _case_of(raw: RawRecord, declared: dict[str, tuple[str, dict]]) -> tuple[str, dict]:
+    if raw.case:
+        return raw.case, {"id": raw.case}
     arg = Path(raw.case_dir).resolve()
     if arg.is_file():
         hit = declared.get(str(arg))
@@ -251,6 +260,15 @@ def collect(paths: list[str | Path], *, existing: Optional[ExistingLookup] = Non
         for r in res.records:
             r.case_dir = case_dir
         raws.extend(res.records)
+    return validate_raws(raws, coll, problems, existing)
+
+
+def validate_raws(raws: list[RawRecord], coll: Optional[Collection] = None,
+                  problems: Optional[list[Problem]] = None,
+                  existing: Optional[ExistingLookup] = None) -> Collection:
+    """Validate raw records from any reader; raise InputError with every problem."""
+    coll = coll if coll is not None else Collection()
+    problems = problems if problems is not None else []
     declared = _case_ids(raws, problems)
 
     defined: dict[tuple[str, str], RawRecord] = {}  # (case, id) -> first definition
@@ -371,10 +389,10 @@ def _check_ref(coll: Collection, problems: list[Problem], raw: RawRecord, loc: t
                ref: str, kinds: tuple[str, ...], label: str, allow_existing: bool) -> None:
     kind = coll.kind_of(ref)
     if kind is None:
-        problems.append(Problem(raw.file, raw.line_of(loc), label, field_path(loc),
+        problems.append(Problem(raw.file, raw.line_of(loc), label, _field(raw, loc),
                                 _not_found(ref, coll, allow_existing)))
     elif kind not in kinds:
-        problems.append(Problem(raw.file, raw.line_of(loc), label, field_path(loc),
+        problems.append(Problem(raw.file, raw.line_of(loc), label, _field(raw, loc),
                                 f"{ref!r} is a {kind}; expected a {' or '.join(kinds)}"))
 
 

@@ -1,0 +1,164 @@
+"""Tabular loaders (mappings over CSV/TSV/XLSX) and FollowTheMoney in and out."""
+
+import json
+import textwrap
+
+import pytest
+
+from kg.cli import cli
+from kg.errors import InputError
+from kg.loader import load
+from kg.tabular import load_mapping, mapped_raws
+
+from conftest import CASES, CHECHNYA, ROOT
+
+ACLED = ROOT / "loaders" / "acled.yaml"
+STATEMENTS = ROOT / "loaders" / "statements.yaml"
+SAMPLES = ROOT / "data" / "samples"
+
+
+def rows(store, cypher, **params):
+    return [dict(r) for r in store.read(cypher, params).records]
+
+
+def test_acled_rows_become_records():
+    raws = mapped_raws(load_mapping(ACLED), [SAMPLES / "acled-sample.csv"])
+    ev = next(r for r in raws if r.kind == "event" and r.data["id"] == "acled-rus1002")
+    assert ev.data["date"] == "2017-04"  # time_precision 2: about a week -> the month
+    assert ev.data["participants"] == [
+        {"actor": "police-forces-of-russia-2000-chechen-republic", "role": "perpetrator"},
+        {"actor": "civilians-russia", "role": "victim"}]
+    assert ev.data["reported_by"] == ["novaya-gazeta", "the-guardian"]
+    assert ev.data["victims"] == {"min": 3, "max": 3}
+    assert ev.line == 3  # the sheet's row
+    grozny = next(r for r in raws if r.kind == "location" and r.data["id"] == "chechnya-grozny")
+    assert grozny.data == {"id": "chechnya-grozny", "name": "Grozny", "kind": "town",
+                           "located_in": "chechnya", "lat": 43.3178, "lon": 45.6986}
+    protest = next(r for r in raws if r.kind == "event" and r.data["id"] == "acled-rus1003")
+    assert protest.data["participants"] == [{"actor": "lgbt-activists-russia", "role": "organizer"}]
+
+
+@pytest.mark.neo4j
+def test_acled_sheet_loads_into_the_contract_graph(store):
+    load(store, [SAMPLES / "acled-sample.csv"], mapping=ACLED)
+    assert store.counts()["nodes"] == {"Event": 3, "Location": 5, "Organization": 3, "Source": 3}
+    assert rows(store, "MATCH (e:Event {id: 'acled-rus1001'})-[:LOCATED_IN]->(l)-[:LOCATED_IN]->(r) "
+                       "RETURN l.name AS town, r.name AS region, e.date_precision AS p, "
+                       "e.cases AS cases") == [{"town": "Argun", "region": "Chechnya", "p": "day",
+                                                "cases": ["acled-sample"]}]
+    before = store.digest()
+    load(store, [SAMPLES / "acled-sample.csv"], mapping=ACLED)
+    assert store.digest() == before
+
+
+@pytest.mark.neo4j
+def test_statements_sheet_references_and_leaves_curated_entities_alone(store):
+    load(store, [CHECHNYA])
+    before = rows(store, "MATCH (p:Person {id: 'alvi-karimov'}) RETURN properties(p) AS p")
+    load(store, [SAMPLES / "statements-sample.csv"], mapping=STATEMENTS)
+    assert rows(store, "MATCH (p:Person {id: 'alvi-karimov'}) RETURN properties(p) AS p") == before
+    assert rows(store, "MATCH (:Person {id: 'alvi-karimov'})-[:AFFILIATED_WITH]->(o) RETURN o.id AS o") \
+        == [{"o": "chechen-government"}]
+    got = rows(store, "MATCH (s:Person {id: 'alvi-karimov'})-[:SAID]->(st:Statement)-[a:ABOUT]->(t) "
+                      "WHERE st.cases = ['statements-sample'] RETURN t.id AS t, a.stance AS stance, "
+                      "st.date_precision AS p")
+    assert got == [{"t": "abduction-campaign-2017", "stance": "denies", "p": "month"}]
+    assert rows(store, "MATCH (:Organization {id: 'amnesty-international'})-[:SAID]->(s)-[a:ABOUT]->() "
+                       "WHERE s.cases = ['statements-sample'] RETURN a.stance AS s") == [{"s": "calls-for"}]
+    assert rows(store, "MATCH (s:Source {id: 'amnesty-international-petition'}) RETURN s.url AS u") == \
+        [{"u": "https://www.amnesty.org/"}]
+
+
+@pytest.mark.neo4j
+def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_written(store, tmp_path, runner):
+    sheet = tmp_path / "bad.csv"
+    sheet.write_text(textwrap.dedent("""\
+        speaker,date,quote,about,stance,source,url
+        A Person,2017-04,"said something",x-entity,denied,Src,
+        B Person,April the 3rd,"said more",x-entity,denied,Src,
+        C Person,2017,"and more",x-entity,shrugged,Src,
+        """))
+    before = store.digest()
+    res = runner.invoke(cli, ["load", "--mapping", str(STATEMENTS), str(sheet)])
+    assert res.exit_code == 1
+    assert f"{sheet}:3: row 3: [column date]: cannot read 'April the 3rd' as a date" in res.output
+    assert f"{sheet}:4: row 4: [column stance]: 'shrugged' is not one of the values" in res.output
+    assert store.digest() == before
+    good = tmp_path / "good.csv"
+    good.write_text("speaker,date,quote,about,stance,source,url\nA Person,2017-04,said,x-entity,denied,Src,\n")
+    res = runner.invoke(cli, ["load", "--mapping", str(STATEMENTS), str(good)])
+    assert res.exit_code == 1
+    assert f"{good}:2: stmt-a-person-2017-04-" in res.output
+    assert "about[0].target: reference 'x-entity' not found in the input or the database" in res.output
+    missing = tmp_path / "missing.csv"
+    missing.write_text("speaker,date,quote\nA,2017,q\n")
+    res = runner.invoke(cli, ["load", "--mapping", str(STATEMENTS), str(missing)])
+    assert f"{missing}:1: header: [column about]: the mapping 'statements' needs column 'about'" in res.output
+    assert "[column stance]" in res.output and "[column source]" in res.output
+
+
+def test_map_prints_records_for_review(runner):
+    res = runner.invoke(cli, ["map", "--mapping", str(ACLED), str(SAMPLES / "acled-sample.csv"),
+                              "--format", "jsonl"])
+    assert res.exit_code == 0
+    lines = [json.loads(x) for x in res.output.splitlines()]
+    assert {"record": "event"}.items() <= lines[-1].items() or any(x["record"] == "event" for x in lines)
+    res = runner.invoke(cli, ["map", "--mapping", str(ACLED), str(SAMPLES / "acled-sample.csv")])
+    assert res.output.startswith("locations:\n- id: chechnya\n")
+
+
+@pytest.mark.neo4j
+def test_xlsx_and_tsv_sheets(store, tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    src = (SAMPLES / "acled-sample.csv").read_text().splitlines()
+    import csv
+    for row in csv.reader(src):
+        ws.append(row)
+    wb.save(tmp_path / "acled.xlsx")
+    (tmp_path / "acled.tsv").write_text("\n".join("\t".join(r) for r in csv.reader(src)) + "\n")
+    a = {r.data.get("id"): r.data for r in mapped_raws(load_mapping(ACLED), [tmp_path / "acled.xlsx"])}
+    b = {r.data.get("id"): r.data for r in mapped_raws(load_mapping(ACLED), [tmp_path / "acled.tsv"])}
+    c = {r.data.get("id"): r.data for r in mapped_raws(load_mapping(ACLED), [SAMPLES / "acled-sample.csv"])}
+    assert a == b == c
+
+
+@pytest.mark.neo4j
+def test_ftm_export_validates_and_round_trips(store, tmp_path, runner):
+    from followthemoney import model
+
+    load(store, [CHECHNYA])
+    out = tmp_path / "c.ftm.json"
+    res = runner.invoke(cli, ["export", "ftm", "--out", str(out), "--include-confidential"])
+    assert res.exit_code == 0, res.output
+    schemata = set()
+    for line in out.read_text().splitlines():
+        proxy = model.get_proxy(json.loads(line), cleaned=False)  # raises on anything invalid
+        schemata.add(proxy.schema.name)
+    assert {"Person", "Organization", "PublicBody", "Event", "Address", "Document", "Documentation",
+            "Note", "Membership", "Associate"} <= schemata
+    people = rows(store, "MATCH (n:Person) RETURN n.id AS id ORDER BY id")
+    orgs = rows(store, "MATCH (n:Organization) RETURN n.id AS id ORDER BY id")
+    events = rows(store, "MATCH (n:Event) RETURN n.id AS id ORDER BY id")
+    links = rows(store, "MATCH (a)-[r:INVOLVED_IN|AFFILIATED_WITH|ASSOCIATED_WITH|DENIED]->(b) "
+                        "RETURN a.id AS a, type(r) AS t, b.id AS b ORDER BY a, t, b")
+    store.write("MATCH (n) DETACH DELETE n")
+    res = runner.invoke(cli, ["load", "--format", "ftm", str(out)])
+    assert res.exit_code == 0, res.output
+    assert rows(store, "MATCH (n:Person) RETURN n.id AS id ORDER BY id") == people
+    assert rows(store, "MATCH (n:Organization) RETURN n.id AS id ORDER BY id") == orgs
+    assert rows(store, "MATCH (n:Event) RETURN n.id AS id ORDER BY id") == events
+    assert rows(store, "MATCH (a)-[r:INVOLVED_IN|AFFILIATED_WITH|ASSOCIATED_WITH|DENIED]->(b) "
+                       "RETURN a.id AS a, type(r) AS t, b.id AS b ORDER BY a, t, b") == links
+
+
+@pytest.mark.neo4j
+def test_ftm_export_is_redacted_by_default(store, tmp_path, runner):
+    load(store, [CHECHNYA])
+    out = tmp_path / "r.ftm.json"
+    runner.invoke(cli, ["export", "ftm", "--out", str(out)])
+    text = out.read_text()
+    assert "Men detained in Chechnya" not in text and "detained-men-chechnya-2017" not in text
+    assert "Confidential organization 1" in text
