@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 KG     := $(BIN)/kg
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install schema docs fuzz help
+.PHONY: demo test install schema docs fuzz bench help
 
 help:
 	@echo "make demo    set up, start Neo4j, load data/chechnya-2017, print a tour"
@@ -42,3 +42,7 @@ docs: $(STAMP)
 fuzz: $(STAMP)
 	KG_FUZZ_EXAMPLES=3000 $(BIN)/python -m pytest -q tests/test_fuzz.py
 	$(BIN)/python scripts/reliability_doc.py
+
+# Benchmarks (not tests): side by side on a throwaway Neo4j; writes docs/benchmarks.md.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py

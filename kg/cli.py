@@ -193,20 +193,26 @@ def _summary_text(summary: dict[str, Any], dry_run: bool) -> str:
 @click.option("--format", "input_format", type=click.Choice(("records", "ftm")), default="records",
               show_default=True, help="What PATHS hold: kg records, or FollowTheMoney entities (JSON lines).")
 @click.option("--dry-run", is_flag=True, help="Validate and show what would change; write nothing.")
+@click.option("--bulk", is_flag=True,
+              help="First load into an empty local database via neo4j-admin import (offline: "
+                   "the server is stopped and restarted). For millions of records.")
 @click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=5_000, show_default=True,
               help="Rows per write transaction.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@with_store
-def load(store: Any, paths: tuple[Path, ...], allow_existing: bool, mapping: Optional[Path],
-         input_format: str, dry_run: bool, batch_size: int, as_json: bool, quiet: bool) -> None:
+def load(paths: tuple[Path, ...], allow_existing: bool, mapping: Optional[Path],
+         input_format: str, dry_run: bool, bulk: bool, batch_size: int, as_json: bool,
+         quiet: bool) -> None:
     """Validate records, then load them into Neo4j (a bad input writes nothing).
 
     Loading is idempotent: loading the same input again changes nothing. A changed record
     updates its node and replaces the relationships it made. Sheets load through a mapping
     (--mapping), FollowTheMoney entities with --format ftm.
     """
+    from .config import load_settings
+    from .loader import bulk_load
     from .loader import load as do_load
+    from .store import open_store
 
     def bar(total: int) -> Any:
         show = not quiet and total >= 20_000 and sys.stderr.isatty()
@@ -214,9 +220,15 @@ def load(store: Any, paths: tuple[Path, ...], allow_existing: bool, mapping: Opt
             return _NoBar()
         return click.progressbar(length=total, label="writing", file=sys.stderr)
 
-    plan = do_load(store, list(paths), allow_existing=allow_existing, dry_run=dry_run,
-                   batch_size=batch_size, progress_factory=bar, mapping=mapping,
-                   input_format=input_format)
+    if bulk:
+        if dry_run:
+            raise UsageError("--bulk and --dry-run do not go together")
+        plan = bulk_load(load_settings(), list(paths), mapping=mapping, input_format=input_format)
+    else:
+        with open_store(load_settings()) as store:
+            plan = do_load(store, list(paths), allow_existing=allow_existing, dry_run=dry_run,
+                           batch_size=batch_size, progress_factory=bar, mapping=mapping,
+                           input_format=input_format)
     _print_notices(plan.coll.notices)
     summary = plan.summary()
     if as_json:

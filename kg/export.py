@@ -535,7 +535,8 @@ class HtmlExporter(Exporter):
         for e in sorted(self.edges, key=lambda e: (e["start"], e["type"], e["end"],
                                                     json.dumps(e["props"], default=str, sort_keys=True))):
             style = _edge_style(e)
-            label = e["type"] + (f": {e['props']['stance']}" if e["type"] == "ABOUT" else "")
+            stance = e["props"].get("stance")
+            label = e["type"] + (f": {stance}" if e["type"] == "ABOUT" and stance else "")
             vis = {"arrows": "to", **style}
             if show_labels:
                 vis["label"] = label

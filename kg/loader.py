@@ -249,4 +249,67 @@ def load(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
             apply_plan(store, plan, batch_size=batch_size, progress=bar.update)
     else:
         apply_plan(store, plan, batch_size=batch_size)
+    if total:
+        # The full-text index is eventually consistent: make searches see this load.
+        store.auto_commit("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")
     return plan
+
+
+def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path] = None,
+              input_format: str = "records") -> Plan:
+    """First load into an EMPTY local database through neo4j-admin import (offline).
+
+    Validates like a normal load, writes the import CSVs (kg.export.CsvExporter) under
+    $KG_HOME/neo4j/import/bulk, stops the server, imports, starts it, restores empty lists and
+    applies the schema. The resulting graph is the one a normal load gives.
+    """
+    import shutil
+
+    from .errors import UsageError
+    from .export import CsvExporter, import_args, script_statements
+    from .runtime import LocalNeo4j
+    from .store import connect
+
+    if not settings.managed:
+        raise UsageError("--bulk works with kg's own local server, not with KG_NEO4J_URI.")
+    local = LocalNeo4j(settings.home, int(settings.uri.rsplit(":", 1)[-1]))
+    with connect(settings) as drv:
+        store = Store(drv, settings.database, managed=True, where=settings.describe())
+        drv.verify_connectivity()
+        if store.read("MATCH (n) RETURN count(n) AS n").records[0]["n"]:
+            raise UsageError("--bulk loads into an empty database only; this one has data.",
+                             hint="Use a normal `kg load`, or `kg db reset --yes` first.")
+        coll = collect_input(store, paths, mapping=mapping, input_format=input_format)
+    rows = map_collection(coll)
+    plan = Plan(coll)
+    folder = local.import_dir / "bulk"
+    shutil.rmtree(folder, ignore_errors=True)
+    exporter = CsvExporter(folder)
+    for n in rows.nodes:
+        exporter.write_node(n.id, {"labels": ["Entity", n.label],
+                                   "props": {**n.props, "cases": list(n.cases)}})
+        plan.create_nodes[n.label].append({"id": n.id})
+    for e in rows.edges:
+        exporter.write_edge({"type": e.type, "start": e.start, "end": e.end, "props": e.props})
+        plan.create_edges[e.type].append({})
+    exporter.finalize()
+    local.stop()
+    res = local.admin(*import_args(folder))
+    local.start()
+    if res.returncode != 0:
+        raise UsageError("neo4j-admin import failed: " + (res.stderr or res.stdout).strip()[-1500:])
+    fresh = load_settings_for(local, settings)
+    with connect(fresh) as drv:
+        store = Store(drv, settings.database, managed=True)
+        for statement in script_statements((folder / "post-import.cypher").read_text(encoding="utf-8")):
+            store.write(statement)
+        store.apply_schema()
+        store.await_indexes()
+    shutil.rmtree(folder, ignore_errors=True)
+    return plan
+
+
+def load_settings_for(local: Any, settings: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(settings, uri=local.uri, password=local.read_password())

@@ -272,11 +272,15 @@ def validate_raws(raws: list[RawRecord], coll: Optional[Collection] = None,
     declared = _case_ids(raws, problems)
 
     defined: dict[tuple[str, str], RawRecord] = {}  # (case, id) -> first definition
+    case_cache: dict[tuple[str, str, str], tuple[str, dict]] = {}  # one lookup per file
     for raw in raws:
         if raw.kind == "case":
             continue
         coll.records += 1
-        case_id, case_fields = _case_of(raw, declared)
+        where = (raw.case, raw.case_dir, raw.file)
+        if where not in case_cache:
+            case_cache[where] = _case_of(raw, declared)
+        case_id, case_fields = case_cache[where]
         coll.cases.setdefault(case_id, case_fields)
         model_cls = R.KINDS[raw.kind]
         model = _validate_model(raw, model_cls, problems)

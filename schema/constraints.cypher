@@ -18,7 +18,10 @@ CREATE INDEX statement_date IF NOT EXISTS FOR (n:Statement) ON (n.date);
 // A denial edge is owned by the statement that made it: found again on reload by this key.
 CREATE INDEX denied_statement IF NOT EXISTS FOR ()-[r:DENIED]-() ON (r.statement);
 
-// Full-text search over names, aliases, titles and statement text.
+// Full-text search over names, aliases, titles and statement text. Eventually consistent:
+// Lucene updates happen after commit, off the write path (loads are much faster); a search
+// right after a load may lag it by moments (kg load waits for the index before returning).
 CREATE FULLTEXT INDEX entity_text IF NOT EXISTS
   FOR (n:Person|Organization|Location|Source|Event|Statement)
-  ON EACH [n.name, n.aliases, n.title, n.text, n.description];
+  ON EACH [n.name, n.aliases, n.title, n.text, n.description]
+  OPTIONS {indexConfig: {`fulltext.eventually_consistent`: true}};

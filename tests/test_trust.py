@@ -243,3 +243,25 @@ def test_dump_wipe_restore(store, neo4j_env, tmp_path, runner):
     local = LocalNeo4j(Path(neo4j_env["KG_HOME"]), int(neo4j_env["KG_BOLT_PORT"]))
     with GraphDatabase.driver(local.uri, auth=("neo4j", local.read_password())) as fresh:
         assert Store(fresh, "neo4j").digest() == before
+
+
+def test_bulk_load_gives_the_same_graph(store, neo4j_env, tmp_path, runner):
+    from kg.config import load_settings
+    from kg.loader import bulk_load
+
+    case = tmp_path / "case"
+    write_case(case, 3000, seed=21)
+    load(store, [case])
+    load(store, [CHECHNYA])
+    normal = store.digest()
+    store.write("MATCH (n) DETACH DELETE n")
+    res = runner.invoke(cli, ["load", "--bulk", str(case)])
+    assert res.exit_code == 0, res.output  # the database is empty: it runs
+    local = _local(neo4j_env)
+    with GraphDatabase.driver(local.uri, auth=("neo4j", local.read_password())) as fresh:
+        s = Store(fresh, "neo4j")
+        assert s.read("MATCH (n) RETURN count(n) AS n").records[0]["n"] > 2000
+        res = runner.invoke(cli, ["load", "--bulk", str(CHECHNYA)])
+        assert res.exit_code == 2 and "empty database only" in res.output
+        load(s, [CHECHNYA])
+        assert s.digest() == normal
