@@ -71,12 +71,10 @@ def emit(text: str, out: Optional[Path] = None) -> None:
 
 def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
     """Untyped `-p name=value`: JSON when it parses as JSON, else the text itself."""
+    from .queries import parse_cli_params
+
     out: dict[str, Any] = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise UsageError(f"parameter {pair!r} must be written NAME=VALUE")
-        name, value = pair.split("=", 1)
-        name = name.strip()
+    for name, value in parse_cli_params(pairs).items():
         if not name.isidentifier():
             raise UsageError(f"parameter name {name!r} is not a valid Cypher parameter name")
         try:

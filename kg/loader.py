@@ -21,7 +21,7 @@ from . import records as R
 from .errors import InputError, Problem
 from .mapping import (KEY_PROPS, OWNED_INCOMING, OWNED_OUTGOING, RELATION_KEY, EdgeRow, GraphRows,
                       edge_key, map_collection)
-from .store import Store
+from .store import Store, native
 from .validation import Collection, collect
 
 ANALYSIS_PREFIX = "analysis_"   # properties written by `kg analyze --write-back`: kept on reload
@@ -75,14 +75,6 @@ class Plan:
         return sum(len(rows) for _, _, rows in self.batches)
 
 
-def _native(value: Any) -> Any:
-    """Database values as plain Python, for comparison with mapped rows."""
-    if hasattr(value, "to_native"):
-        return value.to_native()
-    if isinstance(value, (list, tuple)):
-        return [_native(v) for v in value]
-    return value
-
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     if a.keys() != b.keys():
@@ -134,7 +126,7 @@ def plan_load(store: Store, coll: Collection, rows: Optional[GraphRows] = None) 
             props["cases"] = list(node.cases)
             plan.create_nodes[node.label].append({"id": node.id, "props": props})
             continue
-        old_props = {k: _native(v) for k, v in old[1].items()}
+        old_props = {k: native(v) for k, v in old[1].items()}
         old_cases = list(old_props.get("cases") or [])
         props["cases"] = old_cases + [c for c in node.cases if c not in old_cases]
         for k, v in old_props.items():
@@ -161,7 +153,7 @@ def plan_load(store: Store, coll: Collection, rows: Optional[GraphRows] = None) 
         if r["eid"] in seen_eids:
             continue
         seen_eids.add(r["eid"])
-        props = {k: _native(v) for k, v in dict(r["props"]).items()}
+        props = {k: native(v) for k, v in dict(r["props"]).items()}
         key = edge_key(r["type"], r["start"], r["end"], props)
         if key in old_by_key:  # a duplicate left by an interrupted run: remove it
             plan.delete_edges[r["type"]].append(r["eid"])

@@ -18,17 +18,10 @@ import neo4j.graph as g
 from . import records as R
 from .errors import UsageError
 from .redact import Redactor
-from .store import Store
+from .store import Store, native
 
 BATCH = 10_000
 
-
-def _native(value: Any) -> Any:
-    if hasattr(value, "to_native"):
-        return value.to_native()
-    if isinstance(value, (list, tuple)):
-        return [_native(v) for v in value]
-    return value
 
 
 @dataclass
@@ -87,7 +80,7 @@ def parse_kinds(text: Optional[str]) -> Optional[list[str]]:
 def _node_entry(labels: Iterable[str], props: dict[str, Any]) -> dict[str, Any]:
     labels = sorted(labels)
     kind = next((R.KIND_OF_LABEL[lb] for lb in labels if lb in R.KIND_OF_LABEL), "entity")
-    return {"kind": kind, "labels": labels, "props": {k: _native(v) for k, v in props.items()}}
+    return {"kind": kind, "labels": labels, "props": {k: native(v) for k, v in props.items()}}
 
 
 def _ids_for(store: Store, sel: Selection) -> Optional[set[str]]:
@@ -151,7 +144,7 @@ def _fetch_edges(store: Store, ids: Optional[set[str]], keep: set[str]) -> list[
     for r in rows:
         if r["s"] in keep and r["e"] in keep:
             edges.append({"type": r["t"], "start": r["s"], "end": r["e"],
-                          "props": {k: _native(v) for k, v in r["p"].items()}})
+                          "props": {k: native(v) for k, v in r["p"].items()}})
     return edges
 
 
@@ -174,7 +167,7 @@ def _from_query(store: Store, sel: Selection) -> tuple[dict[str, dict], list[dic
         add_node(a)
         add_node(b)
         edges[(r.element_id,)] = {"type": r.type, "start": a["id"], "end": b["id"],
-                                  "props": {k: _native(v) for k, v in dict(r).items()}}
+                                  "props": {k: native(v) for k, v in dict(r).items()}}
 
     def walk(value: Any) -> None:
         if isinstance(value, g.Node):

@@ -284,6 +284,15 @@ class Store:
         return nodes + ["--"] + rels
 
 
+def native(value: Any) -> Any:
+    """Database values as plain Python (neo4j dates become datetime.date), recursively."""
+    if hasattr(value, "to_native"):
+        return value.to_native()
+    if isinstance(value, (list, tuple)):
+        return [native(v) for v in value]
+    return value
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}

@@ -58,8 +58,10 @@ def neo4j_env(tmp_path_factory: pytest.TempPathFactory):
                 os.environ[k] = v
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def driver(neo4j_env):
+    # One per test: tests that restore a dump or bulk-import replace the database, and a
+    # driver's bookmarks from before that would wait for transactions that never come.
     drv = connect(load_settings())
     yield drv
     drv.close()
