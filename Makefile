@@ -37,6 +37,7 @@ schema: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -c "from kg.queries import Library, docs_markdown; print(docs_markdown(Library.load()), end='')" > docs/queries.md
+	$(BIN)/python -m kg.clidoc > docs/cli.md
 
 # A long generated bad-input run; rewrites the table in docs/reliability.md.
 fuzz: $(STAMP)

@@ -122,10 +122,13 @@ def with_store(fn: Callable) -> Callable:
 def cli() -> None:
     """kg: curated records about abuses, claims and denials, as a Neo4j graph.
 
-    Records (YAML or JSONL, see docs/record-format.md) are validated with `kg validate`,
-    loaded with `kg load`, and questioned with `kg cypher`. `kg db` runs a local Neo4j.
-    Connection: KG_NEO4J_URI / KG_NEO4J_USER / KG_NEO4J_PASSWORD / KG_NEO4J_DATABASE, or
-    kg's own server under KG_HOME (default ./.kg).
+    Records (YAML or JSONL, see docs/record-format.md) are checked with `kg validate` and
+    loaded with `kg load` (sheets through `--mapping`, FollowTheMoney with `--format ftm`).
+    Ask with `kg query` (saved questions) or `kg cypher`; draw and hand over with
+    `kg export`; measure with `kg analyze`. `kg db` runs a local Neo4j. Connection:
+    KG_NEO4J_URI / KG_NEO4J_USER / KG_NEO4J_PASSWORD / KG_NEO4J_DATABASE, or kg's own server
+    under KG_HOME (default ./.kg). Confidential records are redacted in every output unless
+    --include-confidential.
     """
 
 

@@ -163,3 +163,12 @@ def test_local_server_not_set_up(runner, tmp_path, monkeypatch):
     res = runner.invoke(cli, ["cypher", "RETURN 1"])
     assert res.exit_code == 4
     assert "has not been set up" in res.output and "kg db start" in res.output
+
+
+def test_cli_reference_is_current():
+    from kg.clidoc import reference
+
+    from conftest import ROOT
+
+    assert (ROOT / "docs" / "cli.md").read_text() == reference(), \
+        "docs/cli.md is stale: run `make docs`"

@@ -82,6 +82,9 @@ def _free_port() -> int:
 
 
 def test_csv_imports_into_an_empty_neo4j(both, tmp_path):
+    from test_trust import _hostile_case
+
+    load(both, [_hostile_case(tmp_path)])  # hostile text must survive the CSV route too
     before = both.digest()
     sub = select(both, Selection(), include_confidential=True)
     folder = tmp_path / "csv"
