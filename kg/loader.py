@@ -174,7 +174,7 @@ def plan_load(store: Store, coll: Collection, rows: Optional[GraphRows] = None) 
     return plan
 
 
-def edge_key_props(rel_type: str, rows: list[dict]) -> tuple[str, ...]:
+def edge_key_props(rel_type: str) -> tuple[str, ...]:
     """The properties that tell edges of this type apart (see kg.mapping)."""
     return tuple(dict.fromkeys(KEY_PROPS.get(rel_type, ()) + RELATION_KEY))
 
@@ -191,7 +191,7 @@ def apply_plan(store: Store, plan: Plan, *, batch_size: int = DEFAULT_BATCH,
             elif op == "delete_edges":
                 store.delete_edges(chunk)
             elif op == "create_edges":
-                store.create_edges(name, chunk, key=edge_key_props(name, chunk))
+                store.create_edges(name, chunk, key=edge_key_props(name))
             elif op == "update_edges":
                 store.set_edge_props(chunk)
             if progress:
