@@ -1,36 +1,43 @@
 """Load validated records into Neo4j: read what is there, write only what changed.
 
-1. validate everything (kg.validation) - a bad input writes nothing;
-2. apply constraints and indexes;
-3. read the existing nodes and the edges the loaded records own, and diff them against the
-   rows from kg.mapping: created / updated / unchanged nodes, created / updated / deleted
-   relationships;
+1. validate the whole input (kg.validation.check), keeping only ids, kinds and unresolved
+   references - a bad input writes nothing;
+2. refuse ids the database holds as another kind; apply constraints and indexes;
+3. read the input again in chunks of records; for each chunk, read the existing nodes and the
+   edges its records own, and diff them against the rows from kg.mapping: created / updated /
+   unchanged nodes, created / updated / deleted relationships;
 4. write the differences in batches (``UNWIND $rows``), each in a managed transaction that
-   the driver retries on transient errors.
-Loading the same input twice therefore writes nothing the second time.
+   the driver retries on transient errors, on a writer thread, so reading and planning the
+   next chunk overlaps with the server writing this one.
+Memory stays flat as the input grows (nothing holds the whole input); loading the same input
+twice writes nothing the second time.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from . import records as R
 from .errors import InputError, Problem
 from .mapping import (KEY_PROPS, OWNED_INCOMING, OWNED_OUTGOING, RELATION_KEY, EdgeRow, GraphRows,
-                      edge_key, map_collection)
+                      edge_key, map_records)
 from .store import Store, native
-from .validation import Collection, collect
+from .validation import Checker, Collection, Entity, RecordInput, RelationRecord, check, iter_valid
 
 ANALYSIS_PREFIX = "analysis_"   # properties written by `kg analyze --write-back`: kept on reload
 DEFAULT_BATCH = 5_000
+CHUNK_RECORDS = 10_000          # records read, planned and written together
+BULK_PART_ROWS = 500_000        # rows per CSV part of a bulk load
 
 
 @dataclass
-class Plan:
-    coll: Collection
+class Changes:
+    """What one chunk of records changes: the rows to write, by operation."""
     create_nodes: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     update_nodes: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     unchanged_nodes: Counter = field(default_factory=Counter)
@@ -38,23 +45,6 @@ class Plan:
     update_edges: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     delete_edges: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     unchanged_edges: Counter = field(default_factory=Counter)
-
-    def summary(self) -> dict[str, Any]:
-        labels = sorted(set(self.create_nodes) | set(self.update_nodes) | set(self.unchanged_nodes))
-        types = sorted(set(self.create_edges) | set(self.update_edges) | set(self.delete_edges)
-                       | set(self.unchanged_edges))
-        return {
-            "files": self.coll.files,
-            "records": self.coll.records,
-            "cases": sorted(self.coll.cases),
-            "nodes": {lb: {"created": len(self.create_nodes.get(lb, [])),
-                           "updated": len(self.update_nodes.get(lb, [])),
-                           "unchanged": self.unchanged_nodes.get(lb, 0)} for lb in labels},
-            "relationships": {t: {"created": len(self.create_edges.get(t, [])),
-                                  "updated": len(self.update_edges.get(t, [])),
-                                  "deleted": len(self.delete_edges.get(t, [])),
-                                  "unchanged": self.unchanged_edges.get(t, 0)} for t in types},
-        }
 
     @property
     def batches(self) -> list[tuple[str, str, list]]:
@@ -71,9 +61,45 @@ class Plan:
             out.append(("update_edges", t, rows))
         return out
 
-    def total_rows(self) -> int:
-        return sum(len(rows) for _, _, rows in self.batches)
 
+_OPS = ("created", "updated", "deleted", "unchanged")
+
+
+@dataclass
+class Plan:
+    """What a load did (or, with --dry-run, would do): counts by label and type."""
+    coll: Collection
+    nodes: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    relationships: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+
+    def add(self, ch: Changes) -> None:
+        for lb, rows in ch.create_nodes.items():
+            self.nodes[lb]["created"] += len(rows)
+        for lb, rows in ch.update_nodes.items():
+            self.nodes[lb]["updated"] += len(rows)
+        for lb, n in ch.unchanged_nodes.items():
+            self.nodes[lb]["unchanged"] += n
+        for name, op in (("create_edges", "created"), ("update_edges", "updated"),
+                         ("delete_edges", "deleted")):
+            for t, rows in getattr(ch, name).items():
+                self.relationships[t][op] += len(rows)
+        for t, n in ch.unchanged_edges.items():
+            self.relationships[t]["unchanged"] += n
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "files": self.coll.files,
+            "records": self.coll.records,
+            "cases": sorted(self.coll.cases),
+            "nodes": {lb: {op: c.get(op, 0) for op in ("created", "updated", "unchanged")}
+                      for lb, c in sorted(self.nodes.items())},
+            "relationships": {t: {op: c.get(op, 0) for op in _OPS}
+                              for t, c in sorted(self.relationships.items())},
+        }
+
+    def writes(self) -> int:
+        return sum(c[op] for group in (self.nodes, self.relationships) for c in group.values()
+                   for op in ("created", "updated", "deleted"))
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -92,33 +118,20 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return True
 
 
-def plan_load(store: Store, coll: Collection, rows: Optional[GraphRows] = None) -> Plan:
-    rows = rows or map_collection(coll)
-    plan = Plan(coll)
+def plan_chunk(store: Store, entities: dict[str, Entity], rows: GraphRows,
+               loaded_cases: Iterable[str]) -> Changes:
+    """Diff one chunk's rows against the database (the nodes of its entities, the edges they
+    own, and relation-made edges between the same pairs)."""
+    plan = Changes()
     existing = store.nodes_by_id([n.id for n in rows.nodes])
     # Records made "if missing" (a speaker named in a sheet) leave existing entities alone.
-    keep_as_is = {eid for eid, e in coll.entities.items() if e.raw.if_missing and eid in existing}
+    keep_as_is = {eid for eid, e in entities.items() if e.raw.if_missing and eid in existing}
     if keep_as_is:
         rows = GraphRows(nodes=[n for n in rows.nodes if n.id not in keep_as_is],
                          edges=[e for e in rows.edges if e.owner not in keep_as_is])
     ids = [n.id for n in rows.nodes]
 
-    problems: list[Problem] = []
-    for node in rows.nodes:
-        old = existing.get(node.id)
-        if old is None:
-            continue
-        labels = [lb for lb in old[0] if lb in R.KIND_OF_LABEL]
-        if labels and node.label not in labels:
-            raw = coll.entities[node.id].raw
-            problems.append(Problem(raw.file, raw.line_of(("id",)), node.id, "id",
-                                    f"id is already a {R.KIND_OF_LABEL[labels[0]]} in the "
-                                    f"database, not a {R.KIND_OF_LABEL[node.label]}; one id "
-                                    "is one entity"))
-    if problems:
-        raise InputError(problems)
-
-    loaded_cases = set(coll.cases)
+    loaded_cases = set(loaded_cases)
     for node in rows.nodes:
         old = existing.get(node.id)
         props = dict(node.props)
@@ -142,7 +155,8 @@ def plan_load(store: Store, coll: Collection, rows: Optional[GraphRows] = None) 
 
     # Edges owned by the loaded entities, and relation-made edges between the same pairs.
     new_by_key: dict[tuple, EdgeRow] = {e.key: e for e in rows.edges}
-    old_rows = store.owned_edges(ids, OWNED_OUTGOING, OWNED_INCOMING)
+    # Only nodes already in the database can own edges there.
+    old_rows = store.owned_edges([i for i in ids if i in existing], OWNED_OUTGOING, OWNED_INCOMING)
     pairs = [{"type": e.type, "start": e.start, "end": e.end} for e in rows.edges
              if e.owner is None]
     if pairs:
@@ -179,9 +193,9 @@ def edge_key_props(rel_type: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(KEY_PROPS.get(rel_type, ()) + RELATION_KEY))
 
 
-def apply_plan(store: Store, plan: Plan, *, batch_size: int = DEFAULT_BATCH,
-               progress: Optional[Callable[[int], None]] = None) -> None:
-    for op, name, rows in plan.batches:
+def write_changes(store: Store, changes: Iterable[tuple[str, str, list]], *,
+                  batch_size: int = DEFAULT_BATCH) -> None:
+    for op, name, rows in changes:
         for i in range(0, len(rows), batch_size):
             chunk = rows[i:i + batch_size]
             if op == "create_nodes":
@@ -194,57 +208,179 @@ def apply_plan(store: Store, plan: Plan, *, batch_size: int = DEFAULT_BATCH,
                 store.create_edges(name, chunk, key=edge_key_props(name))
             elif op == "update_edges":
                 store.set_edge_props(chunk)
-            if progress:
-                progress(len(chunk))
 
 
-def collect_input(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
-                  mapping: Optional[Path] = None, input_format: str = "records") -> Collection:
-    """Validate input of any kind: record files, sheets through a mapping, or FtM entities."""
-    from .validation import validate_raws
+class _Writer:
+    """Writes on a thread of its own, in the order given; the first error stops it and is
+    raised in the caller at its next call."""
 
+    def __init__(self, store: Store, batch_size: int, progress: Optional[Callable[[int], None]]):
+        self.store, self.batch_size, self.progress = store, batch_size, progress
+        self.jobs: queue.Queue = queue.Queue(maxsize=2)
+        self.error: Optional[BaseException] = None
+        self.thread = threading.Thread(target=self._run, name="kg-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            if self.error is not None:
+                continue  # drain: the caller raises the error
+            batches, records = job
+            try:
+                write_changes(self.store, batches, batch_size=self.batch_size)
+                if self.progress and records:
+                    self.progress(records)
+            except BaseException as e:  # noqa: BLE001 - handed to the caller
+                self.error = e
+
+    def put(self, batches: list[tuple[str, str, list]], records: int) -> None:
+        if self.error is not None:
+            raise self.error
+        self.jobs.put((batches, records))
+
+    def close(self, *, raise_error: bool = True) -> None:
+        self.jobs.put(None)
+        self.thread.join()
+        if self.error is not None and raise_error:
+            raise self.error
+
+
+def record_input(paths: list[str | Path], *, mapping: Optional[Path] = None,
+                 input_format: str = "records") -> tuple[RecordInput, bool, list[str]]:
+    """The input of a load: record files, sheets through a mapping, or FtM entities.
+    Returns it with whether the mapping lets references use the database, and notices."""
     if mapping is not None:
         from .tabular import load_mapping, mapped_raws
 
         m = load_mapping(Path(mapping))
-        raws = mapped_raws(m, [Path(p) for p in paths])
-        allow_existing = allow_existing or m.allow_existing
-        coll = validate_raws(raws, existing=store.kinds_of if allow_existing else None)
-        coll.files = len(paths)
-        return coll
+        return RecordInput(raws=mapped_raws(m, [Path(p) for p in paths])), m.allow_existing, []
     if input_format == "ftm":
         from .ftm import ftm_raws
 
         raws, skipped = ftm_raws([Path(p) for p in paths])
-        coll = validate_raws(raws, existing=store.kinds_of if allow_existing else None)
-        coll.notices.extend(skipped)
-        coll.files = len(paths)
-        return coll
-    return collect(paths, existing=store.kinds_of if allow_existing else None)
+        return RecordInput(raws=raws), False, skipped
+    return RecordInput.from_paths(paths), False, []
+
+
+def validate_input(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
+                   mapping: Optional[Path] = None, input_format: str = "records",
+                   keep: bool = False) -> tuple[RecordInput, Checker]:
+    """Validate input of any kind (pass one of a load); raise InputError with every problem,
+    including ids the database already holds as another kind of entity."""
+    inp, mapping_allows, notices = record_input(paths, mapping=mapping, input_format=input_format)
+    lookup = store.kinds_of if (allow_existing or mapping_allows) else None
+    checker = check(inp, existing=lookup, keep=keep)
+    checker.coll.notices.extend(notices)
+    if inp.raws is not None:
+        checker.coll.files = len(paths)
+    _refuse_other_kinds(store, checker)
+    return inp, checker
+
+
+def collect_input(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
+                  mapping: Optional[Path] = None, input_format: str = "records") -> Collection:
+    """Validate input of any kind and keep it in memory (for small inputs and tests)."""
+    return validate_input(store, paths, allow_existing=allow_existing, mapping=mapping,
+                          input_format=input_format, keep=True)[1].coll
+
+
+def _refuse_other_kinds(store: Store, checker: Checker) -> None:
+    if not store.read("MATCH (n:Entity) RETURN n.id LIMIT 1").records:
+        return  # an empty database holds nothing to clash with
+    found = store.kinds_of(checker.defs)
+    problems = []
+    for eid, kind in found.items():
+        d = checker.defs[eid]
+        if kind != d.kind and kind != "entity" and not d.if_missing:
+            problems.append(Problem(d.file, d.id_line, eid, "id",
+                                    f"id is already a {kind} in the database, not a {d.kind}; "
+                                    "one id is one entity"))
+    if problems:
+        raise InputError(sorted(problems, key=lambda p: (p.file, p.line)))
+
+
+def _chunks(items: Iterator[Entity | RelationRecord], size: int
+            ) -> Iterator[tuple[dict[str, Entity], list[R.Relation], int]]:
+    ents: dict[str, Entity] = {}
+    rels: list[R.Relation] = []
+    for item in items:
+        if isinstance(item, Entity):
+            ents[item.id] = item
+        else:
+            rels.append(item.model)
+        if len(ents) + len(rels) >= size:
+            yield ents, rels, len(ents) + len(rels)
+            ents, rels = {}, []
+    if ents or rels:
+        yield ents, rels, len(ents) + len(rels)
 
 
 def load(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
          dry_run: bool = False, batch_size: int = DEFAULT_BATCH,
          progress_factory: Optional[Callable[[int], Any]] = None,
-         mapping: Optional[Path] = None, input_format: str = "records") -> Plan:
+         mapping: Optional[Path] = None, input_format: str = "records",
+         chunk_records: int = CHUNK_RECORDS) -> Plan:
     """Validate, plan and (unless dry_run) write. Returns the plan with its summary."""
-    coll = collect_input(store, paths, allow_existing=allow_existing, mapping=mapping,
-                         input_format=input_format)
+    inp, checker = validate_input(store, paths, allow_existing=allow_existing, mapping=mapping,
+                                  input_format=input_format)
+    coll = checker.coll
+    plan = Plan(coll)
     if not dry_run:
         store.apply_schema()
-    plan = plan_load(store, coll)
-    if dry_run:
-        return plan
-    total = plan.total_rows()
-    if progress_factory is not None and total:
+    total = coll.records
+    if progress_factory is not None and total and not dry_run:
         with progress_factory(total) as bar:
-            apply_plan(store, plan, batch_size=batch_size, progress=bar.update)
+            _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, bar.update)
     else:
-        apply_plan(store, plan, batch_size=batch_size)
-    if total:
+        _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, None)
+    if plan.writes() and not dry_run:
         # The full-text index is eventually consistent: make searches see this load.
         store.auto_commit("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")
     return plan
+
+
+def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_run: bool,
+            batch_size: int, chunk_records: int, progress: Optional[Callable[[int], None]]) -> None:
+    """Pass two: chunk by chunk, plan against the database and hand the writes to a thread.
+
+    A relationship is created only after both of its nodes: one whose end is defined later in
+    the input waits (in memory) until that node has been written.
+    """
+    defs, multi = checker.defs, checker.multi
+    cases = list(checker.coll.cases)
+    writer = None if dry_run else _Writer(store, batch_size, progress)
+    waiting: dict[str, list[dict]] = defaultdict(list)
+    done_seq = -1  # entities up to this position in the input have been handed to the writer
+
+    def ready(nid: str) -> bool:
+        d = defs.get(nid)
+        return d is None or (nid not in multi and d.seq <= done_seq)
+
+    try:
+        for ents, rels, n in _chunks(iter_valid(inp, checker), chunk_records):
+            changes = plan_chunk(store, ents, map_records(ents.values(), rels), cases)
+            plan.add(changes)
+            if writer is None:
+                continue
+            for ent in ents.values():
+                if ent.id not in multi:
+                    done_seq = max(done_seq, defs[ent.id].seq)
+            for t, rows in list(changes.create_edges.items()):
+                now = [r for r in rows if ready(r["start"]) and ready(r["end"])]
+                if len(now) < len(rows):
+                    waiting[t].extend(r for r in rows if not (ready(r["start"]) and ready(r["end"])))
+                    changes.create_edges[t] = now
+            writer.put(changes.batches, n)
+        if writer is not None:
+            writer.put([("create_edges", t, rows) for t, rows in sorted(waiting.items())], 0)
+            writer.close()
+    except BaseException:
+        if writer is not None:
+            writer.close(raise_error=False)
+        raise
 
 
 def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path] = None,
@@ -271,19 +407,20 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
         if store.read("MATCH (n) RETURN count(n) AS n").records[0]["n"]:
             raise UsageError("--bulk loads into an empty database only; this one has data.",
                              hint="Use a normal `kg load`, or `kg db reset --yes` first.")
-        coll = collect_input(store, paths, mapping=mapping, input_format=input_format)
-    rows = map_collection(coll)
-    plan = Plan(coll)
+        inp, checker = validate_input(store, paths, mapping=mapping, input_format=input_format)
+    plan = Plan(checker.coll)
     folder = local.import_dir / "bulk"
     shutil.rmtree(folder, ignore_errors=True)
-    exporter = CsvExporter(folder)
-    for n in rows.nodes:
-        exporter.write_node(n.id, {"labels": ["Entity", n.label],
-                                   "props": {**n.props, "cases": list(n.cases)}})
-        plan.create_nodes[n.label].append({"id": n.id})
-    for e in rows.edges:
-        exporter.write_edge({"type": e.type, "start": e.start, "end": e.end, "props": e.props})
-        plan.create_edges[e.type].append({})
+    exporter = CsvExporter(folder, part_rows=BULK_PART_ROWS)
+    for ents, rels, _ in _chunks(iter_valid(inp, checker), CHUNK_RECORDS):
+        rows = map_records(ents.values(), rels)
+        for n in rows.nodes:
+            exporter.write_node(n.id, {"labels": ["Entity", n.label],
+                                       "props": {**n.props, "cases": list(n.cases)}})
+            plan.nodes[n.label]["created"] += 1
+        for e in rows.edges:
+            exporter.write_edge({"type": e.type, "start": e.start, "end": e.end, "props": e.props})
+            plan.relationships[e.type]["created"] += 1
     exporter.finalize()
     local.stop()
     res = local.admin(*import_args(folder))

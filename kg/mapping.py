@@ -183,16 +183,23 @@ def relation_edge(rel: R.Relation) -> EdgeRow:
 
 def map_collection(coll: Collection) -> GraphRows:
     """The node and relationship rows for everything in a validated collection."""
+    return map_records(coll.entities.values(), [r.model for r in coll.relations])
+
+
+def map_records(entities: Iterable[Entity], relations: Iterable[R.Relation]) -> GraphRows:
+    """Rows for some entities and relation records (a whole collection, or one chunk of a
+    streamed load: an entity's edges never depend on another entity's record)."""
     rows = GraphRows()
-    for ent in coll.entities.values():
+    entities = list(entities)
+    for ent in entities:
         rows.nodes.append(NodeRow(ent.id, R.LABELS[ent.kind], node_props(ent),
                                   tuple(dict.fromkeys(ent.cases))))
     by_key: dict[tuple[Any, ...], EdgeRow] = {}
-    for ent in coll.entities.values():
+    for ent in entities:
         for edge in entity_edges(ent):
             by_key[edge.key] = edge  # a repeated citation or participant is one edge
-    for rel in coll.relations:
-        edge = relation_edge(rel.model)
+    for rel in relations:
+        edge = relation_edge(rel)
         by_key[edge.key] = edge  # the later of two identical relations wins
     rows.edges = list(by_key.values())
     return rows

@@ -277,42 +277,51 @@ def _depth(value: Any, depth: int = 0) -> int:
 
 def read_jsonl(path: Path, shown: str) -> FileResult:
     result = FileResult()
-    text = _decode(path.read_bytes(), shown, result.problems)
-    if text is None:
-        return result
-    counts: dict[str, int] = {}
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line, object_pairs_hook=_pairs, parse_constant=_no_constants)
-        except RecursionError:
-            result.problems.append(Problem(shown, lineno, "-", "-", "JSON nested too deeply"))
-            continue
-        except ValueError as e:
-            msg = e.msg if isinstance(e, json.JSONDecodeError) else str(e)
-            result.problems.append(Problem(shown, lineno, "-", "-",
-                                           f"invalid JSON: {msg} (each line must be one "
-                                           "complete JSON object)"))
-            continue
-        if not isinstance(obj, dict):
-            result.problems.append(Problem(shown, lineno, "-", "-",
-                                           "each line must be a JSON object"))
-            continue
-        if _depth(obj) > MAX_DEPTH:
-            result.problems.append(Problem(shown, lineno, "-", "-", "JSON nested too deeply"))
-            continue
-        kind = obj.pop("record", None)
-        counts[str(kind)] = counts.get(str(kind), 0) + 1
-        rec = RawRecord(str(kind), obj, shown, lineno, {}, counts[str(kind)])
-        if kind not in JSONL_KINDS:
-            what = "missing 'record' field" if kind is None else f"unknown record kind {kind!r}"
-            result.problems.append(Problem(shown, lineno, rec.label, "record",
-                                           f"{what}; expected one of: {', '.join(JSONL_KINDS)}"
-                                           f"{_suggest(str(kind), list(JSONL_KINDS))}"))
-            continue
-        result.records.append(rec)
+    for item in iter_jsonl(path, shown):
+        (result.problems if isinstance(item, Problem) else result.records).append(item)
     return result
+
+
+def iter_jsonl(path: Path, shown: str) -> Iterator["RawRecord | Problem"]:
+    """Records (and problems) of a JSON-lines file, one line at a time: memory stays flat
+    however long the file is."""
+    counts: dict[str, int] = {}
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                yield Problem(shown, lineno, "-", "-", f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); "
+                              "save the file as UTF-8")
+                continue
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line, object_pairs_hook=_pairs, parse_constant=_no_constants)
+            except RecursionError:
+                yield Problem(shown, lineno, "-", "-", "JSON nested too deeply")
+                continue
+            except ValueError as e:
+                msg = e.msg if isinstance(e, json.JSONDecodeError) else str(e)
+                yield Problem(shown, lineno, "-", "-", f"invalid JSON: {msg} (each line must be "
+                              "one complete JSON object)")
+                continue
+            if not isinstance(obj, dict):
+                yield Problem(shown, lineno, "-", "-", "each line must be a JSON object")
+                continue
+            if _depth(obj) > MAX_DEPTH:
+                yield Problem(shown, lineno, "-", "-", "JSON nested too deeply")
+                continue
+            kind = obj.pop("record", None)
+            counts[str(kind)] = counts.get(str(kind), 0) + 1
+            rec = RawRecord(str(kind), obj, shown, lineno, {}, counts[str(kind)])
+            if kind not in JSONL_KINDS:
+                what = "missing 'record' field" if kind is None else f"unknown record kind {kind!r}"
+                yield Problem(shown, lineno, rec.label, "record",
+                              f"{what}; expected one of: {', '.join(JSONL_KINDS)}"
+                              f"{_suggest(str(kind), list(JSONL_KINDS))}")
+                continue
+            yield rec
 
 
 # --- paths --------------------------------------------------------------------------------
@@ -357,18 +366,24 @@ def discover(paths: list[str | Path]) -> Discovered:
 
 
 def read_file(path: Path) -> FileResult:
+    result = FileResult()
+    for item in iter_file(path):
+        (result.problems if isinstance(item, Problem) else result.records).append(item)
+    return result
+
+
+def iter_file(path: Path, case_dir: str = "") -> Iterator["RawRecord | Problem"]:
+    """The records and problems of one file, in order; JSON lines are streamed."""
     shown = display_path(path)
     try:
         if path.suffix.lower() == ".jsonl":
-            return read_jsonl(path, shown)
-        return read_yaml(path, shown)
+            items: Any = iter_jsonl(path, shown)
+        else:
+            res = read_yaml(path, shown)
+            items = [*res.records, *res.problems]
+        for item in items:
+            if case_dir and isinstance(item, RawRecord):
+                item.case_dir = case_dir
+            yield item
     except OSError as e:
-        return FileResult(problems=[Problem(shown, 0, "-", "-", f"cannot read: {e.strerror}")])
-
-
-def iter_records(paths: list[str | Path]) -> Iterator[FileResult]:
-    for f, case_dir in discover(paths).files:
-        res = read_file(f)
-        for r in res.records:
-            r.case_dir = case_dir
-        yield res
+        yield Problem(shown, 0, "-", "-", f"cannot read: {e.strerror}")

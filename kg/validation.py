@@ -8,16 +8,17 @@ and returns a :class:`Collection`; or raises :class:`InputError` listing every p
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
 
 from pydantic import ValidationError
 
 from . import records as R
 from .errors import InputError, Problem
-from .readers import RawRecord, discover, display_path, read_file
+from .readers import RawRecord, discover, display_path, iter_file
 
 ExistingLookup = Callable[[set[str]], dict[str, str]]  # ids -> {id: kind} found in the database
 
@@ -244,176 +245,324 @@ def _case_of(raw: RawRecord, declared: dict[str, tuple[str, dict]]) -> tuple[str
     return slugify(arg.name), {"id": slugify(arg.name)}
 
 
-def collect(paths: list[str | Path], *, existing: Optional[ExistingLookup] = None) -> Collection:
-    """Read and validate everything under ``paths``; raise InputError with all problems."""
-    problems: list[Problem] = []
-    coll = Collection()
-    found = discover(paths)
-    problems.extend(found.problems)
-    for f in found.ignored:
-        coll.notices.append(f"{display_path(f)}: ignored (not a .yaml, .yml or .jsonl file)")
-    raws: list[RawRecord] = []
-    for path, case_dir in found.files:
-        res = read_file(path)
-        coll.files += 1
-        problems.extend(res.problems)
-        for r in res.records:
-            r.case_dir = case_dir
-        raws.extend(res.records)
-    return validate_raws(raws, coll, problems, existing)
+class RecordInput:
+    """Where records come from: files (JSON lines streamed) or raws a reader made in memory.
+
+    Iterable more than once: validation reads it once, a load reads it again to write, so
+    a large input is never held in memory whole.
+    """
+
+    def __init__(self, files: Iterable[tuple[Path, str]] = (), raws: Optional[list[RawRecord]] = None,
+                 problems: Iterable[Problem] = (), ignored: Iterable[Path] = ()):
+        self.files = list(files)
+        self.raws = raws
+        self.problems = list(problems)
+        self.ignored = list(ignored)
+
+    @classmethod
+    def from_paths(cls, paths: list[str | Path]) -> "RecordInput":
+        found = discover(paths)
+        return cls(found.files, None, found.problems, found.ignored)
+
+    def __iter__(self) -> Iterator[RawRecord | Problem]:
+        if self.raws is not None:
+            yield from self.raws
+        for path, case_dir in self.files:
+            yield from iter_file(path, case_dir)
+
+    def case_raws(self) -> list[RawRecord]:
+        """Case declarations, found before any other record is checked (a folder's case.yaml
+        may sort after its other files). JSON lines: only lines naming "case" are parsed."""
+        if self.raws is not None:
+            return [r for r in self.raws if r.kind == "case"]
+        out: list[RawRecord] = []
+        for path, case_dir in self.files:
+            if path.suffix.lower() == ".jsonl":
+                try:
+                    with open(path, "rb") as fh:
+                        lines = [(n, ln) for n, ln in enumerate(fh, start=1) if b'"case"' in ln]
+                except OSError:
+                    continue
+                for n, ln in lines:
+                    try:
+                        obj = json.loads(ln.decode("utf-8-sig" if n == 1 else "utf-8"))
+                    except ValueError:
+                        continue  # reported when the file is read
+                    if isinstance(obj, dict) and obj.get("record") == "case":
+                        obj.pop("record")
+                        out.append(RawRecord("case", obj, display_path(path), n, {}, 1, case_dir))
+            else:
+                out.extend(r for r in iter_file(path, case_dir)
+                           if isinstance(r, RawRecord) and r.kind == "case")
+        return out
 
 
-def validate_raws(raws: list[RawRecord], coll: Optional[Collection] = None,
-                  problems: Optional[list[Problem]] = None,
-                  existing: Optional[ExistingLookup] = None) -> Collection:
-    """Validate raw records from any reader; raise InputError with every problem."""
-    coll = coll if coll is not None else Collection()
-    problems = problems if problems is not None else []
-    declared = _case_ids(raws, problems)
+class _Def(NamedTuple):
+    """What validation keeps of an entity record: enough for references and messages."""
+    kind: str
+    case: str
+    file: str
+    line: int
+    id_line: int
+    seq: int  # position among the input's entities
+    if_missing: bool = False  # made by a sheet "if missing": an existing entity is left alone
 
-    defined: dict[tuple[str, str], RawRecord] = {}  # (case, id) -> first definition
-    case_cache: dict[tuple[str, str, str], tuple[str, dict]] = {}  # one lookup per file
-    for raw in raws:
-        if raw.kind == "case":
-            continue
-        coll.records += 1
+
+RelKey = tuple[str, str, str, Optional[str]]
+
+
+def relation_key(m: R.Relation) -> RelKey:
+    return (m.type, m.from_, m.to, m.role)
+
+
+class Checker:
+    """Validates records one at a time, keeping only what checks across records need (ids,
+    kinds, unresolved references), so memory grows by ~200 bytes a record. With ``keep``,
+    the validated models are also kept (and merged) in ``coll``: that is :func:`collect`."""
+
+    def __init__(self, declared: dict[str, tuple[str, dict]], problems: list[Problem],
+                 coll: Collection, keep: bool):
+        self.declared = declared
+        self.problems = problems
+        self.coll = coll
+        self.keep = keep
+        self.defs: dict[str, _Def] = {}
+        self.multi: dict[str, list[tuple[str, str, int]]] = {}  # id -> (case, file, id line)
+        self.pending: list[tuple[str, int, str, str, str, tuple[str, ...]]] = []
+        self.rel_checks: list[tuple[str, int, int, int, str, str, str, str]] = []
+        self.rel_keys: dict[RelKey, int] = {}
+        self.parents: dict[str, dict[str, tuple[str, int]]] = {"located_in": {}, "parent": {}}
+        self._cases: dict[tuple[str, str, str], tuple[str, dict]] = {}  # one lookup per file
+
+    # --- what later steps ask -------------------------------------------------------------
+    def kind_of(self, ref: str) -> Optional[str]:
+        d = self.defs.get(ref)
+        if d is not None:
+            return d.kind
+        return self.coll.external_refs.get(ref) or self.coll.invalid.get(ref)
+
+    def case_of(self, raw: RawRecord) -> tuple[str, dict]:
         where = (raw.case, raw.case_dir, raw.file)
-        if where not in case_cache:
-            case_cache[where] = _case_of(raw, declared)
-        case_id, case_fields = case_cache[where]
+        hit = self._cases.get(where)
+        if hit is None:
+            hit = self._cases[where] = _case_of(raw, self.declared)
+        return hit
+
+    @property
+    def duplicate_relations(self) -> set[RelKey]:
+        return {k for k, n in self.rel_keys.items() if n > 1}
+
+    # --- one record -------------------------------------------------------------------------
+    def add(self, raw: RawRecord) -> None:
+        if raw.kind == "case":
+            return
+        coll = self.coll
+        coll.records += 1
+        case_id, case_fields = self.case_of(raw)
         coll.cases.setdefault(case_id, case_fields)
-        model_cls = R.KINDS[raw.kind]
-        model = _validate_model(raw, model_cls, problems)
+        model = _validate_model(raw, R.KINDS[raw.kind], self.problems)
         if model is None:
             # Already reported; count it as defined so references to it do not cascade.
             rid = raw.data.get("id")
             if raw.kind != "relation" and isinstance(rid, str):
                 coll.invalid.setdefault(rid, raw.kind)
-            continue
+            return
         if raw.kind == "relation":
-            coll.relations.append(RelationRecord(model, raw, case_id))
-            continue
-        first = defined.get((case_id, model.id))
-        if first is not None:
-            problems.append(Problem(raw.file, raw.line_of(("id",)), model.id, "id",
-                                    f"duplicate id: already defined at {first.file}:"
-                                    f"{first.line_of(('id',))} in the same case "
-                                    f"'{case_id}'"))
-            continue
-        defined[(case_id, model.id)] = raw
-        ent = coll.entities.get(model.id)
-        if ent is None:
-            coll.entities[model.id] = Entity(raw.kind, model.id, model, [case_id], raw)
-        elif ent.kind != raw.kind:
-            problems.append(Problem(raw.file, raw.line_of(("id",)), model.id, "id",
-                                    f"id is a {raw.kind} here but a {ent.kind} at "
-                                    f"{ent.raw.file}:{ent.raw.line}; one id is one entity"))
+            key = relation_key(model)
+            self.rel_keys[key] = self.rel_keys.get(key, 0) + 1
+            self.rel_checks.append((raw.file, raw.line_of(("type",)), raw.line_of(("from",)),
+                                    raw.line_of(("to",)), raw.label, model.type, model.from_,
+                                    model.to))
+            for loc, ref in _get_path(model, "reported_by.*.source"):
+                self._ref(raw, loc, ref, ("source",), raw.label)
+            if self.keep:
+                coll.relations.append(RelationRecord(model, raw, case_id))
+            return
+        first = self.defs.get(model.id)
+        if first is None:
+            self.defs[model.id] = _Def(raw.kind, case_id, raw.file, raw.line,
+                                       raw.line_of(("id",)), len(self.defs), raw.if_missing)
+            if self.keep:
+                coll.entities[model.id] = Entity(raw.kind, model.id, model, [case_id], raw)
         else:
-            ent.cases.append(case_id)
-            _merge(ent, model, raw, coll.notices)
+            earlier = [(first.case, first.file, first.id_line), *self.multi.get(model.id, ())]
+            same = next((e for e in earlier if e[0] == case_id), None)
+            if same is not None:
+                self.problems.append(Problem(
+                    raw.file, raw.line_of(("id",)), model.id, "id",
+                    f"duplicate id: already defined at {same[1]}:{same[2]} in the same case "
+                    f"'{case_id}'"))
+                return
+            if first.kind != raw.kind:
+                self.problems.append(Problem(
+                    raw.file, raw.line_of(("id",)), model.id, "id",
+                    f"id is a {raw.kind} here but a {first.kind} at {first.file}:{first.line}; "
+                    "one id is one entity"))
+                return
+            self.multi.setdefault(model.id, []).append((case_id, raw.file, raw.line_of(("id",))))
+            if self.keep:
+                ent = coll.entities[model.id]
+                ent.cases.append(case_id)
+                _merge(ent, model, raw, coll.notices)
+        for path, kinds in R.REFERENCE_FIELDS[raw.kind].items():
+            for loc, ref in _get_path(model, path):
+                self._ref(raw, loc, ref, kinds, model.id)
+        attr = {"location": "located_in", "organization": "parent"}.get(raw.kind)
+        if attr and getattr(model, attr, None):
+            self.parents[attr][model.id] = (getattr(model, attr), raw.line_of((attr,)))
 
-    unreadable = [p.file for p in problems if p.record == "-"]
-    _check_references(coll, problems, existing, skip_missing=bool(unreadable))
-    note = None
-    if unreadable:
-        note = ("note: references were not checked for existence, because "
-                f"{', '.join(sorted(set(unreadable)))} could not be read")
-    _check_cycles(coll, problems)
-    if problems:
-        raise InputError(sorted(problems, key=_order), hint=note)
-    return coll
+    def _ref(self, raw: RawRecord, loc: tuple[Any, ...], ref: str, kinds: tuple[str, ...],
+             label: str) -> None:
+        kind = self.kind_of(ref)
+        if kind is None:
+            self.pending.append((raw.file, raw.line_of(loc), label, _field(raw, loc), ref, kinds))
+        elif kind not in kinds:
+            self.problems.append(Problem(raw.file, raw.line_of(loc), label, _field(raw, loc),
+                                         f"{ref!r} is a {kind}; expected a {' or '.join(kinds)}"))
+
+    # --- after the last record ----------------------------------------------------------------
+    def finish(self, existing: Optional[ExistingLookup]) -> None:
+        problems, coll = self.problems, self.coll
+        skip_missing = any(p.record == "-" for p in problems)
+        missing = {p[4] for p in self.pending if self.kind_of(p[4]) is None}
+        missing |= {r for c in self.rel_checks for r in (c[6], c[7]) if self.kind_of(r) is None}
+        if missing and existing is not None:
+            coll.external_refs = existing(missing)
+        allow_existing = existing is not None
+        for file, line, label, fld, ref, kinds in self.pending:
+            kind = self.kind_of(ref)
+            if kind is None:
+                if not skip_missing:
+                    problems.append(Problem(file, line, label, fld,
+                                            self._not_found(ref, allow_existing)))
+            elif kind not in kinds:
+                problems.append(Problem(file, line, label, fld,
+                                        f"{ref!r} is a {kind}; expected a {' or '.join(kinds)}"))
+        for file, l_type, l_from, l_to, label, rtype, a, b in self.rel_checks:
+            if rtype not in R.RELATION_TYPES:
+                if rtype in R.FIELD_ONLY_TYPES:
+                    msg = (f"{rtype} is made by statement and reported_by fields, not by a "
+                           "relation record")
+                else:
+                    hint = difflib.get_close_matches(rtype.upper(), list(R.RELATION_TYPES), n=1)
+                    msg = (f"unknown relationship type {rtype!r}"
+                           + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                           + f"; expected one of: {', '.join(sorted(R.RELATION_TYPES))}")
+                problems.append(Problem(file, l_type, label, "type", msg))
+                continue
+            ends = []
+            for name, ref, line in (("from", a, l_from), ("to", b, l_to)):
+                kind = self.kind_of(ref)
+                if kind is None and not skip_missing:
+                    problems.append(Problem(file, line, label, name,
+                                            self._not_found(ref, allow_existing)))
+                ends.append(kind)
+            if None not in ends and not R.relation_allowed(rtype, ends[0], ends[1]):
+                problems.append(Problem(file, l_type, label, "type",
+                                        f"{rtype} cannot go from a {ends[0]} to a {ends[1]}; "
+                                        f"allowed: {R.kinds_for_relation(rtype)}"))
+        self._check_cycles()
+        if problems:
+            note = None
+            unreadable = sorted({p.file for p in problems if p.record == "-"})
+            if unreadable:
+                note = ("note: references were not checked for existence, because "
+                        f"{', '.join(unreadable)} could not be read")
+            raise InputError(sorted(problems, key=_order), hint=note)
+
+    def _not_found(self, ref: str, allow_existing: bool) -> str:
+        # "Did you mean" over every id is slow for very large inputs: offered up to 50,000 ids.
+        ids = list(self.defs) if len(self.defs) <= 50_000 else []
+        hint = difflib.get_close_matches(ref, ids, n=1)
+        msg = f"reference {ref!r} not found"
+        if hint:
+            msg += f" (did you mean {hint[0]!r}?)"
+        if not allow_existing:
+            msg += "; define it in the input, or load with --allow-existing to use the database's"
+        else:
+            msg += " in the input or the database"
+        return msg
+
+    def _check_cycles(self) -> None:
+        for attr, links in self.parents.items():
+            graph = {k: v[0] for k, v in links.items()}
+            reported: set[str] = set()
+            for start in sorted(graph):
+                seen: list[str] = []
+                node: Optional[str] = start
+                while node in graph and node not in seen:
+                    seen.append(node)
+                    node = graph[node]
+                if node == start and start not in reported:
+                    reported.update(seen)
+                    d = self.defs[start]
+                    chain = " -> ".join(seen + [start])
+                    self.problems.append(Problem(d.file, links[start][1], start, attr,
+                                                 f"{attr} goes round in a circle: {chain}"))
+
+
+def check(inp: RecordInput, *, existing: Optional[ExistingLookup] = None,
+          keep: bool = True) -> Checker:
+    """Validate a whole input; raise InputError with every problem. With ``keep`` the models
+    are kept in ``checker.coll`` (small inputs); without, only what a streamed load needs."""
+    coll = Collection()
+    problems: list[Problem] = list(inp.problems)
+    for f in inp.ignored:
+        coll.notices.append(f"{display_path(f)}: ignored (not a .yaml, .yml or .jsonl file)")
+    coll.files = len(inp.files)
+    checker = Checker(_case_ids(inp.case_raws(), problems), problems, coll, keep)
+    for item in inp:
+        if isinstance(item, Problem):
+            problems.append(item)
+        else:
+            checker.add(item)
+    checker.finish(existing)
+    return checker
+
+
+def collect(paths: list[str | Path], *, existing: Optional[ExistingLookup] = None) -> Collection:
+    """Read and validate everything under ``paths``; raise InputError with all problems."""
+    return check(RecordInput.from_paths(paths), existing=existing).coll
+
+
+def validate_raws(raws: list[RawRecord], existing: Optional[ExistingLookup] = None) -> Collection:
+    """Validate raw records from any reader; raise InputError with every problem."""
+    return check(RecordInput(raws=raws), existing=existing).coll
+
+
+def iter_valid(inp: RecordInput, checker: Checker) -> Iterator[Entity | RelationRecord]:
+    """The input's entities and relations again, validated, in input order, for a streamed
+    load (after :func:`check` passed). Entities defined by several cases and relations stated
+    more than once come last, merged (the later relation wins), as :func:`collect` has them."""
+    held: dict[str, Entity] = {}
+    held_rel: dict[RelKey, RelationRecord] = {}
+    dup_rel = checker.duplicate_relations
+    notices = checker.coll.notices
+    for raw in inp:
+        if isinstance(raw, Problem) or raw.kind == "case":
+            continue
+        model = R.KINDS[raw.kind].model_validate(raw.data)
+        case_id = checker.case_of(raw)[0]
+        if raw.kind == "relation":
+            rec = RelationRecord(model, raw, case_id)
+            key = relation_key(model)
+            if key in dup_rel:
+                held_rel.pop(key, None)
+                held_rel[key] = rec
+            else:
+                yield rec
+        elif model.id in checker.multi:
+            ent = held.get(model.id)
+            if ent is None:
+                held[model.id] = Entity(raw.kind, model.id, model, [case_id], raw)
+            else:
+                ent.cases.append(case_id)
+                _merge(ent, model, raw, notices)
+        else:
+            yield Entity(raw.kind, model.id, model, [case_id], raw)
+    yield from held.values()
+    yield from held_rel.values()
 
 
 def _order(p: Problem) -> tuple[str, int]:
     return (p.file, p.line)
-
-
-def _check_references(coll: Collection, problems: list[Problem],
-                      existing: Optional[ExistingLookup], skip_missing: bool = False) -> None:
-    # Every (raw, location, ref, allowed kinds) to check.
-    checks: list[tuple[RawRecord, tuple[Any, ...], str, tuple[str, ...], str]] = []
-    for ent in coll.entities.values():
-        for path, kinds in R.REFERENCE_FIELDS[ent.kind].items():
-            for loc, ref in _get_path(ent.model, path):
-                checks.append((ent.raw, loc, ref, kinds, ent.id))
-    for rel in coll.relations:
-        for loc, ref in _get_path(rel.model, "reported_by.*.source"):
-            checks.append((rel.raw, loc, ref, ("source",), rel.raw.label))
-
-    missing = {ref for _, _, ref, _, _ in checks if coll.kind_of(ref) is None}
-    missing |= {r for rel in coll.relations for r in (rel.model.from_, rel.model.to)
-                if coll.kind_of(r) is None}
-    if missing and existing is not None:
-        coll.external_refs = existing(missing)
-
-    for raw, loc, ref, kinds, label in checks:
-        if skip_missing and coll.kind_of(ref) is None:
-            continue
-        _check_ref(coll, problems, raw, loc, ref, kinds, label, existing is not None)
-
-    for rel in coll.relations:
-        m, raw = rel.model, rel.raw
-        if m.type not in R.RELATION_TYPES:
-            if m.type in R.FIELD_ONLY_TYPES:
-                msg = (f"{m.type} is made by statement and reported_by fields, not by a "
-                       "relation record")
-            else:
-                hint = difflib.get_close_matches(m.type.upper(), list(R.RELATION_TYPES), n=1)
-                msg = (f"unknown relationship type {m.type!r}"
-                       + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                       + f"; expected one of: {', '.join(sorted(R.RELATION_TYPES))}")
-            problems.append(Problem(raw.file, raw.line_of(("type",)), raw.label, "type", msg))
-            continue
-        ends = []
-        for name, ref in (("from", m.from_), ("to", m.to)):
-            kind = coll.kind_of(ref)
-            if kind is None and not skip_missing:
-                problems.append(Problem(raw.file, raw.line_of((name,)), raw.label, name,
-                                        _not_found(ref, coll, existing is not None)))
-            ends.append(kind)
-        if None not in ends and not R.relation_allowed(m.type, ends[0], ends[1]):
-            problems.append(Problem(raw.file, raw.line_of(("type",)), raw.label, "type",
-                                    f"{m.type} cannot go from a {ends[0]} to a {ends[1]}; "
-                                    f"allowed: {R.kinds_for_relation(m.type)}"))
-
-
-def _not_found(ref: str, coll: Collection, allow_existing: bool) -> str:
-    hint = difflib.get_close_matches(ref, list(coll.entities), n=1)
-    msg = f"reference {ref!r} not found"
-    if hint:
-        msg += f" (did you mean {hint[0]!r}?)"
-    if not allow_existing:
-        msg += "; define it in the input, or load with --allow-existing to use the database's"
-    else:
-        msg += " in the input or the database"
-    return msg
-
-
-def _check_ref(coll: Collection, problems: list[Problem], raw: RawRecord, loc: tuple[Any, ...],
-               ref: str, kinds: tuple[str, ...], label: str, allow_existing: bool) -> None:
-    kind = coll.kind_of(ref)
-    if kind is None:
-        problems.append(Problem(raw.file, raw.line_of(loc), label, _field(raw, loc),
-                                _not_found(ref, coll, allow_existing)))
-    elif kind not in kinds:
-        problems.append(Problem(raw.file, raw.line_of(loc), label, _field(raw, loc),
-                                f"{ref!r} is a {kind}; expected a {' or '.join(kinds)}"))
-
-
-def _check_cycles(coll: Collection, problems: list[Problem]) -> None:
-    for attr in ("located_in", "parent"):
-        graph = {e.id: getattr(e.model, attr, None) for e in coll.entities.values()
-                 if getattr(e.model, attr, None)}
-        reported: set[str] = set()
-        for start in sorted(graph):
-            seen: list[str] = []
-            node: Optional[str] = start
-            while node in graph and node not in seen:
-                seen.append(node)
-                node = graph[node]
-            if node == start and start not in reported:
-                reported.update(seen)
-                ent = coll.entities[start]
-                chain = " -> ".join(seen + [start])
-                problems.append(Problem(ent.raw.file, ent.raw.line_of((attr,)), start, attr,
-                                        f"{attr} goes round in a circle: {chain}"))

@@ -68,6 +68,7 @@ def test_load_killed_midway_converges(store, neo4j_env, tmp_path):
     try:
         with pytest.raises(DatabaseError) as e:
             load(Store(drv, "neo4j", managed=True, where=local.uri), [case], batch_size=300,
+                 chunk_records=1000,
                  progress_factory=lambda total: KillAfterThree())
         assert "no Neo4j answers" in str(e.value) and "kg db start" in str(e.value)
         assert batches["n"] == 3
