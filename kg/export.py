@@ -19,9 +19,13 @@ import re
 from collections import Counter, defaultdict
 from importlib import resources
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from .analyze import Projection
 
 import networkx as nx
+import numpy as np
 
 from . import records as R
 from .errors import UsageError
@@ -206,16 +210,53 @@ def _csv_value(value: Any, kind: str) -> Any:
 class CsvExporter(Exporter):
     """nodes.csv and relationships.csv for `neo4j-admin database import full`."""
 
-    def __init__(self, out: Path, **kw: Any):
+    def __init__(self, out: Path, *, part_rows: Optional[int] = None, **kw: Any):
+        """With ``part_rows``, rows are written as they come, in numbered parts of that many
+        rows (nodes-00001.csv, ...; each with its own header), so memory stays flat."""
         super().__init__(out, **kw)
         self.nodes: list[tuple[str, list[str], dict[str, Any]]] = []
         self.edges: list[dict[str, Any]] = []
+        self.part_rows = part_rows
+        self.parts = 0
+        self.post: list[str] = []
+        self.files: list[Path] = []
 
     def write_node(self, nid: str, node: dict[str, Any]) -> None:
         self.nodes.append((nid, node["labels"], node["props"]))
+        if self.part_rows and len(self.nodes) + len(self.edges) >= self.part_rows:
+            self._flush()
 
     def write_edge(self, edge: dict[str, Any]) -> None:
         self.edges.append(edge)
+        if self.part_rows and len(self.nodes) + len(self.edges) >= self.part_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.parts += 1
+        suffix = f"-{self.parts:05d}" if self.part_rows else ""
+        nodes_csv, rels_csv = self.out / f"nodes{suffix}.csv", self.out / f"relationships{suffix}.csv"
+        self._write(nodes_csv, ["id:ID", ":LABEL"],
+                    [([nid, ARRAY_DELIMITER.join(labels)], {k: v for k, v in props.items() if k != "id"})
+                     for nid, labels, props in self.nodes])
+        self._write(rels_csv, [":START_ID", ":END_ID", ":TYPE"],
+                    [([e["start"], e["end"], e["type"]], e["props"]) for e in self.edges])
+        # neo4j-admin cannot express an empty list (an empty field means "no property"):
+        # these statements restore the empty lists after the import.
+        for nid, _, props in self.nodes:
+            for k, v in sorted(props.items()):
+                if isinstance(v, list) and not v:
+                    self.post.append(f"MATCH (n:Entity {{id: {cypher_literal(nid)}}}) SET n.`{k}` = [];")
+        for e in self.edges:
+            empty = [k for k, v in sorted(e["props"].items()) if isinstance(v, list) and not v]
+            if empty:
+                match = {k: v for k, v in e["props"].items() if k not in empty}
+                sets = ", ".join(f"r.`{k}` = []" for k in empty)
+                self.post.append(f"MATCH (a:Entity {{id: {cypher_literal(e['start'])}}})"
+                                 f"-[r:{e['type']} {_map(match)}]->(b:Entity {{id: {cypher_literal(e['end'])}}}) "
+                                 f"WHERE {' AND '.join(f'r.`{k}` IS NULL' for k in empty)} SET {sets};")
+        self.nodes, self.edges = [], []
+        self.files += [nodes_csv, rels_csv]
 
     def _write(self, path: Path, fixed: list[str], rows: list[tuple[list[Any], dict[str, Any]]]) -> None:
         names = sorted({k for _, props in rows for k in props})
@@ -234,30 +275,11 @@ class CsvExporter(Exporter):
                 w.writerow(out)
 
     def finalize(self) -> list[Path]:
-        self.out.mkdir(parents=True, exist_ok=True)
-        nodes_csv, rels_csv = self.out / "nodes.csv", self.out / "relationships.csv"
-        self._write(nodes_csv, ["id:ID", ":LABEL"],
-                    [([nid, ARRAY_DELIMITER.join(labels)], {k: v for k, v in props.items() if k != "id"})
-                     for nid, labels, props in self.nodes])
-        self._write(rels_csv, [":START_ID", ":END_ID", ":TYPE"],
-                    [([e["start"], e["end"], e["type"]], e["props"]) for e in self.edges])
-        # neo4j-admin cannot express an empty list (an empty field means "no property"):
-        # these statements restore the empty lists after the import.
+        if self.nodes or self.edges or not self.parts:
+            self._flush()
         post = self.out / "post-import.cypher"
         lines = ["// Run after neo4j-admin import: restores empty list properties, which CSV "
-                 "cannot express. One statement per line."]
-        for nid, _, props in self.nodes:
-            for k, v in sorted(props.items()):
-                if isinstance(v, list) and not v:
-                    lines.append(f"MATCH (n:Entity {{id: {cypher_literal(nid)}}}) SET n.`{k}` = [];")
-        for e in self.edges:
-            empty = [k for k, v in sorted(e["props"].items()) if isinstance(v, list) and not v]
-            if empty:
-                match = {k: v for k, v in e["props"].items() if k not in empty}
-                sets = ", ".join(f"r.`{k}` = []" for k in empty)
-                lines.append(f"MATCH (a:Entity {{id: {cypher_literal(e['start'])}}})"
-                             f"-[r:{e['type']} {_map(match)}]->(b:Entity {{id: {cypher_literal(e['end'])}}}) "
-                             f"WHERE {' AND '.join(f'r.`{k}` IS NULL' for k in empty)} SET {sets};")
+                 "cannot express. One statement per line.", *self.post]
         post.write_text("\n".join(lines) + "\n", encoding="utf-8")
         readme = self.out / "IMPORT.txt"
         readme.write_text(
@@ -269,13 +291,15 @@ class CsvExporter(Exporter):
             "and run post-import.cypher (e.g. cypher-shell -f post-import.cypher): it\n"
             "restores empty lists, which CSV cannot express. kg applies its constraints\n"
             "and indexes on its next load.\n", encoding="utf-8")
-        return [nodes_csv, rels_csv, post, readme]
+        return [*self.files, post, readme]
 
 
 def import_args(folder: Path) -> list[str]:
     """neo4j-admin arguments that import a CsvExporter folder into database `neo4j`."""
+    # One argument per file: each part carries its own header.
     return ["database", "import", "full", "neo4j", "--overwrite-destination",
-            f"--nodes={folder / 'nodes.csv'}", f"--relationships={folder / 'relationships.csv'}",
+            *(f"--nodes={f}" for f in sorted(folder.glob("nodes*.csv"))),
+            *(f"--relationships={f}" for f in sorted(folder.glob("relationships*.csv"))),
             "--array-delimiter=U+001F", "--multiline-fields=true"]
 
 
@@ -383,6 +407,8 @@ EDGE_LABEL_LIMIT = 2_000   # above this many edges, types show in the panel, not
 
 def _shown(key: str, value: Any, props: dict[str, Any]) -> Any:
     """A field as the panel shows it: dates at their precision (2017, 2017-04, 2017-04-01)."""
+    if not isinstance(value, (dt.date, list)):
+        return value
     precision = props.get(f"{key}_precision") or (
         props.get("date_precision") if key in ("date", "start", "end") else None)
     if isinstance(value, dt.date) and precision in ("year", "month"):
@@ -390,70 +416,81 @@ def _shown(key: str, value: Any, props: dict[str, Any]) -> Any:
     return _iso(value)
 
 
-def _edge_style(edge: dict[str, Any]) -> dict[str, Any]:
-    t, stance = edge["type"], edge["props"].get("stance")
+EDGE_STYLES: dict[str, dict[str, Any]] = {
+    "denied": {"color": {"color": "#cf222e"}, "width": 3, "dashes": True},
+    "contesting": {"color": {"color": "#fb8500"}, "width": 2, "dashes": True},
+    "supporting": {"color": {"color": "#2da44e"}, "width": 2},
+    "citation": {"color": {"color": "#c6cbd1"}, "width": 1},
+    "plain": {"color": {"color": "#6e7781"}, "width": 1.5},
+}
+
+
+def _edge_style_name(edge: dict[str, Any]) -> str:
+    t = edge["type"]
     if t == "DENIED":
-        return {"color": {"color": "#cf222e"}, "width": 3, "dashes": True}
-    if t == "ABOUT" and stance in CONTESTING:
-        return {"color": {"color": "#fb8500"}, "width": 2, "dashes": True}
-    if t == "ABOUT" and stance in SUPPORTING:
-        return {"color": {"color": "#2da44e"}, "width": 2}
+        return "denied"
+    if t == "ABOUT":
+        stance = edge["props"].get("stance")
+        if stance in CONTESTING:
+            return "contesting"
+        if stance in SUPPORTING:
+            return "supporting"
     if t in ("REPORTED_BY", "PUBLISHED_BY", "AUTHORED_BY"):
-        return {"color": {"color": "#c6cbd1"}, "width": 1}
-    return {"color": {"color": "#6e7781"}, "width": 1.5}
+        return "citation"
+    return "plain"
 
 
-def radial_layout(G: nx.Graph) -> dict[Any, tuple[float, float]]:
+def radial_layout(p: "Projection") -> dict[Any, tuple[float, float]]:
     """Linear time: each component in BFS rings around its best-connected node, components
-    placed on a grid. Deterministic."""
+    placed on a grid. Deterministic (node ids are sorted, so index order is id order)."""
     pos: dict[Any, tuple[float, float]] = {}
-    comps = sorted((sorted(c) for c in nx.connected_components(G)), key=lambda c: (-len(c), c[0]))
+    g = p.graph
+    degree = g.degree()
+    comps = sorted((sorted(c) for c in g.connected_components()), key=lambda c: (-len(c), c[0]))
     x0 = y0 = 0.0
     row_h = 0.0
     width = 0.0
-    max_width = 40 * math.sqrt(max(len(G), 1)) * 12
+    max_width = 40 * math.sqrt(max(len(p.nodes), 1)) * 12
     for comp in comps:
-        root = max(comp, key=lambda n: (G.degree(n), str(n)))
-        rings: dict[int, list[Any]] = defaultdict(list)
-        for n, d in sorted(nx.single_source_shortest_path_length(G, root).items(),
-                           key=lambda kv: (kv[1], str(kv[0]))):
-            rings[d].append(n)
+        root = max(comp, key=lambda i: (degree[i], p.nodes[i]))
+        order, starts, _ = g.bfs(root)
+        rings = [sorted(order[starts[d]:starts[d + 1]]) for d in range(len(starts) - 1)]
         radius = 0.0
-        local: dict[Any, tuple[float, float]] = {}
-        for d in sorted(rings):
-            ring = rings[d]
+        local: list[tuple[list[int], Any, Any]] = []
+        for d, ring in enumerate(rings):
             if d == 0:
-                local[ring[0]] = (0.0, 0.0)
+                local.append((ring, np.zeros(1), np.zeros(1)))
                 continue
             radius = max(radius + 90.0, len(ring) * 14.0 / (2 * math.pi))
-            for i, n in enumerate(ring):
-                a = 2 * math.pi * i / len(ring) + d * 0.37
-                local[n] = (radius * math.cos(a), radius * math.sin(a))
+            a = np.arange(len(ring)) * (2 * math.pi / len(ring)) + d * 0.37
+            local.append((ring, radius * np.cos(a), radius * np.sin(a)))
         size = 2 * radius + 80
         if width + size > max_width and width > 0:
             x0, y0, width = 0.0, y0 + row_h, 0.0
             row_h = 0.0
-        for n, (x, y) in local.items():
-            pos[n] = (x0 + width + size / 2 + x, y0 + size / 2 + y)
+        cx, cy = x0 + width + size / 2, y0 + size / 2
+        for ring, xs, ys in local:
+            for n, x, y in zip(ring, (xs + cx).tolist(), (ys + cy).tolist()):
+                pos[p.nodes[n]] = (x, y)
         width += size
         row_h = max(row_h, size)
     return pos
 
 
-def layout(G: nx.Graph) -> Optional[dict[Any, tuple[float, float]]]:
-    n = G.number_of_nodes()
+def layout(p: "Projection") -> Optional[dict[Any, tuple[float, float]]]:
+    n = len(p.nodes)
     if n <= PHYSICS_LIMIT:
         return None
     if n <= SPRING_LIMIT:
-        raw = nx.spring_layout(G, seed=7, iterations=60)
+        raw = nx.spring_layout(p.networkx(), seed=7, iterations=60)
         scale = 60 * math.sqrt(n)
         return {k: (float(v[0]) * scale, float(v[1]) * scale) for k, v in raw.items()}
-    return radial_layout(G)
+    return radial_layout(p)
 
 
 def _json_for_script(data: Any) -> str:
     """JSON that is safe inside <script type="application/json">: no '<', '>' or '&'."""
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"),
                       default=_json_default)
     return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
@@ -497,18 +534,18 @@ class HtmlExporter(Exporter):
     def write_edge(self, edge: dict[str, Any]) -> None:
         self.edges.append(edge)
 
-    def _sizes(self, G: nx.Graph) -> dict[Any, float]:
+    def _sizes(self, p: "Projection") -> dict[Any, float]:
         from .analyze import measure
 
         by = self.options.get("size_by") or "degree"
-        return measure(G, by) if len(G) else {}
+        return measure(p, by) if self.nodes else {}
 
     def finalize(self) -> list[Path]:
-        G = nx.Graph()
-        G.add_nodes_from(sorted(self.nodes))
-        G.add_edges_from((e["start"], e["end"]) for e in self.edges if e["start"] != e["end"])
-        pos = layout(G)
-        sizes = self._sizes(G)
+        from .analyze import Projection
+
+        p = Projection(self.nodes, ((e["start"], e["end"]) for e in self.edges))
+        pos = layout(p)
+        sizes = self._sizes(p)
         top = max(sizes.values(), default=1) or 1
         nodes_out = []
         kinds = Counter()
@@ -531,18 +568,23 @@ class HtmlExporter(Exporter):
                               "sources": self.citations.get(nid, [])})
         show_labels = len(self.edges) <= EDGE_LABEL_LIMIT
         edges_out = []
+        styles: list[dict[str, Any]] = []   # edge styles, shared: each edge names one by index
+        style_index: dict[str, int] = {}
         etypes: dict[str, dict[str, Any]] = {}
-        for e in sorted(self.edges, key=lambda e: (e["start"], e["type"], e["end"],
-                                                    json.dumps(e["props"], default=str, sort_keys=True))):
-            style = _edge_style(e)
-            stance = e["props"].get("stance")
-            label = e["type"] + (f": {stance}" if e["type"] == "ABOUT" and stance else "")
-            vis = {"arrows": "to", **style}
+        # Stable: edges between one pair keep the (deterministic) order they were written in.
+        for e in sorted(self.edges, key=lambda e: (e["start"], e["type"], e["end"])):
+            sname = _edge_style_name(e)
+            style = EDGE_STYLES[sname]
+            si = style_index.get(sname)
+            if si is None:
+                si = style_index[sname] = len(styles)
+                styles.append({"arrows": "to", **style})
+            out = {"from": e["start"], "to": e["end"], "type": e["type"], "s": si,
+                   "fields": {k: _iso(v) for k, v in sorted(e["props"].items())} if e["props"] else {}}
             if show_labels:
-                vis["label"] = label
-                vis["font"] = {"size": 9, "align": "middle", "color": "#57606a"}
-            edges_out.append({"from": e["start"], "to": e["end"], "type": e["type"], "vis": vis,
-                              "fields": {k: _iso(v) for k, v in sorted(e["props"].items())}})
+                stance = e["props"].get("stance")
+                out["label"] = e["type"] + (f": {stance}" if e["type"] == "ABOUT" and stance else "")
+            edges_out.append(out)
             key = "DENIED" if e["type"] == "DENIED" else (
                 "denies / disputes" if e["type"] == "ABOUT" and e["props"].get("stance") in CONTESTING
                 else "asserts / corroborates" if e["type"] == "ABOUT" and e["props"].get("stance") in SUPPORTING
@@ -555,8 +597,8 @@ class HtmlExporter(Exporter):
                       "scaling": {"min": 8, "max": 36, "label": {"enabled": False}}},
             "edges": {"smooth": False if pos is not None else {"type": "continuous"},
                       "color": {"inherit": False}, "selectionWidth": 2},
-            "interaction": {"hover": True, "tooltipDelay": 150, "hideEdgesOnDrag": len(G) > 1000,
-                            "hideEdgesOnZoom": len(G) > 3000, "navigationButtons": False},
+            "interaction": {"hover": True, "tooltipDelay": 150, "hideEdgesOnDrag": len(p.nodes) > 1000,
+                            "hideEdgesOnZoom": len(p.nodes) > 3000, "navigationButtons": False},
             "layout": {"improvedLayout": False, "randomSeed": 7},
             "physics": {"enabled": False} if pos is not None else _physics_options(),
         }
@@ -564,7 +606,8 @@ class HtmlExporter(Exporter):
         banner = ("CONTAINS CONFIDENTIAL RECORDS (people at risk): do not share" if conf
                   else "Confidential records redacted")
         data = {"title": self.title, "banner": banner, "confidential_included": conf,
-                "nodes": nodes_out, "edges": edges_out, "options": options,
+                "nodes": nodes_out, "edges": edges_out, "edge_styles": styles,
+                "edge_font": {"size": 9, "align": "middle", "color": "#57606a"}, "options": options,
                 "legend": {"kinds": [{"label": k, "color": KIND_STYLE.get(k, KIND_STYLE["entity"])[0],
                                       "count": kinds[k]} for k in sorted(kinds)],
                            "edges": [etypes[k] for k in sorted(etypes)]}}
