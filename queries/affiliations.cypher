@@ -8,8 +8,13 @@
 // params:
 //   - {name: id, type: string, required: true, description: A person's or an organization's id}
 MATCH (x:Entity {id: $id})
-MATCH (p:Person)-[r:AFFILIATED_WITH]->(o:Organization)
-WHERE p = x OR o = x
+CALL (x) {
+  MATCH (x:Person)-[r:AFFILIATED_WITH]->(o:Organization)
+  RETURN x AS p, r, o
+  UNION
+  MATCH (p:Person)-[r:AFFILIATED_WITH]->(x:Organization)
+  RETURN p, r, x AS o
+}
 RETURN p.id AS person_id, p.name AS person, o.id AS organization_id, o.name AS organization,
        r.role AS role, toString(r.start) AS start, toString(r.end) AS end
 ORDER BY organization_id, person_id

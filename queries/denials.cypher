@@ -8,9 +8,17 @@
 // returns: rows
 // params:
 //   - {name: about, type: string, default: null, description: Only denials of this entity id}
-MATCH (who:Entity)-[d:DENIED]->(what:Entity)
-WHERE $about IS NULL OR what.id = $about
-MATCH (s:Statement {id: d.statement})
+CALL () {
+  // One branch runs: anchored on the entity when $about is given, else over every denial.
+  WITH $about AS about WHERE about IS NOT NULL
+  MATCH (who:Entity)-[d:DENIED]->(what:Entity {id: about})
+  RETURN who, d, what
+  UNION
+  WITH $about AS about WHERE about IS NULL
+  MATCH (who:Entity)-[d:DENIED]->(what:Entity)
+  RETURN who, d, what
+}
+MATCH (s:Entity:Statement {id: d.statement})
 OPTIONAL MATCH (s)-[:REPORTED_BY]->(src:Source)
 WITH who, what, s, src ORDER BY src.id
 WITH who, what, s, collect(src.id) AS sources

@@ -7,7 +7,8 @@
 // returns: rows
 // params:
 //   - {name: place, type: string, required: true, description: The location's id}
-MATCH (e:Event)-[:LOCATED_IN]->(l:Location)-[:LOCATED_IN*0..]->(:Location {id: $place})
+MATCH (place:Entity:Location {id: $place})
+MATCH (e:Event)-[:LOCATED_IN]->(l:Location)-[:LOCATED_IN*0..]->(place)
 RETURN DISTINCT e.id AS id, e.title AS event, l.name AS location,
        CASE e.date_precision WHEN 'year' THEN toString(e.start.year)
          WHEN 'month' THEN substring(toString(e.start), 0, 7) ELSE toString(e.start) END AS date,

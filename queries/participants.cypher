@@ -7,7 +7,8 @@
 // returns: rows
 // params:
 //   - {name: id, type: string, required: true, description: The event's id}
-MATCH (a:Entity)-[r:INVOLVED_IN]->(e:Event {id: $id})
+MATCH (e:Entity:Event {id: $id})
+MATCH (a:Entity)-[r:INVOLVED_IN]->(e)
 RETURN r.role AS role, a.id AS id, coalesce(a.name, a.title) AS actor,
        [l IN labels(a) WHERE l <> 'Entity'][0] AS kind
 ORDER BY role, id

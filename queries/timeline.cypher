@@ -11,10 +11,18 @@
 //   - {name: place, type: string, default: null, description: Only events in this place}
 //   - {name: since, type: date, default: null, description: "Range start (2017, 2017-04 or 2017-04-01)"}
 //   - {name: until, type: date, span: end, default: null, description: "Range end, inclusive (a month means its last day)"}
-MATCH (e:Event)
+CALL () {
+  // One branch runs: events in the place (and places inside it) when given, else all events.
+  WITH $place AS place WHERE place IS NOT NULL
+  MATCH (pl:Entity:Location {id: place})<-[:LOCATED_IN*0..]-(:Location)<-[:LOCATED_IN]-(e:Event)
+  RETURN DISTINCT e
+  UNION
+  WITH $place AS place WHERE place IS NULL
+  MATCH (e:Event)
+  RETURN e
+}
+WITH e
 WHERE ($since IS NULL OR e.end >= $since) AND ($until IS NULL OR e.start <= $until)
-  AND ($place IS NULL OR EXISTS {
-    MATCH (e)-[:LOCATED_IN]->(:Location)-[:LOCATED_IN*0..]->(:Location {id: $place}) })
 OPTIONAL MATCH (e)-[:LOCATED_IN]->(l:Location)
 RETURN CASE e.date_precision WHEN 'year' THEN toString(e.start.year)
          WHEN 'month' THEN substring(toString(e.start), 0, 7) ELSE toString(e.start) END AS date,

@@ -7,10 +7,18 @@
 // returns: rows
 // params:
 //   - {name: publisher, type: string, default: null, description: Only this publisher's id}
-MATCH (c:Entity)-[:REPORTED_BY]->(src:Source)
-OPTIONAL MATCH (src)-[:PUBLISHED_BY]->(pub:Organization)
-WITH c, src, pub
-WHERE $publisher IS NULL OR pub.id = $publisher
+CALL () {
+  // One branch runs: anchored on the publisher when given, else every citation.
+  WITH $publisher AS publisher WHERE publisher IS NOT NULL
+  MATCH (pub:Entity:Organization {id: publisher})<-[:PUBLISHED_BY]-(src:Source)
+  MATCH (c:Entity)-[:REPORTED_BY]->(src)
+  RETURN c, src, pub
+  UNION
+  WITH $publisher AS publisher WHERE publisher IS NULL
+  MATCH (c:Entity)-[:REPORTED_BY]->(src:Source)
+  OPTIONAL MATCH (src)-[:PUBLISHED_BY]->(pub:Organization)
+  RETURN c, src, pub
+}
 RETURN coalesce(pub.name, '(not named)') AS publisher, src.id AS source,
        [l IN labels(c) WHERE l <> 'Entity'][0] AS kind, c.id AS id,
        coalesce(c.title, c.name, c.text) AS claim
