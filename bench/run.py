@@ -14,7 +14,6 @@ import datetime as dt
 import os
 import platform
 import random
-import resource
 import shutil
 import socket
 import statistics
@@ -35,7 +34,7 @@ from kg import analyze as A  # noqa: E402
 from kg.config import NEO4J_VERSION, Settings  # noqa: E402
 from kg.export import export  # noqa: E402
 from kg.mapping import map_collection  # noqa: E402
-from kg.queries import Library, bind, run  # noqa: E402
+from kg.queries import Library, bind  # noqa: E402
 from kg.runtime import LocalNeo4j  # noqa: E402
 from kg.selection import Subgraph  # noqa: E402
 from kg.store import Store, connect  # noqa: E402

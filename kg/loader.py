@@ -280,13 +280,6 @@ def validate_input(store: Store, paths: list[str | Path], *, allow_existing: boo
     return inp, checker
 
 
-def collect_input(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
-                  mapping: Optional[Path] = None, input_format: str = "records") -> Collection:
-    """Validate input of any kind and keep it in memory (for small inputs and tests)."""
-    return validate_input(store, paths, allow_existing=allow_existing, mapping=mapping,
-                          input_format=input_format, keep=True)[1].coll
-
-
 def _refuse_other_kinds(store: Store, checker: Checker) -> None:
     if not store.read("MATCH (n:Entity) RETURN n.id LIMIT 1").records:
         return  # an empty database holds nothing to clash with

@@ -525,11 +525,6 @@ def collect(paths: list[str | Path], *, existing: Optional[ExistingLookup] = Non
     return check(RecordInput.from_paths(paths), existing=existing).coll
 
 
-def validate_raws(raws: list[RawRecord], existing: Optional[ExistingLookup] = None) -> Collection:
-    """Validate raw records from any reader; raise InputError with every problem."""
-    return check(RecordInput(raws=raws), existing=existing).coll
-
-
 def iter_valid(inp: RecordInput, checker: Checker) -> Iterator[Entity | RelationRecord]:
     """The input's entities and relations again, validated, in input order, for a streamed
     load (after :func:`check` passed). Entities defined by several cases and relations stated
