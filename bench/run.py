@@ -1,6 +1,7 @@
 """kg benchmarks, side by side in one run on one Neo4j; writes docs/benchmarks.md.
 
-    python bench/run.py [--quick] [--sizes 10000,100000] [--naive-sizes 10000]
+    python bench/run.py [--quick]          # everything (the full run takes about 45 minutes)
+    python bench/run.py --only export,draw # re-run sections and merge them into the report
 
 Benchmarks are not tests: nothing here asserts a time. Each comparison runs its baseline
 and kg on the same input, in the same run, on the same server (a throwaway one of its own
@@ -47,11 +48,44 @@ OUT: list[str] = []
 REPORT = ROOT / "docs" / "benchmarks.md"
 
 
+PARTIAL = False  # --only: sections are merged into the existing report at the end
+
+
 def say(line: str = "") -> None:
     print(line, flush=True)
     OUT.append(line)
-    if line == "":  # the end of a paragraph or table: keep what is measured so far
+    if line == "" and not PARTIAL:  # the end of a paragraph or table: keep what is measured so far
         REPORT.write_text("\n".join(OUT) + "\n", encoding="utf-8")
+
+
+def _sections(lines: list[str]) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """(lines before the first '## ' heading, [(heading, its lines)])."""
+    head: list[str] = []
+    parts: list[tuple[str, list[str]]] = []
+    for line in lines:
+        if line.startswith("## "):
+            parts.append((line, [line]))
+        elif parts:
+            parts[-1][1].append(line)
+        else:
+            head.append(line)
+    return head, parts
+
+
+def merge_report(only: list[str]) -> None:
+    """Replace the re-run sections of docs/benchmarks.md with this run's, and say so."""
+    old_head, old = _sections(REPORT.read_text(encoding="utf-8").splitlines())
+    _, new = _sections(OUT)
+    fresh = dict(new)
+    merged = [fresh.pop(h, body) for h, body in old] + list(fresh.values())
+    stamp = (f"Sections re-run by `bench/run.py --only {','.join(only)}` on "
+             f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC (same machine and "
+             f"versions): {', '.join(h[3:] for h, _ in new)}.")
+    head = [ln for ln in old_head if not ln.startswith("Sections re-run by")]
+    while head and head[-1] == "":
+        head.pop()
+    text = "\n".join(head + ["", stamp, ""] + [ln for body in merged for ln in body])
+    REPORT.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
 
 
 def free_port() -> int:
@@ -460,8 +494,25 @@ def main() -> None:
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    ap.add_argument("--only", help="re-run these sections of the full run (comma-separated: "
+                    "export, draw, analysis) and merge them into docs/benchmarks.md")
     args = ap.parse_args()
     quick = args.quick
+    if args.only:
+        global PARTIAL
+        PARTIAL = True
+        only = args.only.split(",")
+        with tempfile.TemporaryDirectory() as t:
+            tmp = Path(t)
+            if "export" in only:
+                bench_export(tmp, [(500, 1_000), (5_000, 10_000), (20_000, 40_000), (50_000, 100_000)], 100_000)
+            if "draw" in only:
+                bench_draw(tmp, [500, 2_000, 5_000, 10_000], 90)
+            if "analysis" in only:
+                bench_analysis([1_000, 5_000, 20_000, 100_000])
+        merge_report(only)
+        print("merged into docs/benchmarks.md")
+        return
     home = ROOT / ".kg-bench"
     local = LocalNeo4j(home, free_port())
     local.stop()

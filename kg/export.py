@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 import networkx as nx
 import numpy as np
+import orjson
 
 from . import records as R
 from .errors import UsageError
@@ -452,9 +453,12 @@ def radial_layout(p: "Projection") -> dict[Any, tuple[float, float]]:
     width = 0.0
     max_width = 40 * math.sqrt(max(len(p.nodes), 1)) * 12
     for comp in comps:
-        root = max(comp, key=lambda i: (degree[i], p.nodes[i]))
-        order, starts, _ = g.bfs(root)
-        rings = [sorted(order[starts[d]:starts[d + 1]]) for d in range(len(starts) - 1)]
+        if len(comp) == 1:
+            rings = [comp]  # an isolated node: no search needed
+        else:
+            root = max(comp, key=lambda i: (degree[i], p.nodes[i]))
+            order, starts, _ = g.bfs(root)
+            rings = [sorted(order[starts[d]:starts[d + 1]]) for d in range(len(starts) - 1)]
         radius = 0.0
         local: list[tuple[list[int], Any, Any]] = []
         for d, ring in enumerate(rings):
@@ -490,8 +494,7 @@ def layout(p: "Projection") -> Optional[dict[Any, tuple[float, float]]]:
 
 def _json_for_script(data: Any) -> str:
     """JSON that is safe inside <script type="application/json">: no '<', '>' or '&'."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"),
-                      default=_json_default)
+    text = orjson.dumps(data, default=_json_default).decode("utf-8")  # compact, UTF-8
     return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
