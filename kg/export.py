@@ -426,6 +426,10 @@ EDGE_STYLES: dict[str, dict[str, Any]] = {
 }
 
 
+EDGE_LEGEND = {"denied": "DENIED", "contesting": "denies / disputes",
+               "supporting": "asserts / corroborates"}  # the styles the legend explains
+
+
 def _edge_style_name(edge: dict[str, Any]) -> str:
     t = edge["type"]
     if t == "DENIED":
@@ -588,10 +592,7 @@ class HtmlExporter(Exporter):
                 stance = e["props"].get("stance")
                 out["label"] = e["type"] + (f": {stance}" if e["type"] == "ABOUT" and stance else "")
             edges_out.append(out)
-            key = "DENIED" if e["type"] == "DENIED" else (
-                "denies / disputes" if e["type"] == "ABOUT" and e["props"].get("stance") in CONTESTING
-                else "asserts / corroborates" if e["type"] == "ABOUT" and e["props"].get("stance") in SUPPORTING
-                else None)
+            key = EDGE_LEGEND.get(sname)
             if key:
                 etypes[key] = {"label": key, "color": style["color"]["color"],
                                "dashes": bool(style.get("dashes"))}

@@ -266,13 +266,13 @@ def record_input(paths: list[str | Path], *, mapping: Optional[Path] = None,
 
 
 def validate_input(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
-                   mapping: Optional[Path] = None, input_format: str = "records",
-                   keep: bool = False) -> tuple[RecordInput, Checker]:
+                   mapping: Optional[Path] = None, input_format: str = "records"
+                   ) -> tuple[RecordInput, Checker]:
     """Validate input of any kind (pass one of a load); raise InputError with every problem,
     including ids the database already holds as another kind of entity."""
     inp, mapping_allows, notices = record_input(paths, mapping=mapping, input_format=input_format)
     lookup = store.kinds_of if (allow_existing or mapping_allows) else None
-    checker = check(inp, existing=lookup, keep=keep)
+    checker = check(inp, existing=lookup, keep=False)
     checker.coll.notices.extend(notices)
     if inp.raws is not None:
         checker.coll.files = len(paths)
@@ -361,11 +361,11 @@ def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_ru
             for ent in ents.values():
                 if ent.id not in multi:
                     done_seq = max(done_seq, defs[ent.id].seq)
-            for t, rows in list(changes.create_edges.items()):
-                now = [r for r in rows if ready(r["start"]) and ready(r["end"])]
-                if len(now) < len(rows):
-                    waiting[t].extend(r for r in rows if not (ready(r["start"]) and ready(r["end"])))
-                    changes.create_edges[t] = now
+            for t, rows in changes.create_edges.items():
+                now = []
+                for r in rows:
+                    (now if ready(r["start"]) and ready(r["end"]) else waiting[t]).append(r)
+                rows[:] = now
             writer.put(changes.batches, n)
         if writer is not None:
             writer.put([("create_edges", t, rows) for t, rows in sorted(waiting.items())], 0)
