@@ -1,7 +1,7 @@
 """kg benchmarks, side by side in one run on one Neo4j; writes docs/benchmarks.md.
 
     python bench/run.py [--quick]          # everything (the full run takes about 45 minutes)
-    python bench/run.py --only export,draw # re-run sections and merge them into the report
+    python bench/run.py --only load,export # re-run sections and merge them into the report
 
 Benchmarks are not tests: nothing here asserts a time. Each comparison runs its baseline
 and kg on the same input, in the same run, on the same server (a throwaway one of its own
@@ -81,7 +81,7 @@ def merge_report(only: list[str]) -> None:
     stamp = (f"Sections re-run by `bench/run.py --only {','.join(only)}` on "
              f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC (same machine and "
              f"versions): {', '.join(h[3:] for h, _ in new)}.")
-    head = [ln for ln in old_head if not ln.startswith("Sections re-run by")]
+    head = list(old_head)  # earlier re-runs' lines stay: each says what it re-ran and when
     while head and head[-1] == "":
         head.pop()
     text = "\n".join(head + ["", stamp, ""] + [ln for body in merged for ln in body])
@@ -137,15 +137,24 @@ def wipe(local: LocalNeo4j, tmp: Path) -> Store:
     return store
 
 
+WARM_RECORDS = 20_000
+
+
 def warm(store: Store) -> None:
-    """A restarted server is cold (JIT, query plans): a small load and delete first, so every
-    run below meets a warm server, as a user's server usually is."""
+    """A restarted server is cold (JIT, query plans): a load of WARM_RECORDS records by kg
+    and of 500 by the naive loader, then a delete, so every run below meets a warm server,
+    as a user's server usually is, and both loaders' queries are planned."""
     from kg.loader import load
 
-    case = Path(tempfile.gettempdir()) / "kg-bench-warmup"
+    case = Path(tempfile.gettempdir()) / f"kg-bench-warmup-{WARM_RECORDS}"
+    small = Path(tempfile.gettempdir()) / "kg-bench-warmup-500"
     if not case.exists():
-        write_case(case, 3_000, seed=2, case="warmup")
+        write_case(case, WARM_RECORDS, seed=2, case="warmup")
+    if not small.exists():
+        write_case(small, 500, seed=3, case="warmup")
     load(store, [case])
+    store.reset()
+    naive_load(store, small)
     store.reset()
 
 
@@ -171,7 +180,8 @@ def bench_load(local: LocalNeo4j, env: dict, sizes: list[int], naive_sizes: list
         "batching). Bulk: `kg load --bulk` (validation, import CSVs, `neo4j-admin database "
         "import` with the server stopped, restart). Client peak memory is the loading process's "
         "maximum resident set (for bulk it includes the neo4j-admin JVM kg runs). Every run "
-        "starts on an emptied, warmed-up server. \"same graph\": the bulk graph's digest "
+        f"starts on an emptied server, warmed up by a {WARM_RECORDS:,}-record kg load and a "
+        "500-record naive load (then emptied). \"same graph\": the bulk graph's digest "
         "equals kg load's.")
     say()
     say("| records | graph rows | validation s | kg load s | kg records/s | kg client peak MB "
@@ -488,6 +498,22 @@ def bench_analysis(sizes: list[int]) -> None:
     say()
 
 
+# sizes of kg loads, of naive loads, of bulk loads, and the case the queries run on
+FULL_LOAD = ([10_000, 100_000, 1_000_000], [10_000, 100_000], [100_000, 1_000_000], 1_000_000)
+
+
+def bench_server() -> tuple[LocalNeo4j, dict]:
+    """A throwaway server under .kg-bench/ (the user's data is never touched), started."""
+    home = ROOT / ".kg-bench"
+    local = LocalNeo4j(home, free_port())
+    local.stop()
+    shutil.rmtree(home / "neo4j" / "data", ignore_errors=True)
+    env = dict(os.environ, KG_HOME=str(home), KG_BOLT_PORT=str(local.requested_port))
+    env.pop("KG_NEO4J_URI", None)
+    local.start()
+    return local, env
+
+
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--draw":
         print(_first_draw_here(Path(sys.argv[2]), float(sys.argv[3])))
@@ -495,7 +521,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     ap.add_argument("--only", help="re-run these sections of the full run (comma-separated: "
-                    "export, draw, analysis) and merge them into docs/benchmarks.md")
+                    "load (with the saved queries on the loaded case), export, draw, "
+                    "analysis) and merge them into docs/benchmarks.md")
     args = ap.parse_args()
     quick = args.quick
     if args.only:
@@ -504,6 +531,13 @@ def main() -> None:
         only = args.only.split(",")
         with tempfile.TemporaryDirectory() as t:
             tmp = Path(t)
+            if "load" in only:
+                local, env = bench_server()
+                try:
+                    for line in bench_load(local, env, *FULL_LOAD, tmp, 50):
+                        say(line)
+                finally:
+                    local.stop()
             if "export" in only:
                 bench_export(tmp, [(500, 1_000), (5_000, 10_000), (20_000, 40_000), (50_000, 100_000)], 100_000)
             if "draw" in only:
@@ -513,13 +547,7 @@ def main() -> None:
         merge_report(only)
         print("merged into docs/benchmarks.md")
         return
-    home = ROOT / ".kg-bench"
-    local = LocalNeo4j(home, free_port())
-    local.stop()
-    shutil.rmtree(home / "neo4j" / "data", ignore_errors=True)
-    env = dict(os.environ, KG_HOME=str(home), KG_BOLT_PORT=str(local.requested_port))
-    env.pop("KG_NEO4J_URI", None)
-    local.start()
+    local, env = bench_server()
     cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
     import igraph
     import neo4j
@@ -548,8 +576,7 @@ def main() -> None:
                 bench_draw(tmp, [500], 60)
                 bench_analysis([1_000, 5_000])
             else:
-                queries = bench_load(local, env, [10_000, 100_000, 1_000_000], [10_000, 100_000],
-                                     [100_000, 1_000_000], 1_000_000, tmp, 50)
+                queries = bench_load(local, env, *FULL_LOAD, tmp, 50)
                 for line in queries:
                     say(line)
                 bench_export(tmp, [(500, 1_000), (5_000, 10_000), (20_000, 40_000), (50_000, 100_000)], 100_000)

@@ -15,6 +15,8 @@ twice writes nothing the second time.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import queue
 import threading
 from collections import Counter, defaultdict
@@ -119,11 +121,16 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 def plan_chunk(store: Store, entities: dict[str, Entity], rows: GraphRows,
-               loaded_cases: Iterable[str]) -> Changes:
+               loaded_cases: Iterable[str], *, new: Optional[Callable[[str], bool]] = None
+               ) -> Changes:
     """Diff one chunk's rows against the database (the nodes of its entities, the edges they
-    own, and relation-made edges between the same pairs)."""
+    own, and relation-made edges between the same pairs).
+
+    ``new`` tells ids that cannot be in the database (on a first load into an empty database:
+    the ids the input defines once); nothing is read for them."""
     plan = Changes()
-    existing = store.nodes_by_id([n.id for n in rows.nodes])
+    unread = new or (lambda _id: False)
+    existing = store.nodes_by_id([n.id for n in rows.nodes if not unread(n.id)])
     # Records made "if missing" (a speaker named in a sheet) leave existing entities alone.
     keep_as_is = {eid for eid, e in entities.items() if e.raw.if_missing and eid in existing}
     if keep_as_is:
@@ -158,7 +165,7 @@ def plan_chunk(store: Store, entities: dict[str, Entity], rows: GraphRows,
     # Only nodes already in the database can own edges there.
     old_rows = store.owned_edges([i for i in ids if i in existing], OWNED_OUTGOING, OWNED_INCOMING)
     pairs = [{"type": e.type, "start": e.start, "end": e.end} for e in rows.edges
-             if e.owner is None]
+             if e.owner is None and not (unread(e.start) or unread(e.end))]
     if pairs:
         old_rows += store.relation_edges(pairs)
     seen_eids: set[str] = set()
@@ -210,40 +217,73 @@ def write_changes(store: Store, changes: Iterable[tuple[str, str, list]], *,
                 store.set_edge_props(chunk)
 
 
-class _Writer:
-    """Writes on a thread of its own, in the order given; the first error stops it and is
-    raised in the caller at its next call."""
+_NODE_OPS = ("create_nodes", "update_nodes")
+
+
+class _Writers:
+    """Two writer threads: one for nodes, one for relationships. Chunk k's relationships are
+    written once the nodes of chunks 1..k are, so the server writes the next chunk's nodes
+    while it writes this chunk's relationships (new nodes and the nodes relationships lock
+    are different nodes: the two do not wait on each other). The first error stops both and
+    is raised in the caller at its next call."""
 
     def __init__(self, store: Store, batch_size: int, progress: Optional[Callable[[int], None]]):
         self.store, self.batch_size, self.progress = store, batch_size, progress
-        self.jobs: queue.Queue = queue.Queue(maxsize=2)
+        self.node_jobs: queue.Queue = queue.Queue(maxsize=2)
+        self.edge_jobs: queue.Queue = queue.Queue(maxsize=2)
         self.error: Optional[BaseException] = None
-        self.thread = threading.Thread(target=self._run, name="kg-writer", daemon=True)
-        self.thread.start()
+        self.nodes_done = 0  # chunks whose nodes are written
+        self.chunks = 0
+        self.cond = threading.Condition()
+        self.threads = [threading.Thread(target=self._nodes, name="kg-nodes", daemon=True),
+                        threading.Thread(target=self._edges, name="kg-edges", daemon=True)]
+        for t in self.threads:
+            t.start()
 
-    def _run(self) -> None:
-        while True:
-            job = self.jobs.get()
-            if job is None:
-                return
+    def _fail(self, e: BaseException) -> None:
+        with self.cond:
+            if self.error is None:
+                self.error = e
+            self.cond.notify_all()
+
+    def _nodes(self) -> None:
+        while (job := self.node_jobs.get()) is not None:
+            k, batches = job
+            if self.error is None:
+                try:
+                    write_changes(self.store, batches, batch_size=self.batch_size)
+                except BaseException as e:  # noqa: BLE001 - handed to the caller
+                    self._fail(e)
+            with self.cond:
+                self.nodes_done = k
+                self.cond.notify_all()
+
+    def _edges(self) -> None:
+        while (job := self.edge_jobs.get()) is not None:
+            k, batches, records = job
+            with self.cond:
+                self.cond.wait_for(lambda: self.nodes_done >= k or self.error is not None)
             if self.error is not None:
                 continue  # drain: the caller raises the error
-            batches, records = job
             try:
                 write_changes(self.store, batches, batch_size=self.batch_size)
                 if self.progress and records:
                     self.progress(records)
             except BaseException as e:  # noqa: BLE001 - handed to the caller
-                self.error = e
+                self._fail(e)
 
     def put(self, batches: list[tuple[str, str, list]], records: int) -> None:
         if self.error is not None:
             raise self.error
-        self.jobs.put((batches, records))
+        self.chunks += 1
+        self.node_jobs.put((self.chunks, [b for b in batches if b[0] in _NODE_OPS]))
+        self.edge_jobs.put((self.chunks, [b for b in batches if b[0] not in _NODE_OPS], records))
 
     def close(self, *, raise_error: bool = True) -> None:
-        self.jobs.put(None)
-        self.thread.join()
+        self.node_jobs.put(None)
+        self.edge_jobs.put(None)
+        for t in self.threads:
+            t.join()
         if self.error is not None and raise_error:
             raise self.error
 
@@ -267,22 +307,23 @@ def record_input(paths: list[str | Path], *, mapping: Optional[Path] = None,
 
 def validate_input(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
                    mapping: Optional[Path] = None, input_format: str = "records"
-                   ) -> tuple[RecordInput, Checker]:
+                   ) -> tuple[RecordInput, Checker, bool]:
     """Validate input of any kind (pass one of a load); raise InputError with every problem,
-    including ids the database already holds as another kind of entity."""
+    including ids the database already holds as another kind of entity. Returns the input,
+    the checker and whether the database held no entity."""
     inp, mapping_allows, notices = record_input(paths, mapping=mapping, input_format=input_format)
     lookup = store.kinds_of if (allow_existing or mapping_allows) else None
     checker = check(inp, existing=lookup, keep=False)
     checker.coll.notices.extend(notices)
     if inp.raws is not None:
         checker.coll.files = len(paths)
-    _refuse_other_kinds(store, checker)
-    return inp, checker
+    empty = not store.read("MATCH (n:Entity) RETURN n.id LIMIT 1").records
+    if not empty:  # an empty database holds nothing to clash with
+        _refuse_other_kinds(store, checker)
+    return inp, checker, empty
 
 
 def _refuse_other_kinds(store: Store, checker: Checker) -> None:
-    if not store.read("MATCH (n:Entity) RETURN n.id LIMIT 1").records:
-        return  # an empty database holds nothing to clash with
     found = store.kinds_of(checker.defs)
     problems = []
     for eid, kind in found.items():
@@ -311,14 +352,36 @@ def _chunks(items: Iterator[Entity | RelationRecord], size: int
         yield ents, rels, len(ents) + len(rels)
 
 
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """A load makes millions of short-lived objects and few reference cycles; Python's
+    default collector thresholds (700 allocations) made it spend about a third of pass two
+    scanning them. Collect rarely while loading; restore the thresholds after."""
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def load(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
          dry_run: bool = False, batch_size: int = DEFAULT_BATCH,
          progress_factory: Optional[Callable[[int], Any]] = None,
          mapping: Optional[Path] = None, input_format: str = "records",
          chunk_records: int = CHUNK_RECORDS) -> Plan:
     """Validate, plan and (unless dry_run) write. Returns the plan with its summary."""
-    inp, checker = validate_input(store, paths, allow_existing=allow_existing, mapping=mapping,
-                                  input_format=input_format)
+    with _fewer_collections():
+        return _load(store, paths, allow_existing=allow_existing, dry_run=dry_run,
+                     batch_size=batch_size, progress_factory=progress_factory,
+                     mapping=mapping, input_format=input_format, chunk_records=chunk_records)
+
+
+def _load(store: Store, paths: list[str | Path], *, allow_existing: bool, dry_run: bool,
+          batch_size: int, progress_factory: Optional[Callable[[int], Any]],
+          mapping: Optional[Path], input_format: str, chunk_records: int) -> Plan:
+    inp, checker, empty = validate_input(store, paths, allow_existing=allow_existing,
+                                         mapping=mapping, input_format=input_format)
     coll = checker.coll
     plan = Plan(coll)
     if not dry_run:
@@ -326,9 +389,9 @@ def load(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
     total = coll.records
     if progress_factory is not None and total and not dry_run:
         with progress_factory(total) as bar:
-            _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, bar.update)
+            _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, bar.update, empty)
     else:
-        _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, None)
+        _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, None, empty)
     if plan.writes() and not dry_run:
         # The full-text index is eventually consistent: make searches see this load.
         store.auto_commit("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")
@@ -336,15 +399,18 @@ def load(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
 
 
 def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_run: bool,
-            batch_size: int, chunk_records: int, progress: Optional[Callable[[int], None]]) -> None:
+            batch_size: int, chunk_records: int, progress: Optional[Callable[[int], None]],
+            empty: bool) -> None:
     """Pass two: chunk by chunk, plan against the database and hand the writes to a thread.
 
     A relationship is created only after both of its nodes: one whose end is defined later in
-    the input waits (in memory) until that node has been written.
+    the input waits (in memory) until that node has been written. Into a database that was
+    empty, ids the input defines once are new: nothing is read for them.
     """
     defs, multi = checker.defs, checker.multi
+    new = (lambda i: i in defs and i not in multi) if empty else None
     cases = list(checker.coll.cases)
-    writer = None if dry_run else _Writer(store, batch_size, progress)
+    writer = None if dry_run else _Writers(store, batch_size, progress)
     waiting: dict[str, list[dict]] = defaultdict(list)
     done_seq = -1  # entities up to this position in the input have been handed to the writer
 
@@ -354,7 +420,7 @@ def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_ru
 
     try:
         for ents, rels, n in _chunks(iter_valid(inp, checker), chunk_records):
-            changes = plan_chunk(store, ents, map_records(ents.values(), rels), cases)
+            changes = plan_chunk(store, ents, map_records(ents.values(), rels), cases, new=new)
             plan.add(changes)
             if writer is None:
                 continue
@@ -384,6 +450,12 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
     $KG_HOME/neo4j/import/bulk, stops the server, imports, starts it, restores empty lists and
     applies the schema. The resulting graph is the one a normal load gives.
     """
+    with _fewer_collections():
+        return _bulk_load(settings, paths, mapping=mapping, input_format=input_format)
+
+
+def _bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path],
+               input_format: str) -> Plan:
     import shutil
 
     from .errors import UsageError
@@ -400,7 +472,7 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
         if store.read("MATCH (n) RETURN count(n) AS n").records[0]["n"]:
             raise UsageError("--bulk loads into an empty database only; this one has data.",
                              hint="Use a normal `kg load`, or `kg db reset --yes` first.")
-        inp, checker = validate_input(store, paths, mapping=mapping, input_format=input_format)
+        inp, checker, _ = validate_input(store, paths, mapping=mapping, input_format=input_format)
     plan = Plan(checker.coll)
     folder = local.import_dir / "bulk"
     shutil.rmtree(folder, ignore_errors=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+import orjson
 import yaml
 
 from .errors import Problem
@@ -265,6 +266,46 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_no_constants)
+_KEY_END = re.compile(r'"[ \t\n\r]*:')
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+def _keys(value: Any) -> int:
+    """How many keys the objects in a parsed JSON value hold, all levels."""
+    n = 0
+    if type(value) is dict:
+        n = len(value)
+        for v in value.values():
+            if type(v) is dict or type(v) is list:
+                n += _keys(v)
+    elif type(value) is list:
+        for v in value:
+            if type(v) is dict or type(v) is list:
+                n += _keys(v)
+    return n
+
+
+def _parse_line(line: str) -> Any:
+    """One JSON value, duplicate keys and NaN/Infinity refused.
+
+    orjson parses it first. It keeps the last of two equal keys, so its answer is taken only
+    when the keys it returns equal the places in the text where a key can end (a quote, then
+    a colon): every key ends so, and a string value can only add places, so equal counts
+    mean no key was repeated. Anything else (an error, a very large integer, a value
+    quoting `":`) goes through the exact parser, whose answer and messages are the rule."""
+    if _LONG_NUMBER.search(line):  # orjson reads integers beyond 64 bits as floats
+        return _DECODER.decode(line)
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return _DECODER.decode(line)
+    keys = len(obj) if type(obj) is dict and line.count("{") == 1 else _keys(obj)
+    if keys != len(_KEY_END.findall(line)):
+        return _DECODER.decode(line)
+    return obj
+
+
 def _depth(value: Any, depth: int = 0) -> int:
     if depth > MAX_DEPTH:
         return depth
@@ -297,7 +338,7 @@ def iter_jsonl(path: Path, shown: str) -> Iterator["RawRecord | Problem"]:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line, object_pairs_hook=_pairs, parse_constant=_no_constants)
+                obj = _parse_line(line)
             except RecursionError:
                 yield Problem(shown, lineno, "-", "-", "JSON nested too deeply")
                 continue
@@ -309,7 +350,8 @@ def iter_jsonl(path: Path, shown: str) -> Iterator["RawRecord | Problem"]:
             if not isinstance(obj, dict):
                 yield Problem(shown, lineno, "-", "-", "each line must be a JSON object")
                 continue
-            if _depth(obj) > MAX_DEPTH:
+            # (nesting needs brackets: lines with few of them need no walk)
+            if line.count("{") + line.count("[") > MAX_DEPTH and _depth(obj) > MAX_DEPTH:
                 yield Problem(shown, lineno, "-", "-", "JSON nested too deeply")
                 continue
             kind = obj.pop("record", None)

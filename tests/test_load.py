@@ -233,3 +233,43 @@ def test_streamed_load_in_small_chunks_gives_the_same_graph(store, tmp_path):
     assert all(c["created"] == c["updated"] == 0 for c in again.summary()["nodes"].values())
     assert all(c["created"] == c["updated"] == c["deleted"] == 0
                for c in again.summary()["relationships"].values())
+
+
+@pytest.mark.neo4j
+def test_first_load_into_an_empty_database_reads_nothing_and_gives_the_same_graph(
+        store, tmp_path, monkeypatch):
+    """Into an empty database, ids the input defines once are not looked up; the graph and
+    the summary are the ones a load that looks everything up gives."""
+    import gc
+
+    import kg.loader as L
+    from kg.store import Store
+    from kg.synth import write_case
+
+    case = tmp_path / "first"
+    write_case(case, 2000, seed=8, case="first", per_file=700)
+    shutil.copytree(CASES / "contract", tmp_path / "contract")  # entities shared by cases
+    shutil.copytree(CHECHNYA, tmp_path / "chechnya")
+    inputs = [case, tmp_path / "contract", tmp_path / "chechnya"]
+    looked_up: list[int] = []
+    real = Store.nodes_by_id
+
+    def counting(self, ids, *a, **k):
+        looked_up.append(len(ids))
+        return real(self, ids, *a, **k)
+
+    monkeypatch.setattr(Store, "nodes_by_id", counting)
+    thresholds = gc.get_threshold()
+    fresh = load(store, inputs, chunk_records=300).summary()
+    assert gc.get_threshold() == thresholds  # the load's collector settings are undone
+    fresh_digest, fresh_reads = store.digest(), sum(looked_up)
+    store.reset()
+    looked_up.clear()
+    real_validate = L.validate_input
+    monkeypatch.setattr(L, "validate_input",
+                        lambda *a, **k: (*real_validate(*a, **k)[:2], False))  # "not empty"
+    assert load(store, inputs, chunk_records=300).summary() == fresh
+    assert store.digest() == fresh_digest
+    total = sum(fresh["nodes"][lb]["created"] for lb in fresh["nodes"])
+    assert sum(looked_up) == total
+    assert fresh_reads < total / 20  # only entities several cases define are looked up

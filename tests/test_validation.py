@@ -252,3 +252,37 @@ def test_json_schema_accepts_the_example_cases():
     for f in [CHECHNYA / "relations.jsonl", CASES / "contract" / "more.jsonl"]:
         for line in f.read_text().splitlines():
             jsonschema.validate(json.loads(line), line_schema)
+
+
+@pytest.mark.parametrize("line, expect", [
+    # Parsed fast (orjson) or exactly (json): the answer is the same either way.
+    ('{"id": "p", "name": "P"}', {"id": "p", "name": "P"}),
+    ('{"id" : "p",\t"name"\t:"P"}', {"id": "p", "name": "P"}),
+    ('{"id": "p", "name": "a\\": b", "aliases": ["\\":", "x"]}',
+     {"id": "p", "name": 'a": b', "aliases": ['":', "x"]}),
+    ('{"id": "p", "extra": {"n": 12345678901234567890123}}',
+     {"id": "p", "extra": {"n": 12345678901234567890123}}),
+    ('{"id": "p", "name": "\\ud800"}', {"id": "p", "name": "\ud800"}),
+    ('{"id": "p", "id": "q"}', ValueError("duplicate key 'id'")),
+    ('{"id": "p", "extra": {"a": 1, "a": 2}}', ValueError("duplicate key 'a'")),
+    # a repeated key hidden behind a string that quotes `":` is still found
+    ('{"id": "p", "name": "x\\":", "name": "y"}', ValueError("duplicate key 'name'")),
+    ('{"id": "p", "n": NaN}', ValueError("NaN is not valid JSON")),
+])
+def test_json_lines_parse_exactly(line, expect):
+    from kg.readers import _parse_line
+
+    if isinstance(expect, Exception):
+        with pytest.raises(ValueError, match=str(expect.args[0]).replace("'", ".")):
+            _parse_line(line)
+    else:
+        assert _parse_line(line) == expect
+
+
+def test_duplicate_json_key_names_file_and_line(tmp_path):
+    f = write(tmp_path, "c/a.jsonl", """
+        {"record": "person", "id": "p", "name": "P"}
+        {"record": "person", "id": "q", "name": "Q", "name": "R"}
+        """)
+    assert problems([f]) == [f"{f}:2: -: -: invalid JSON: duplicate key 'name' (each line must "
+                             "be one complete JSON object)"]
