@@ -182,7 +182,41 @@ def _csv_type(values: list[Any]) -> str:
         inner = [x for v in vals for x in v]
         base = _csv_type(inner) if inner else "string"
         return f"{base}[]"
-    kinds = {type(v) for v in vals}
+    return _csv_kind({type(v) for v in vals})
+
+
+def _column_types(rows: list[tuple[list[Any], dict[str, Any]]]) -> dict[str, str]:
+    """{property: its CSV type} over all rows; what ``_csv_type`` says of each column, found
+    in one pass over the rows instead of one pass per column."""
+    seen: dict[str, set] = {}
+    inner: dict[str, set] = {}
+    for _, props in rows:
+        for k, v in props.items():
+            t = type(v)
+            kinds = seen.get(k)
+            if kinds is None:
+                kinds = seen[k] = set()
+            kinds.add(t)
+            if t is list and v:
+                into = inner.get(k)
+                if into is None:
+                    into = inner[k] = set()
+                into.update(map(type, v))
+    out: dict[str, str] = {}
+    for k, kinds in seen.items():
+        kinds = kinds - {type(None)}
+        if kinds == {list}:
+            items = inner.get(k, set())
+            if list in items or type(None) in items:  # unusual: the column, the slow way
+                out[k] = _csv_type([p.get(k) for _, p in rows])
+            else:
+                out[k] = (_csv_kind(items) if items else "string") + "[]"
+        else:
+            out[k] = _csv_kind(kinds)
+    return out
+
+
+def _csv_kind(kinds: set) -> str:
     if kinds <= {bool}:
         return "boolean"
     if kinds <= {int}:
@@ -245,10 +279,14 @@ class CsvExporter(Exporter):
         # neo4j-admin cannot express an empty list (an empty field means "no property"):
         # these statements restore the empty lists after the import.
         for nid, _, props in self.nodes:
+            if [] not in props.values():
+                continue
             for k, v in sorted(props.items()):
                 if isinstance(v, list) and not v:
                     self.post.append(f"MATCH (n:Entity {{id: {cypher_literal(nid)}}}) SET n.`{k}` = [];")
         for e in self.edges:
+            if [] not in e["props"].values():
+                continue
             empty = [k for k, v in sorted(e["props"].items()) if isinstance(v, list) and not v]
             if empty:
                 match = {k: v for k, v in e["props"].items() if k not in empty}
@@ -260,19 +298,26 @@ class CsvExporter(Exporter):
         self.files += [nodes_csv, rels_csv]
 
     def _write(self, path: Path, fixed: list[str], rows: list[tuple[list[Any], dict[str, Any]]]) -> None:
-        names = sorted({k for _, props in rows for k in props})
-        types = {k: _csv_type([p.get(k) for _, p in rows]) for k in names}
+        types = _column_types(rows)
+        names = sorted(types)
+        at = {k: i for i, k in enumerate(names)}
+        kinds = [types[k] for k in names]
         with open(path, "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(fixed + [f"{k}:{types[k]}" for k in names])
+            lead_n = len(fixed)
             for lead, props in rows:
-                out = list(lead)
-                for k in names:
-                    v = props.get(k)
-                    if isinstance(v, list) and not v:
-                        out.append("")  # an empty list: written as an empty quoted value
+                out = list(lead) + [None] * len(names)
+                for k, v in props.items():
+                    if v is None:
+                        continue
+                    i = at[k]
+                    if type(v) is list and not v:
+                        out[lead_n + i] = ""  # an empty list: an empty value (see post-import)
+                    elif type(v) is str and kinds[i] == "string":
+                        out[lead_n + i] = v
                     else:
-                        out.append(_csv_value(v, types[k]))
+                        out[lead_n + i] = _csv_value(v, kinds[i])
                 w.writerow(out)
 
     def finalize(self) -> list[Path]:

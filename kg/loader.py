@@ -20,6 +20,7 @@ import gc
 import queue
 import threading
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
@@ -477,17 +478,28 @@ def _bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path
     folder = local.import_dir / "bulk"
     shutil.rmtree(folder, ignore_errors=True)
     exporter = CsvExporter(folder, part_rows=BULK_PART_ROWS)
-    for ents, rels, _ in _chunks(iter_valid(inp, checker), CHUNK_RECORDS):
-        rows = map_records(ents.values(), rels)
-        for n in rows.nodes:
-            exporter.write_node(n.id, {"labels": ["Entity", n.label],
-                                       "props": {**n.props, "cases": list(n.cases)}})
-            plan.nodes[n.label]["created"] += 1
-        for e in rows.edges:
-            exporter.write_edge({"type": e.type, "start": e.start, "end": e.end, "props": e.props})
-            plan.relationships[e.type]["created"] += 1
-    exporter.finalize()
-    local.stop()
+    # The input is valid: the server stops (its shutdown checkpoint takes seconds) while the
+    # CSVs are written. If writing them fails, it is started again.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-stop") as pool:
+        stopping = pool.submit(local.stop)
+        try:
+            for ents, rels, _ in _chunks(iter_valid(inp, checker), CHUNK_RECORDS):
+                rows = map_records(ents.values(), rels)
+                for n in rows.nodes:
+                    exporter.write_node(n.id, {"labels": ["Entity", n.label],
+                                               "props": {**n.props, "cases": list(n.cases)}})
+                    plan.nodes[n.label]["created"] += 1
+                for e in rows.edges:
+                    exporter.write_edge({"type": e.type, "start": e.start, "end": e.end,
+                                         "props": e.props})
+                    plan.relationships[e.type]["created"] += 1
+            exporter.finalize()
+        except BaseException:
+            stopping.result()
+            local.start()
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        stopping.result()
     res = local.admin(*import_args(folder))
     local.start()
     if res.returncode != 0:

@@ -266,3 +266,26 @@ def test_bulk_load_gives_the_same_graph(store, neo4j_env, tmp_path, runner):
         assert res.exit_code == 2 and "empty database only" in res.output
         load(s, [CHECHNYA])
         assert s.digest() == normal
+
+
+def test_bulk_load_that_fails_writing_its_files_restarts_the_server(store, neo4j_env, tmp_path,
+                                                                     runner, monkeypatch):
+    """The server stops while the import files are written; a failure there starts it again
+    and leaves the database as it was (empty) and no files behind."""
+    import kg.export
+
+    case = tmp_path / "case"
+    write_case(case, 1500, seed=4)
+    store.write("MATCH (n) DETACH DELETE n")
+
+    def full_disk(self):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(kg.export.CsvExporter, "finalize", full_disk)
+    res = runner.invoke(cli, ["load", "--bulk", str(case)])
+    assert res.exit_code != 0 and "No space left on device" in res.output
+    assert "Traceback" not in res.output
+    local = _local(neo4j_env)
+    assert not (local.import_dir / "bulk").exists()
+    with GraphDatabase.driver(local.uri, auth=("neo4j", local.read_password())) as fresh:
+        assert Store(fresh, "neo4j").read("MATCH (n) RETURN count(n) AS n").records[0]["n"] == 0
