@@ -174,7 +174,8 @@ def bench_load(local: LocalNeo4j, env: dict, sizes: list[int], naive_sizes: list
     say()
     say("Synthetic cases (`kg.synth`: power-law actors and outlets, nested places, statements "
         "that assert, dispute and deny). kg: `kg load` in a fresh process (validation, then a "
-        "streamed second pass: plan per chunk, batched writes on a writer thread), into an "
+        "streamed second pass: plan per chunk, batched writes on two threads, nodes and "
+        "relationships), into an "
         "emptied database. Naive: one auto-commit `MERGE` per node and per relationship, as "
         "object-merge loaders do (labels and the id constraint in place, so the difference is "
         "batching). Bulk: `kg load --bulk` (validation, import CSVs, `neo4j-admin database "

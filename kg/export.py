@@ -447,7 +447,7 @@ KIND_STYLE = {
 CONTESTING = ("denies", "disputes")
 SUPPORTING = ("asserts", "corroborates")
 PHYSICS_LIMIT = 300        # above this, positions are computed in Python and physics is off
-SPRING_LIMIT = 1_500       # above this, a linear-time radial layout replaces spring_layout
+SPRING_LIMIT = 1_500       # above this, a linear-time radial layout replaces the spring layout
 EDGE_LABEL_LIMIT = 2_000   # above this many edges, types show in the panel, not on the canvas
 
 
@@ -535,10 +535,26 @@ def layout(p: "Projection") -> Optional[dict[Any, tuple[float, float]]]:
     if n <= PHYSICS_LIMIT:
         return None
     if n <= SPRING_LIMIT:
-        raw = nx.spring_layout(p.networkx(), seed=7, iterations=60)
-        scale = 60 * math.sqrt(n)
-        return {k: (float(v[0]) * scale, float(v[1]) * scale) for k, v in raw.items()}
+        return spring_layout(p)
     return radial_layout(p)
+
+
+def spring_layout(p: "Projection") -> dict[Any, tuple[float, float]]:
+    """Fruchterman-Reingold on igraph's C core, seeded (the same page every time), scaled
+    to about 60 px times the square root of the node count across."""
+    import random
+
+    import igraph as ig
+
+    ig.set_random_number_generator(random.Random(7))
+    try:
+        xy = np.array(p.graph.layout_fruchterman_reingold(niter=500).coords, dtype=float)
+    finally:
+        ig.set_random_number_generator(random)
+    xy -= xy.mean(axis=0)
+    span = float(np.abs(xy).max()) or 1.0
+    xy *= 60 * math.sqrt(len(p.nodes)) / span
+    return {k: (float(x), float(y)) for k, (x, y) in zip(p.nodes, xy.tolist())}
 
 
 def _json_for_script(data: Any) -> str:

@@ -4,11 +4,13 @@
    references - a bad input writes nothing;
 2. refuse ids the database holds as another kind; apply constraints and indexes;
 3. read the input again in chunks of records; for each chunk, read the existing nodes and the
-   edges its records own, and diff them against the rows from kg.mapping: created / updated /
+   edges its records own (into a database that was empty: only for ids the input defines
+   more than once), and diff them against the rows from kg.mapping: created / updated /
    unchanged nodes, created / updated / deleted relationships;
 4. write the differences in batches (``UNWIND $rows``), each in a managed transaction that
-   the driver retries on transient errors, on a writer thread, so reading and planning the
-   next chunk overlaps with the server writing this one.
+   the driver retries on transient errors, on two threads (nodes; relationships, once their
+   chunk's nodes are written), so reading and planning the next chunk overlaps with the
+   server writing this one.
 Memory stays flat as the input grows (nothing holds the whole input); loading the same input
 twice writes nothing the second time.
 """

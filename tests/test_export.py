@@ -186,3 +186,24 @@ def test_analyze_matches_networkx(both, runner):
     assert "Confidential Witness Name" not in res.output
     res = runner.invoke(cli, ["analyze", "paths", "--from", "alvi-karimov", "--to", "amnesty-international"])
     assert res.exit_code == 0 and "alvi-karimov" in res.output
+
+
+@pytest.mark.parametrize("nodes, edges", [(400, 700), (2_000, 3_000)])
+def test_html_layouts_place_every_node_the_same_way_each_time(nodes, edges):
+    """Above PHYSICS_LIMIT nodes the page gets positions: Fruchterman-Reingold (seeded) up to
+    SPRING_LIMIT, the radial layout above; every node placed, finite, apart, repeatable."""
+    import math
+
+    from kg.export import PHYSICS_LIMIT, SPRING_LIMIT, layout
+
+    rnd = nx.gnm_random_graph(nodes, edges, seed=3)
+    p = A.Projection((f"n{v}" for v in rnd.nodes), ((f"n{a}", f"n{b}") for a, b in rnd.edges))
+    assert PHYSICS_LIMIT < nodes
+    pos = layout(p)
+    assert pos == layout(p)
+    assert set(pos) == set(p.nodes)
+    assert all(math.isfinite(c) for xy in pos.values() for c in xy)
+    assert len({(round(x), round(y)) for x, y in pos.values()}) > 0.95 * nodes
+    if nodes <= SPRING_LIMIT:  # about 60 px times the square root of the node count across
+        span = max(abs(c) for xy in pos.values() for c in xy)
+        assert span == pytest.approx(60 * math.sqrt(nodes))
