@@ -84,6 +84,13 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+def timeout_option(fn: Callable) -> Callable:
+    return click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+                        envvar="KG_QUERY_TIMEOUT", show_envvar=True,
+                        help="Stop the query on the server after this many seconds (default: "
+                             "no limit). A path search across a large case can run for minutes.")(fn)
+
+
 def confidential_option(fn: Callable) -> Callable:
     return click.option("--include-confidential", is_flag=True,
                         help="Do NOT redact records marked confidential (people at risk). "
@@ -287,10 +294,11 @@ class _NoBar:
 @format_option()
 @out_option
 @click.option("--write", is_flag=True, help="Allow the query to write (default: read-only).")
+@timeout_option
 @confidential_option
 @with_store
 def cypher(store: Any, query: str, params: tuple[str, ...], fmt: str, out: Optional[Path],
-           write: bool, include_confidential: bool) -> None:
+           write: bool, timeout: Optional[float], include_confidential: bool) -> None:
     """Run one Cypher QUERY, read-only unless --write is given.
 
     Records marked confidential are redacted in the output unless --include-confidential.
@@ -299,6 +307,7 @@ def cypher(store: Any, query: str, params: tuple[str, ...], fmt: str, out: Optio
     """
     from .render import render
 
+    store.timeout = timeout
     result = store.execute(query, parse_params(params), write=write)
     keys = list(result.keys)
     emit(render(keys, redacted_rows(store, keys, result.records, include_confidential), fmt), out)
@@ -367,10 +376,11 @@ def query_show(name: str, query_dirs: tuple[Path, ...]) -> None:
 @click.option("--export", "export_fmt", type=click.Choice(("html", "graphml", "gexf", "json", "csv", "cypher")),
               help="Write the nodes, relationships and paths the query returns with this exporter "
                    "(needs --out).")
+@timeout_option
 @confidential_option
 @with_store
 def query_run(store: Any, name: str, params: tuple[str, ...], query_dirs: tuple[Path, ...],
-              fmt: str, out: Optional[Path], export_fmt: Optional[str],
+              fmt: str, out: Optional[Path], export_fmt: Optional[str], timeout: Optional[float],
               include_confidential: bool) -> None:
     """Run saved query NAME with typed parameters (-p name=value).
 
@@ -381,6 +391,7 @@ def query_run(store: Any, name: str, params: tuple[str, ...], query_dirs: tuple[
     from .render import render
 
     q = Q.Library.load(query_dirs).get(name)
+    store.timeout = timeout
     if export_fmt:
         from .export import export as do_export
         from .selection import Selection, select

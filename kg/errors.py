@@ -12,6 +12,7 @@ stderr and the exit code of its class; nothing else reaches a user as a tracebac
         ├── ConnectionFailed     exit 4  no server answers, or it rejected the credentials
         ├── WriteRefused         exit 4  a write was attempted in read-only mode
         └── QueryFailed          exit 4  Cypher that the server rejected
+            └── QueryTimedOut    exit 4  a query ran past its --timeout; the server stopped it
 """
 
 from __future__ import annotations
@@ -85,4 +86,8 @@ class WriteRefused(DatabaseError):
 
 
 class QueryFailed(DatabaseError):
+    pass
+
+
+class QueryTimedOut(QueryFailed):
     pass

@@ -20,7 +20,8 @@ from neo4j import exceptions as nx
 from . import __version__
 from . import records as R
 from .config import Settings
-from .errors import ConnectionFailed, DatabaseError, KgError, QueryFailed, WriteRefused
+from .errors import (ConnectionFailed, DatabaseError, KgError, QueryFailed, QueryTimedOut,
+                     WriteRefused)
 from .paths import schema_statements
 
 LABEL_RE = re.compile(r"^[A-Z][A-Za-z]*$")
@@ -78,13 +79,17 @@ class Store:
         self.database = database
         self.where = where
         self.managed = managed
+        # Seconds a query run through execute() may take before the server stops it (set by
+        # `kg query run` and `kg cypher` from --timeout / KG_QUERY_TIMEOUT); None: no limit.
+        self.timeout: Optional[float] = None
 
     # --- running Cypher -----------------------------------------------------------------------
     def execute(self, cypher: str, parameters: Optional[dict[str, Any]] = None, *,
                 write: bool = False) -> neo4j.EagerResult:
         try:
+            query = cypher if self.timeout is None else neo4j.Query(cypher, timeout=self.timeout)
             return self.driver.execute_query(
-                cypher, parameters_=parameters or {}, database_=self.database,
+                query, parameters_=parameters or {}, database_=self.database,
                 routing_=RoutingControl.WRITE if write else RoutingControl.READ)
         except Exception as e:  # noqa: BLE001 - translated below, original chained
             raise self._translate(e) from e
@@ -126,6 +131,12 @@ class Store:
             if isinstance(e, nx.CypherSyntaxError) or "SyntaxError" in code:
                 first = msg.splitlines()[0] if msg else code
                 return QueryFailed(f"Cypher syntax error: {first}")
+            if "TransactionTimedOut" in code:
+                return QueryTimedOut(
+                    f"the query ran longer than {self.timeout or 0:g} s and the server stopped "
+                    "it; nothing was changed.",
+                    hint="Narrow it (a more specific entity, fewer hops), or allow longer with "
+                         "--timeout SECONDS (or KG_QUERY_TIMEOUT).")
             if "ParameterMissing" in code:
                 return QueryFailed(f"the query needs a parameter that was not given: {msg}")
             return QueryFailed(f"Neo4j refused the query ({code}): {msg.splitlines()[0] if msg else ''}")

@@ -71,6 +71,28 @@ def test_load_and_cypher(runner, store):
 
 
 @pytest.mark.neo4j
+def test_query_timeout_stops_the_query_on_the_server(runner, store, tmp_path):
+    long = "UNWIND range(1, 100000) AS a UNWIND range(1, 100000) AS b RETURN count(*) AS n"
+    res = runner.invoke(cli, ["cypher", long, "--timeout", "0.5"])
+    assert res.exit_code == 4
+    assert res.output == (
+        "error: the query ran longer than 0.5 s and the server stopped it; nothing was changed.\n"
+        "Narrow it (a more specific entity, fewer hops), or allow longer with --timeout SECONDS "
+        "(or KG_QUERY_TIMEOUT).\n")
+    folder = tmp_path / "q"
+    folder.mkdir()
+    (folder / "slow.cypher").write_text("// name: slow\n// title: Slow\n// category: test\n"
+                                        "// description: Counts to ten billion.\n" + long + "\n")
+    res = runner.invoke(cli, ["query", "run", "slow", "--queries", str(folder)],
+                        env={"KG_QUERY_TIMEOUT": "0.5"})
+    assert res.exit_code == 4 and "ran longer than 0.5 s" in res.output
+    res = runner.invoke(cli, ["cypher", "RETURN 1 AS one", "--timeout", "0"])
+    assert res.exit_code == 2 and "--timeout" in res.output
+    res = runner.invoke(cli, ["cypher", "RETURN 1 AS one", "--timeout", "30"])
+    assert res.exit_code == 0 and res.output.startswith("one")
+
+
+@pytest.mark.neo4j
 def test_cypher_renders_graph_objects(runner, store):
     runner.invoke(cli, ["load", str(CASES / "contract")])
     res = runner.invoke(cli, ["cypher", "MATCH p = (g:Organization {id: 'org-gov'})-[d:DENIED]->(e) "
