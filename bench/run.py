@@ -94,14 +94,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def child_peak_mb(cmd: list[str], env: dict) -> tuple[float, float]:
-    """Run a command; (seconds, peak resident MB of that process)."""
+def child_peak_mb(cmd: list[str], env: dict) -> tuple[float, float, float]:
+    """Run a command; (seconds, peak resident MB of that process, its CPU seconds)."""
     t = time.perf_counter()
-    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], env=env, capture_output=True, text=True)
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", *cmd], env=env, capture_output=True,
+                          text=True)
     elapsed = time.perf_counter() - t
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
-    return elapsed, int(proc.stderr.strip().splitlines()[-1]) / 1024
+    peak, user, system = proc.stderr.strip().splitlines()[-1].split()
+    return elapsed, int(peak) / 1024, float(user) + float(system)
+
+
+def server_cpu(local: LocalNeo4j) -> float:
+    """CPU seconds the Neo4j server process has used so far (all its threads)."""
+    fields = Path(f"/proc/{local.state()['pid']}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def naive_load(store: Store, case: Path) -> None:
@@ -191,6 +199,8 @@ def bench_load(local: LocalNeo4j, env: dict, sizes: list[int], naive_sizes: list
     say("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     kg = str(ROOT / ".venv" / "bin" / "kg")
     query_lines: list[str] = []
+    cpu_lines: list[tuple[int, float, float, float]] = []
+    rows_of: dict[int, int] = {}
     store = wipe(local, tmp)
     for n in sizes:
         case = tmp / f"case-{n}"
@@ -200,9 +210,12 @@ def bench_load(local: LocalNeo4j, env: dict, sizes: list[int], naive_sizes: list
         checker = check(RecordInput.from_paths([case]), keep=False)
         val = time.perf_counter() - t
         del checker
-        secs, peak = child_peak_mb([kg, "load", "-q", "--json", str(case)], env)
+        before = server_cpu(local)
+        secs, peak, client_cpu = child_peak_mb([kg, "load", "-q", "--json", str(case)], env)
+        cpu_lines.append((n, secs, client_cpu, server_cpu(local) - before))
         counts = store.counts()
         graph_rows = sum(counts["nodes"].values()) + sum(counts["relationships"].values())
+        rows_of[n] = graph_rows
         digest = store.digest() if n <= 100_000 else None
         if n == query_size:
             query_lines = bench_queries(store, n, repeats)
@@ -218,7 +231,7 @@ def bench_load(local: LocalNeo4j, env: dict, sizes: list[int], naive_sizes: list
         if n in bulk_sizes:
             store.driver.close()
             wipe(local, tmp).driver.close()
-            bs, bp = child_peak_mb([kg, "load", "--bulk", "-q", str(case)], env)
+            bs, bp, _ = child_peak_mb([kg, "load", "--bulk", "-q", str(case)], env)
             store = _store(local)
             bulk, bulk_rate, bulk_peak = f"{bs:.1f}", f"{n / bs:,.0f}", f"{bp:,.0f}"
             same = ("yes" if store.digest() == digest else "NO") if digest else "(not compared)"
@@ -227,6 +240,20 @@ def bench_load(local: LocalNeo4j, env: dict, sizes: list[int], naive_sizes: list
         store.driver.close()
         store = wipe(local, tmp)
     store.driver.close()
+    say()
+    say("Where a `kg load`'s time goes: CPU seconds of the loading process (validation, "
+        "mapping, planning, encoding) and of the Neo4j server (all threads: queries, "
+        "garbage collection, index updates) during the same run. With both on one machine, "
+        f"the run cannot take less than their sum over the {os.cpu_count()} cores.")
+    say()
+    say("| records | kg load s | client CPU s | server CPU s | (client + server) / cores s "
+        "| server CPU µs per graph row |")
+    say("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for n, secs, client, server in cpu_lines:
+        rows = rows_of.get(n, 0)
+        say(f"| {n:,} | {secs:.1f} | {client:.1f} | {server:.1f} | "
+            f"{(client + server) / (os.cpu_count() or 1):.1f} | "
+            f"{server / rows * 1e6 if rows else 0:.0f} |")
     say()
     return query_lines
 
