@@ -306,8 +306,10 @@ dbms.security.allow_csv_import_from_file_urls=true
         cp = self.classpath()
         self.write_conf(port)
         if not (self.data_dir / "dbms" / "auth.ini").exists():
-            password = self._ensure_password()
-            out = self.admin("dbms", "set-initial-password", "--", password)
+            self._ensure_password()
+            # neo4j-admin reads the password from its file (picocli's @file argument), so it
+            # never shows on a command line other local users can list.
+            out = self.admin("dbms", "set-initial-password", f"@{self.password_file}")
             if out.returncode != 0:
                 raise RuntimeUnavailable("could not set the initial password: "
                                          + (out.stderr or out.stdout).strip()[-500:])

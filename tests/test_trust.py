@@ -211,6 +211,33 @@ def test_password_appears_nowhere_but_its_file(neo4j_env, runner, tmp_path):
     assert all(password not in o for o in outputs)
 
 
+def test_initial_password_never_on_a_command_line(tmp_path, monkeypatch):
+    """Another local user can list command lines (ps): the first start hands the password to
+    neo4j-admin as an @file argument. (The test session's own server is started this way,
+    so the real neo4j-admin reading it is tried on every run.)"""
+    import subprocess
+
+    import kg.runtime as RT
+
+    seen: list[list[str]] = []
+
+    def record(cmd, **kw):
+        seen.append(list(cmd))
+        if "-version" in cmd:
+            return subprocess.CompletedProcess(cmd, 0, "", 'openjdk version "17.0.9"')
+        return subprocess.CompletedProcess(cmd, 1, "", "stopped here by the test")
+
+    monkeypatch.setattr(RT, "_run", record)
+    monkeypatch.setattr(RT.shutil, "which", lambda name: f"/usr/bin/{name}")
+    local = LocalNeo4j(tmp_path / "home", 7999)
+    monkeypatch.setattr(LocalNeo4j, "classpath", lambda self: "cp")
+    with pytest.raises(RT.RuntimeUnavailable, match="initial password"):
+        local._start_java(7999)
+    password = local.read_password()
+    assert password and all(password not in " ".join(cmd) for cmd in seen)
+    assert [c for c in seen if "set-initial-password" in c][0][-1] == f"@{local.password_file}"
+
+
 def test_credentials_never_printed_and_tls_honoured(runner, monkeypatch):
     monkeypatch.setenv("KG_NEO4J_URI", "bolt://127.0.0.1:1")
     monkeypatch.setenv("KG_NEO4J_PASSWORD", "hunter2-secret")
