@@ -368,21 +368,13 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+@_fewer_collections()
 def load(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
          dry_run: bool = False, batch_size: int = DEFAULT_BATCH,
          progress_factory: Optional[Callable[[int], Any]] = None,
          mapping: Optional[Path] = None, input_format: str = "records",
          chunk_records: int = CHUNK_RECORDS) -> Plan:
     """Validate, plan and (unless dry_run) write. Returns the plan with its summary."""
-    with _fewer_collections():
-        return _load(store, paths, allow_existing=allow_existing, dry_run=dry_run,
-                     batch_size=batch_size, progress_factory=progress_factory,
-                     mapping=mapping, input_format=input_format, chunk_records=chunk_records)
-
-
-def _load(store: Store, paths: list[str | Path], *, allow_existing: bool, dry_run: bool,
-          batch_size: int, progress_factory: Optional[Callable[[int], Any]],
-          mapping: Optional[Path], input_format: str, chunk_records: int) -> Plan:
     inp, checker, empty = validate_input(store, paths, allow_existing=allow_existing,
                                          mapping=mapping, input_format=input_format)
     coll = checker.coll
@@ -445,6 +437,7 @@ def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_ru
         raise
 
 
+@_fewer_collections()
 def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path] = None,
               input_format: str = "records") -> Plan:
     """First load into an EMPTY local database through neo4j-admin import (offline).
@@ -453,12 +446,6 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
     $KG_HOME/neo4j/import/bulk, stops the server, imports, starts it, restores empty lists and
     applies the schema. The resulting graph is the one a normal load gives.
     """
-    with _fewer_collections():
-        return _bulk_load(settings, paths, mapping=mapping, input_format=input_format)
-
-
-def _bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path],
-               input_format: str) -> Plan:
     import shutil
 
     from .errors import UsageError
