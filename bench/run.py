@@ -94,7 +94,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def child_peak_mb(cmd: list[str], env: dict) -> tuple[float, float, float]:
+def run_child(cmd: list[str], env: dict) -> tuple[float, float, float]:
     """Run a command; (seconds, peak resident MB of that process, its CPU seconds)."""
     t = time.perf_counter()
     proc = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", *cmd], env=env, capture_output=True,
@@ -199,8 +199,7 @@ def bench_load(local: LocalNeo4j, env: dict, sizes: list[int], naive_sizes: list
     say("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     kg = str(ROOT / ".venv" / "bin" / "kg")
     query_lines: list[str] = []
-    cpu_lines: list[tuple[int, float, float, float]] = []
-    rows_of: dict[int, int] = {}
+    cpu_lines: list[tuple[int, float, float, float, int]] = []
     store = wipe(local, tmp)
     for n in sizes:
         case = tmp / f"case-{n}"
@@ -211,11 +210,11 @@ def bench_load(local: LocalNeo4j, env: dict, sizes: list[int], naive_sizes: list
         val = time.perf_counter() - t
         del checker
         before = server_cpu(local)
-        secs, peak, client_cpu = child_peak_mb([kg, "load", "-q", "--json", str(case)], env)
-        cpu_lines.append((n, secs, client_cpu, server_cpu(local) - before))
+        secs, peak, client_cpu = run_child([kg, "load", "-q", "--json", str(case)], env)
+        server = server_cpu(local) - before
         counts = store.counts()
         graph_rows = sum(counts["nodes"].values()) + sum(counts["relationships"].values())
-        rows_of[n] = graph_rows
+        cpu_lines.append((n, secs, client_cpu, server, graph_rows))
         digest = store.digest() if n <= 100_000 else None
         if n == query_size:
             query_lines = bench_queries(store, n, repeats)
@@ -231,7 +230,7 @@ def bench_load(local: LocalNeo4j, env: dict, sizes: list[int], naive_sizes: list
         if n in bulk_sizes:
             store.driver.close()
             wipe(local, tmp).driver.close()
-            bs, bp, _ = child_peak_mb([kg, "load", "--bulk", "-q", str(case)], env)
+            bs, bp, _ = run_child([kg, "load", "--bulk", "-q", str(case)], env)
             store = _store(local)
             bulk, bulk_rate, bulk_peak = f"{bs:.1f}", f"{n / bs:,.0f}", f"{bp:,.0f}"
             same = ("yes" if store.digest() == digest else "NO") if digest else "(not compared)"
@@ -249,8 +248,7 @@ def bench_load(local: LocalNeo4j, env: dict, sizes: list[int], naive_sizes: list
     say("| records | kg load s | client CPU s | server CPU s | (client + server) / cores s "
         "| server CPU µs per graph row |")
     say("| ---: | ---: | ---: | ---: | ---: | ---: |")
-    for n, secs, client, server in cpu_lines:
-        rows = rows_of.get(n, 0)
+    for n, secs, client, server, rows in cpu_lines:
         say(f"| {n:,} | {secs:.1f} | {client:.1f} | {server:.1f} | "
             f"{(client + server) / (os.cpu_count() or 1):.1f} | "
             f"{server / rows * 1e6 if rows else 0:.0f} |")
