@@ -175,21 +175,48 @@ def validate(paths: tuple[Path, ...], fmt: str) -> None:
                    f"(case{'s' if len(coll.cases) != 1 else ''}: {', '.join(sorted(coll.cases))})")
 
 
-def _summary_text(summary: dict[str, Any], dry_run: bool) -> str:
+def _summary_text(summary: dict[str, Any], dry_run: bool, *, unloaded: bool = False) -> str:
     from .render import table
 
-    verb = "would change" if dry_run else "loaded"
-    head = (f"{'Dry run, nothing written: ' if dry_run else ''}{summary['records']} records "
-            f"from {summary['files']} files, case{'s' if len(summary['cases']) != 1 else ''} "
-            f"{', '.join(summary['cases'])} ({verb}):\n")
-    nodes = table(["nodes", "created", "updated", "unchanged"],
-                  [[k, str(v["created"]), str(v["updated"]), str(v["unchanged"])]
-                   for k, v in summary["nodes"].items()])
-    rels = table(["relationships", "created", "updated", "deleted", "unchanged"],
-                 [[k, str(v["created"]), str(v["updated"]), str(v["deleted"]), str(v["unchanged"])]
-                  for k, v in summary["relationships"].items()])
+    verb = "would change" if dry_run else ("unloaded" if unloaded else "loaded")
+    n = len(summary["cases"])
+    head = (f"{'Dry run, nothing written: ' if dry_run else ''}" + (
+        f"case {', '.join(summary['cases'])} ({verb}):\n" if unloaded else
+        f"{summary['records']} records from {summary['files']} files, case{'s' if n != 1 else ''} "
+        f"{', '.join(summary['cases'])} ({verb}):\n"))
+    ops = ("created", "updated", "deleted", "unchanged")
+    nodes = table(["nodes", *ops], [[k, *(str(v[op]) for op in ops)]
+                                    for k, v in summary["nodes"].items()])
+    rels = table(["relationships", *ops], [[k, *(str(v[op]) for op in ops)]
+                                           for k, v in summary["relationships"].items()])
     strip = lambda t: "\n".join(t.splitlines()[:-1]) + "\n"  # noqa: E731 - drop the row count
-    return head + strip(nodes) + "\n" + strip(rels)
+    removed = summary.get("removed") or []
+    tail = ""
+    if removed and not unloaded:
+        by_case: dict[str, list[str]] = {}
+        for r in removed:
+            by_case.setdefault(r["case"], []).append(r["record"])
+        for case, recs in sorted(by_case.items()):
+            shown = ", ".join(recs[:10]) + (f" and {len(recs) - 10} more" if len(recs) > 10 else "")
+            tail += (f"\nremoved: {len(recs)} record{'s' if len(recs) != 1 else ''} no longer in "
+                     f"case {case}'s files: {shown}\n")
+    return head + strip(nodes) + "\n" + strip(rels) + tail
+
+
+def _write_changes(plan: Any, changes: Optional[Path], verbose: bool) -> None:
+    """The change list: each created / updated / deleted node and relationship."""
+    if plan.log is None:
+        return
+    lines = [json.dumps(c, ensure_ascii=False, sort_keys=True, default=str) for c in plan.log]
+    if changes is not None:
+        emit("".join(line + "\n" for line in lines), changes)
+    if verbose:
+        for c in plan.log:
+            what = c.get("node") or f"{c['start']} -[{c['relationship']}]-> {c['end']}"
+            fields = "".join(f"\n    {k}: {json.dumps(v[0], ensure_ascii=False, default=str)} -> "
+                             f"{json.dumps(v[1], ensure_ascii=False, default=str)}"
+                             for k, v in (c.get("fields") or {}).items())
+            click.echo(f"  {c['op']}: {what}{fields}", err=True)
 
 
 @cli.command()
@@ -208,14 +235,20 @@ def _summary_text(summary: dict[str, Any], dry_run: bool) -> str:
               help="Rows per write transaction.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="List each created, updated and deleted node and relationship (stderr).")
+@click.option("--changes", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write that list as JSON lines to this file.")
 def load(paths: tuple[Path, ...], allow_existing: bool, mapping: Optional[Path],
          input_format: str, dry_run: bool, bulk: bool, batch_size: int, as_json: bool,
-         quiet: bool) -> None:
+         quiet: bool, verbose: bool, changes: Optional[Path]) -> None:
     """Validate records, then load them into Neo4j (a bad input writes nothing).
 
-    Loading is idempotent: loading the same input again changes nothing. A changed record
-    updates its node and replaces the relationships it made. Sheets load through a mapping
-    (--mapping), FollowTheMoney entities with --format ftm.
+    Loading is idempotent: loading the same input again changes nothing. Each case's
+    records replace what that case contributed before (a record deleted from its files is
+    removed); what other cases contributed never changes. Entities several cases define show
+    the union of their definitions; conflicting single values are kept and reported. Sheets
+    load through a mapping (--mapping), FollowTheMoney entities with --format ftm.
     """
     from .config import load_settings
     from .loader import bulk_load
@@ -236,13 +269,44 @@ def load(paths: tuple[Path, ...], allow_existing: bool, mapping: Optional[Path],
         with open_store(load_settings()) as store:
             plan = do_load(store, list(paths), allow_existing=allow_existing, dry_run=dry_run,
                            batch_size=batch_size, progress_factory=bar, mapping=mapping,
-                           input_format=input_format)
+                           input_format=input_format, changes=verbose or changes is not None)
     _print_notices(plan.coll.notices)
+    _write_changes(plan, changes, verbose)
     summary = plan.summary()
     if as_json:
         click.echo(json.dumps({"dry_run": dry_run, **summary}, indent=2))
     else:
         click.echo(_summary_text(summary, dry_run), nl=False)
+
+
+@cli.command()
+@click.argument("case")
+@click.option("--dry-run", is_flag=True, help="Show what would be removed; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="List each updated and deleted node and relationship (stderr).")
+@click.option("--changes", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write that list as JSON lines to this file.")
+@with_store
+def unload(store: Any, case: str, dry_run: bool, as_json: bool, verbose: bool,
+           changes: Optional[Path]) -> None:
+    """Remove exactly what one case contributed.
+
+    Entities only CASE defines are deleted; entities other cases define too lose CASE's
+    definition (its aliases, citations, values and relationships) and keep everything else.
+    Afterwards the graph is the one you get by never loading CASE. Refused, writing nothing,
+    if another case still refers to an entity only CASE defines.
+    """
+    from .loader import unload as do_unload
+
+    plan = do_unload(store, case, dry_run=dry_run, changes=verbose or changes is not None)
+    _print_notices(plan.coll.notices)
+    _write_changes(plan, changes, verbose)
+    summary = plan.summary()
+    if as_json:
+        click.echo(json.dumps({"dry_run": dry_run, **summary}, indent=2))
+    else:
+        click.echo(_summary_text(summary, dry_run, unloaded=True), nl=False)
 
 
 @cli.command("map")

@@ -5,6 +5,7 @@ stderr and the exit code of its class; nothing else reaches a user as a tracebac
 
     KgError                      exit 1  anything kg reports on purpose
     ├── InputError               exit 1  records or files that break the record contract
+    ├── RemovalRefused           exit 1  removing a case's records would take what another case uses
     ├── UsageError               exit 2  a bad option, parameter or name given to a command
     ├── ConfigError              exit 3  settings that cannot work (environment, KG_HOME)
     ├── RuntimeUnavailable       exit 3  the local Neo4j cannot be provisioned or started
@@ -59,6 +60,13 @@ class InputError(KgError):
         head = "\n".join(str(p) for p in self.problems)
         summary = f"{n} error{'s' if n != 1 else ''} in the input; nothing was written."
         super().__init__(f"{head}\n{summary}" if head else summary, hint=hint)
+
+
+class RemovalRefused(KgError):
+    """Unloading a case, or reloading it without some record, would delete an entity that
+    another case still refers to. Nothing was written."""
+
+    exit_code = 1
 
 
 class UsageError(KgError):

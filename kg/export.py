@@ -29,6 +29,7 @@ import numpy as np
 import orjson
 
 from . import records as R
+from .contributions import public
 from .errors import UsageError
 from .selection import Subgraph
 
@@ -721,8 +722,11 @@ def export(sub: Subgraph, fmt: str, out: Path, **options: Any) -> list[Path]:
         out.parent.mkdir(parents=True, exist_ok=True)
     exporter = EXPORTERS[fmt](out, citations=sub.citations,
                               confidential_included=not sub.redacted, **options)
+    # kg's own bookkeeping (per-case records, conflicts) goes only into the formats that
+    # rebuild a kg database (redaction has removed it from confidential records).
+    internal = fmt in ("csv", "cypher")
     for nid, node in sub.sorted_nodes():
-        exporter.write_node(nid, node)
+        exporter.write_node(nid, node if internal else {**node, "props": public(node["props"])})
     for edge in sub.sorted_edges():
-        exporter.write_edge(edge)
+        exporter.write_edge(edge if internal else {**edge, "props": public(edge["props"])})
     return exporter.finalize()

@@ -28,11 +28,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from . import records as R
-from .errors import InputError, Problem
-from .mapping import (KEY_PROPS, OWNED_INCOMING, OWNED_OUTGOING, RELATION_KEY, EdgeRow, GraphRows,
-                      edge_key, map_records)
+from .errors import InputError, Problem, RemovalRefused
+from .contributions import INTERNAL_PREFIX, Definition, entity_rows, entry_case, relation_row
+from .mapping import (KEY_PROPS, OWNED_INCOMING, OWNED_OUTGOING, RELATION_KEY, EdgeRow, edge_key,
+                      map_records)
 from .store import Store, native
-from .validation import Checker, Collection, Entity, RecordInput, RelationRecord, check, iter_valid
+from .validation import (Checker, Collection, Entity, RecordInput, RelationRecord, RelKey, check,
+                         conflict_notices, iter_valid)
 
 ANALYSIS_PREFIX = "analysis_"   # properties written by `kg analyze --write-back`: kept on reload
 DEFAULT_BATCH = 5_000
@@ -45,11 +47,15 @@ class Changes:
     """What one chunk of records changes: the rows to write, by operation."""
     create_nodes: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     update_nodes: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    delete_nodes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     unchanged_nodes: Counter = field(default_factory=Counter)
     create_edges: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     update_edges: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     delete_edges: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    drop_edges: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     unchanged_edges: Counter = field(default_factory=Counter)
+    conflicts: list[str] = field(default_factory=list)      # notices
+    log: list[dict[str, Any]] = field(default_factory=list)  # change list (--changes)
 
     @property
     def batches(self) -> list[tuple[str, str, list]]:
@@ -58,12 +64,16 @@ class Changes:
             out.append(("create_nodes", lb, rows))
         for lb, rows in sorted(self.update_nodes.items()):
             out.append(("update_nodes", lb, rows))
+        for t, eids in sorted(self.drop_edges.items()):
+            out.append(("drop_edges", t, eids))
         for t, eids in sorted(self.delete_edges.items()):
             out.append(("delete_edges", t, eids))
         for t, rows in sorted(self.create_edges.items()):
             out.append(("create_edges", t, rows))
         for t, rows in sorted(self.update_edges.items()):
             out.append(("update_edges", t, rows))
+        for lb, ids in sorted(self.delete_nodes.items()):
+            out.append(("delete_nodes", lb, ids))
         return out
 
 
@@ -76,30 +86,36 @@ class Plan:
     coll: Collection
     nodes: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     relationships: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    removed: list[dict[str, Any]] = field(default_factory=list)  # records a case no longer has
+    log: Optional[list[dict[str, Any]]] = None                   # the change list, if asked
 
     def add(self, ch: Changes) -> None:
-        for lb, rows in ch.create_nodes.items():
-            self.nodes[lb]["created"] += len(rows)
-        for lb, rows in ch.update_nodes.items():
-            self.nodes[lb]["updated"] += len(rows)
+        for name, op in (("create_nodes", "created"), ("update_nodes", "updated"),
+                         ("delete_nodes", "deleted")):
+            for lb, rows in getattr(ch, name).items():
+                self.nodes[lb][op] += len(rows)
         for lb, n in ch.unchanged_nodes.items():
             self.nodes[lb]["unchanged"] += n
         for name, op in (("create_edges", "created"), ("update_edges", "updated"),
-                         ("delete_edges", "deleted")):
+                         ("delete_edges", "deleted"), ("drop_edges", "deleted")):
             for t, rows in getattr(ch, name).items():
                 self.relationships[t][op] += len(rows)
         for t, n in ch.unchanged_edges.items():
             self.relationships[t]["unchanged"] += n
+        self.coll.notices.extend(ch.conflicts)
+        if self.log is not None:
+            self.log.extend(ch.log)
 
     def summary(self) -> dict[str, Any]:
         return {
             "files": self.coll.files,
             "records": self.coll.records,
             "cases": sorted(self.coll.cases),
-            "nodes": {lb: {op: c.get(op, 0) for op in ("created", "updated", "unchanged")}
+            "nodes": {lb: {op: c.get(op, 0) for op in _OPS}
                       for lb, c in sorted(self.nodes.items())},
             "relationships": {t: {op: c.get(op, 0) for op in _OPS}
                               for t, c in sorted(self.relationships.items())},
+            "removed": self.removed,
         }
 
     def writes(self) -> int:
@@ -123,54 +139,120 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return True
 
 
-def plan_chunk(store: Store, entities: dict[str, Entity], rows: GraphRows,
-               loaded_cases: Iterable[str], *, new: Optional[Callable[[str], bool]] = None
-               ) -> Changes:
-    """Diff one chunk's rows against the database (the nodes of its entities, the edges they
-    own, and relation-made edges between the same pairs).
+def _kind_of(labels: Iterable[str]) -> str:
+    return next((R.KIND_OF_LABEL[lb] for lb in labels if lb in R.KIND_OF_LABEL), "entity")
 
+
+_HIDDEN = "[confidential]"
+
+
+def _changed_fields(old: dict[str, Any], new: dict[str, Any], hide: bool) -> dict[str, list]:
+    out = {}
+    for k in sorted(set(old) | set(new)):
+        if k.startswith(INTERNAL_PREFIX) and k != "kg_records":
+            continue
+        a, b = old.get(k), new.get(k)
+        if a != b:
+            if k == "kg_records":   # say which cases' records changed, not the records
+                a = sorted({entry_case(x) for x in a or []} - {entry_case(x) for x in b or []})
+                b = sorted({entry_case(x) for x in b or []} - {entry_case(x) for x in a or []})
+                k = "case records (removed, added or changed)"
+            out[k] = [_HIDDEN if hide else _jsonable(a), _HIDDEN if hide else _jsonable(b)]
+    return out
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, list):
+        return [_jsonable(x) for x in v]
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return v
+
+
+def plan_chunk(store: Store, ents: dict[str, Entity], rels: dict[RelKey, dict[str, Definition]],
+               replaced: Iterable[str], *, new: Optional[Callable[[str], bool]] = None,
+               log: bool = False) -> Changes:
+    """Diff one chunk against the database: the nodes of its entities, the edges they own,
+    and the relation-made edges of its relation keys.
+
+    Each entity's (and relation's) rows are the union of its definitions: the chunk's own (the
+    cases in ``replaced``, which this load replaces) and every other case's, read from the
+    database (kg.contributions). An entity or relation left with no definition is removed.
     ``new`` tells ids that cannot be in the database (on a first load into an empty database:
     the ids the input defines once); nothing is read for them."""
     plan = Changes()
+    replaced = set(replaced)
     unread = new or (lambda _id: False)
-    existing = store.nodes_by_id([n.id for n in rows.nodes if not unread(n.id)])
-    # Records made "if missing" (a speaker named in a sheet) leave existing entities alone.
-    keep_as_is = {eid for eid, e in entities.items() if e.raw.if_missing and eid in existing}
-    if keep_as_is:
-        rows = GraphRows(nodes=[n for n in rows.nodes if n.id not in keep_as_is],
-                         edges=[e for e in rows.edges if e.owner not in keep_as_is])
-    ids = [n.id for n in rows.nodes]
-
-    loaded_cases = set(loaded_cases)
-    for node in rows.nodes:
-        old = existing.get(node.id)
-        props = dict(node.props)
+    existing = store.nodes_by_id([i for i in ents if not unread(i)])
+    new_by_key: dict[tuple, EdgeRow] = {}
+    owners: list[str] = []
+    hidden: set[str] = set()
+    for eid, ent in ents.items():
+        old = existing.get(eid)
+        kind = ent.kind
+        defs = list(ent.defs.values())
+        if old is not None:
+            old_kind = _kind_of(old[0])
+            if old_kind != kind:
+                continue  # made "if missing" (validation refused the rest): left as it is
+            owners.append(eid)
+            defs += [Definition.from_entry(kind, e) for e in old[1].get("kg_records") or []
+                     if entry_case(e) not in replaced]
+        label = R.LABELS[kind]
+        if not defs:
+            if old is not None:
+                plan.delete_nodes[label].append(eid)
+                if old[1].get("confidential"):
+                    hidden.add(eid)
+                if log:
+                    plan.log.append({"op": "deleted", "node": _shown(eid, kind, old[1]),
+                                     "label": label})
+            continue
+        rows = entity_rows(kind, eid, defs)
+        if rows.confidential:
+            hidden.add(eid)
+        if rows.conflicts:
+            plan.conflicts.extend(conflict_notices(eid, kind, rows.confidential, rows.conflicts))
+        props = rows.props
+        for e in rows.edges:
+            new_by_key[e.key] = e
         if old is None:
-            props["cases"] = list(node.cases)
-            plan.create_nodes[node.label].append({"id": node.id, "props": props})
+            plan.create_nodes[label].append({"id": eid, "props": props})
+            if log:
+                plan.log.append({"op": "created", "node": _shown(eid, kind, props), "label": label})
             continue
         old_props = {k: native(v) for k, v in old[1].items()}
-        old_cases = list(old_props.get("cases") or [])
-        props["cases"] = old_cases + [c for c in node.cases if c not in old_cases]
         for k, v in old_props.items():
             if k.startswith(ANALYSIS_PREFIX):
                 props[k] = v
-        # Confidentiality is sticky while another, unloaded case still holds the entity.
-        if old_props.get("confidential") and set(old_cases) - loaded_cases:
-            props["confidential"] = True
         if _same(props, old_props):
-            plan.unchanged_nodes[node.label] += 1
+            plan.unchanged_nodes[label] += 1
         else:
-            plan.update_nodes[node.label].append({"id": node.id, "props": props})
+            plan.update_nodes[label].append({"id": eid, "props": props})
+            if log:
+                plan.log.append({"op": "updated", "node": _shown(eid, kind, props), "label": label,
+                                 "fields": _changed_fields(old_props, props, rows.confidential)})
 
-    # Edges owned by the loaded entities, and relation-made edges between the same pairs.
-    new_by_key: dict[tuple, EdgeRow] = {e.key: e for e in rows.edges}
-    # Only nodes already in the database can own edges there.
-    old_rows = store.owned_edges([i for i in ids if i in existing], OWNED_OUTGOING, OWNED_INCOMING)
-    pairs = [{"type": e.type, "start": e.start, "end": e.end} for e in rows.edges
-             if e.owner is None and not (unread(e.start) or unread(e.end))]
+    old_rows = store.owned_edges(owners, OWNED_OUTGOING, OWNED_INCOMING) if owners else []
+    # Relation-made edges: every case's record of each relation key of the chunk.
+    pairs = [{"type": k[0], "start": k[1], "end": k[2]} for k in rels
+             if not (unread(k[1]) or unread(k[2]))]
+    rel_defs: dict[tuple, list[Definition]] = {}
     if pairs:
-        old_rows += store.relation_edges(pairs)
+        for r in store.relation_edges(pairs):
+            key = (r["type"], r["start"], r["end"], native(r["props"].get("role")))
+            if key in rels:
+                old_rows.append(r)
+                rel_defs.setdefault(key, []).extend(
+                    Definition.from_entry("relation", e) for e in r["props"].get("kg_records") or []
+                    if entry_case(e) not in replaced)
+    for key, defs in rels.items():
+        every = {d.case: d for d in rel_defs.get(key, [])}
+        every.update(defs)
+        if every:
+            edge = relation_row(every.values())
+            new_by_key[edge.key] = edge
+
     seen_eids: set[str] = set()
     old_by_key: dict[tuple, dict] = {}
     for r in old_rows:
@@ -180,22 +262,42 @@ def plan_chunk(store: Store, entities: dict[str, Entity], rows: GraphRows,
         props = {k: native(v) for k, v in dict(r["props"]).items()}
         key = edge_key(r["type"], r["start"], r["end"], props)
         if key in old_by_key:  # a duplicate left by an interrupted run: remove it
-            plan.delete_edges[r["type"]].append(r["eid"])
+            plan.drop_edges[r["type"]].append(r["eid"])
             continue
-        old_by_key[key] = {"eid": r["eid"], "props": props, "type": r["type"]}
+        old_by_key[key] = {"eid": r["eid"], "props": props, "type": r["type"],
+                           "start": r["start"], "end": r["end"]}
     for key, old in old_by_key.items():
         if key not in new_by_key:
             plan.delete_edges[old["type"]].append(old["eid"])
+            if log:
+                plan.log.append({"op": "deleted", **_edge_shown(old, hidden)})
     for key, edge in new_by_key.items():
         old = old_by_key.get(key)
         if old is None:
             plan.create_edges[edge.type].append({"start": edge.start, "end": edge.end,
                                                  "props": edge.props})
+            if log:
+                plan.log.append({"op": "created", **_edge_shown(
+                    {"type": edge.type, "start": edge.start, "end": edge.end}, hidden)})
         elif _same(edge.props, old["props"]):
             plan.unchanged_edges[edge.type] += 1
         else:
             plan.update_edges[edge.type].append({"eid": old["eid"], "props": edge.props})
+            if log:
+                hide = edge.start in hidden or edge.end in hidden
+                plan.log.append({"op": "updated", **_edge_shown(old, hidden),
+                                 "fields": _changed_fields(old["props"], edge.props, hide)})
     return plan
+
+
+def _shown(eid: str, kind: str, props: dict[str, Any]) -> str:
+    return f"(a confidential {kind})" if props.get("confidential") else eid
+
+
+def _edge_shown(e: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
+    def end(i: str) -> str:
+        return "(confidential)" if i in hidden else i
+    return {"relationship": e["type"], "start": end(e["start"]), "end": end(e["end"])}
 
 
 def edge_key_props(rel_type: str) -> tuple[str, ...]:
@@ -203,21 +305,25 @@ def edge_key_props(rel_type: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(KEY_PROPS.get(rel_type, ()) + RELATION_KEY))
 
 
-def write_changes(store: Store, changes: Iterable[tuple[str, str, list]], *,
-                  batch_size: int = DEFAULT_BATCH) -> None:
+def write_changes(store: Store, changes: Iterable[tuple[str, str, list]], replaced: list[str],
+                  *, batch_size: int = DEFAULT_BATCH) -> None:
     for op, name, rows in changes:
         for i in range(0, len(rows), batch_size):
             chunk = rows[i:i + batch_size]
             if op == "create_nodes":
-                store.merge_nodes(name, chunk)
+                store.merge_nodes(name, chunk, replaced)
             elif op == "update_nodes":
-                store.set_node_props(chunk)
-            elif op == "delete_edges":
+                store.set_node_props(chunk, replaced)
+            elif op == "delete_nodes":
+                store.delete_nodes(chunk, replaced)
+            elif op == "drop_edges":
                 store.delete_edges(chunk)
+            elif op == "delete_edges":
+                store.retract_edges(chunk, replaced)
             elif op == "create_edges":
                 store.create_edges(name, chunk, key=edge_key_props(name))
             elif op == "update_edges":
-                store.set_edge_props(chunk)
+                store.set_edge_props(chunk, replaced)
 
 
 _NODE_OPS = ("create_nodes", "update_nodes")
@@ -230,8 +336,10 @@ class _Writers:
     are different nodes: the two do not wait on each other). The first error stops both and
     is raised in the caller at its next call."""
 
-    def __init__(self, store: Store, batch_size: int, progress: Optional[Callable[[int], None]]):
+    def __init__(self, store: Store, batch_size: int, progress: Optional[Callable[[int], None]],
+                 replaced: list[str]):
         self.store, self.batch_size, self.progress = store, batch_size, progress
+        self.replaced = replaced
         self.node_jobs: queue.Queue = queue.Queue(maxsize=2)
         self.edge_jobs: queue.Queue = queue.Queue(maxsize=2)
         self.error: Optional[BaseException] = None
@@ -254,7 +362,7 @@ class _Writers:
             k, batches = job
             if self.error is None:
                 try:
-                    write_changes(self.store, batches, batch_size=self.batch_size)
+                    write_changes(self.store, batches, self.replaced, batch_size=self.batch_size)
                 except BaseException as e:  # noqa: BLE001 - handed to the caller
                     self._fail(e)
             with self.cond:
@@ -269,7 +377,7 @@ class _Writers:
             if self.error is not None:
                 continue  # drain: the caller raises the error
             try:
-                write_changes(self.store, batches, batch_size=self.batch_size)
+                write_changes(self.store, batches, self.replaced, batch_size=self.batch_size)
                 if self.progress and records:
                     self.progress(records)
             except BaseException as e:  # noqa: BLE001 - handed to the caller
@@ -340,19 +448,67 @@ def _refuse_other_kinds(store: Store, checker: Checker) -> None:
 
 
 def _chunks(items: Iterator[Entity | RelationRecord], size: int
-            ) -> Iterator[tuple[dict[str, Entity], list[R.Relation], int]]:
+            ) -> Iterator[tuple[dict[str, Entity], dict[RelKey, dict[str, Definition]], int]]:
     ents: dict[str, Entity] = {}
-    rels: list[R.Relation] = []
+    rels: dict[RelKey, dict[str, Definition]] = {}
+    n = 0
     for item in items:
+        n += 1
         if isinstance(item, Entity):
             ents[item.id] = item
         else:
-            rels.append(item.model)
-        if len(ents) + len(rels) >= size:
-            yield ents, rels, len(ents) + len(rels)
-            ents, rels = {}, []
+            rels.setdefault(item.key, {}).update(item.defs)
+        if n >= size:
+            yield ents, rels, n
+            ents, rels, n = {}, {}, 0
     if ents or rels:
-        yield ents, rels, len(ents) + len(rels)
+        yield ents, rels, n
+
+
+@dataclass
+class _Stale:
+    """What the loaded cases defined before and no longer define (nothing in the input does)."""
+    entities: dict[str, Entity] = field(default_factory=dict)      # id -> (no definitions)
+    relations: dict[RelKey, dict[str, Definition]] = field(default_factory=dict)
+
+
+def _find_stale(store: Store, checker: Checker, replaced: set[str], plan: Plan) -> _Stale:
+    """Entities and relations the loaded cases held in the database that their input no longer
+    has. Refuses (RemovalRefused) when removing one would take an entity that another case
+    still refers to."""
+    stale = _Stale()
+    doomed = []
+    for r in store.entities_in_cases(sorted(replaced)):
+        if r["id"] in checker.defs:
+            continue
+        kind = _kind_of(r["labels"])
+        if kind == "entity":
+            continue
+        stale.entities[r["id"]] = Entity(kind, r["id"], {}, None)
+        for case in sorted(set(r["cases"]) & replaced):
+            plan.removed.append({"case": case, "record": r["id"]})
+        if set(r["cases"]) <= replaced:
+            doomed.append(r["id"])
+    for r in store.relations_in_cases(sorted(replaced)):
+        key = (r["type"], r["start"], r["end"], r["role"])
+        if key not in checker.rel_keys:
+            stale.relations[key] = {}
+            plan.removed.append({"case": ",".join(sorted(replaced)),
+                                 "record": f"relation {r['type']} {r['start']} -> {r['end']}"})
+    problems = []
+    for ref in store.references_from_other_cases(doomed, sorted(replaced)) if doomed else []:
+        problems.append(f"{ref['id']}: {ref['type']} {ref['start']} -> {ref['end']} "
+                        f"(stated by case {', '.join(repr(c) for c in ref['cases'])})")
+    for eid in sorted(set(doomed) & set(checker.coll.external_refs)):
+        problems.append(f"{eid}: referred to by the input being loaded (--allow-existing)")
+    if problems:
+        raise RemovalRefused(
+            f"case {', '.join(repr(c) for c in sorted(replaced))} no longer defines "
+            f"{len(doomed)} record(s), and other records still refer to some of them:\n  "
+            + "\n  ".join(problems) + "\nNothing was written.",
+            hint="Keep those records in the case, or define them in the case that refers to "
+                 "them (or remove the references) first.")
+    return stale
 
 
 @contextlib.contextmanager
@@ -373,30 +529,88 @@ def load(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
          dry_run: bool = False, batch_size: int = DEFAULT_BATCH,
          progress_factory: Optional[Callable[[int], Any]] = None,
          mapping: Optional[Path] = None, input_format: str = "records",
-         chunk_records: int = CHUNK_RECORDS) -> Plan:
-    """Validate, plan and (unless dry_run) write. Returns the plan with its summary."""
+         chunk_records: int = CHUNK_RECORDS, changes: bool = False) -> Plan:
+    """Validate, plan and (unless dry_run) write. Returns the plan with its summary.
+
+    The cases of the input replace what they contributed before (their records no longer in
+    the input are removed); every other case's contribution stays as it is."""
     inp, checker, empty = validate_input(store, paths, allow_existing=allow_existing,
                                          mapping=mapping, input_format=input_format)
+    return _apply(store, inp, checker, set(checker.coll.cases), empty, dry_run=dry_run,
+                  batch_size=batch_size, progress_factory=progress_factory,
+                  chunk_records=chunk_records, changes=changes)
+
+
+@_fewer_collections()
+def unload(store: Store, case: str, *, dry_run: bool = False, batch_size: int = DEFAULT_BATCH,
+           changes: bool = False) -> Plan:
+    """Remove exactly what one case contributed: the graph becomes the one that never loading
+    it gives. Refused (nothing written) if another case refers to an entity only it defines."""
+    from .errors import UsageError
+    from .suggest import did_you_mean
+
+    known = store.case_ids()
+    if case not in known:
+        raise UsageError(f"no case {case!r} is loaded" + did_you_mean(case, known),
+                         hint="`kg query run cases` lists the loaded cases.")
+    checker = check(RecordInput(), keep=False)
+    checker.coll.cases[case] = {"id": case}
+    return _apply(store, RecordInput(), checker, {case}, False, dry_run=dry_run,
+                  batch_size=batch_size, progress_factory=None, chunk_records=CHUNK_RECORDS,
+                  changes=changes, unloading=True)
+
+
+def _apply(store: Store, inp: RecordInput, checker: Checker, replaced: set[str], empty: bool, *,
+           dry_run: bool, batch_size: int, progress_factory: Optional[Callable[[int], Any]],
+           chunk_records: int, changes: bool, unloading: bool = False) -> Plan:
     coll = checker.coll
-    plan = Plan(coll)
+    plan = Plan(coll, log=[] if changes else None)
+    stale = _Stale()
+    if not empty:
+        if store.has_legacy_entities():
+            from .errors import ConfigError
+
+            raise ConfigError(
+                "this database was loaded by an earlier kg that did not keep each case's "
+                "records, so kg cannot tell which case contributed what; nothing was written.",
+                hint="Back it up (`kg db dump`), then `kg db reset --yes` and load every case "
+                     "again (see docs/record-format.md, 'Many cases, one graph').")
+        stale = _find_stale(store, checker, replaced, plan)
     if not dry_run:
         store.apply_schema()
     total = coll.records
     if progress_factory is not None and total and not dry_run:
         with progress_factory(total) as bar:
-            _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, bar.update, empty)
+            _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, bar.update,
+                    empty, replaced, stale)
     else:
-        _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, None, empty)
-    if plan.writes() and not dry_run:
-        # The full-text index is eventually consistent: make searches see this load.
-        store.auto_commit("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")
+        _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, None, empty,
+                replaced, stale)
+    if not dry_run:
+        if unloading:
+            for case in replaced:
+                store.delete_case(case)
+        else:
+            store.write_cases(_case_rows(checker))
+        if plan.writes():
+            # The full-text index is eventually consistent: make searches see this load.
+            store.auto_commit("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")
     return plan
+
+
+def _case_rows(checker: Checker) -> list[dict[str, Any]]:
+    """The :Case nodes of the input's cases: title, description, how many records."""
+    return [{"id": cid, "props": {"title": fields.get("title"),
+                                  "description": fields.get("description"),
+                                  "records": checker.case_records.get(cid, 0)}}
+            for cid, fields in sorted(checker.coll.cases.items())]
 
 
 def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_run: bool,
             batch_size: int, chunk_records: int, progress: Optional[Callable[[int], None]],
-            empty: bool) -> None:
-    """Pass two: chunk by chunk, plan against the database and hand the writes to a thread.
+            empty: bool, replaced: set[str], stale: _Stale) -> None:
+    """Pass two: chunk by chunk, plan against the database and hand the writes to a thread;
+    last, what the loaded cases no longer hold.
 
     A relationship is created only after both of its nodes: one whose end is defined later in
     the input waits (in memory) until that node has been written. Into a database that was
@@ -404,8 +618,8 @@ def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_ru
     """
     defs, multi = checker.defs, checker.multi
     new = (lambda i: i in defs and i not in multi) if empty else None
-    cases = list(checker.coll.cases)
-    writer = None if dry_run else _Writers(store, batch_size, progress)
+    log = plan.log is not None
+    writer = None if dry_run else _Writers(store, batch_size, progress, sorted(replaced))
     waiting: dict[str, list[dict]] = defaultdict(list)
     done_seq = -1  # entities up to this position in the input have been handed to the writer
 
@@ -413,9 +627,16 @@ def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_ru
         d = defs.get(nid)
         return d is None or (nid not in multi and d.seq <= done_seq)
 
+    def leftovers() -> Iterator[tuple[dict[str, Entity], dict[RelKey, dict[str, Definition]], int]]:
+        ids = list(stale.entities)
+        keys = list(stale.relations)
+        for i in range(0, max(len(ids), len(keys)), chunk_records):
+            yield ({k: stale.entities[k] for k in ids[i:i + chunk_records]},
+                   {k: stale.relations[k] for k in keys[i:i + chunk_records]}, 0)
+
     try:
         for ents, rels, n in _chunks(iter_valid(inp, checker), chunk_records):
-            changes = plan_chunk(store, ents, map_records(ents.values(), rels), cases, new=new)
+            changes = plan_chunk(store, ents, rels, replaced, new=new, log=log)
             plan.add(changes)
             if writer is None:
                 continue
@@ -430,6 +651,12 @@ def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_ru
             writer.put(changes.batches, n)
         if writer is not None:
             writer.put([("create_edges", t, rows) for t, rows in sorted(waiting.items())], 0)
+        for ents, rels, n in leftovers():
+            changes = plan_chunk(store, ents, rels, replaced, log=log)
+            plan.add(changes)
+            if writer is not None:
+                writer.put(changes.batches, 0)
+        if writer is not None:
             writer.close()
     except BaseException:
         if writer is not None:
@@ -473,10 +700,10 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
         stopping = pool.submit(local.stop)
         try:
             for ents, rels, _ in _chunks(iter_valid(inp, checker), CHUNK_RECORDS):
-                rows = map_records(ents.values(), rels)
+                rows = map_records(ents.values(),
+                                   [RelationRecord(k, d, None) for k, d in rels.items()])
                 for n in rows.nodes:
-                    exporter.write_node(n.id, {"labels": ["Entity", n.label],
-                                               "props": {**n.props, "cases": list(n.cases)}})
+                    exporter.write_node(n.id, {"labels": ["Entity", n.label], "props": n.props})
                     plan.nodes[n.label]["created"] += 1
                 for e in rows.edges:
                     exporter.write_edge({"type": e.type, "start": e.start, "end": e.end,
@@ -500,6 +727,7 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
             store.write(statement)
         store.apply_schema()
         store.await_indexes()
+        store.write_cases(_case_rows(checker))
     shutil.rmtree(folder, ignore_errors=True)
     return plan
 

@@ -11,7 +11,7 @@ from typing import Any, Iterable, Optional
 
 from . import records as R
 from .dates import PartialDate
-from .validation import Collection, Entity
+from .validation import Collection, Entity, RelationRecord
 
 # Relationship properties that tell two edges of one type between one pair apart.
 KEY_PROPS: dict[str, tuple[str, ...]] = {
@@ -183,23 +183,23 @@ def relation_edge(rel: R.Relation) -> EdgeRow:
 
 def map_collection(coll: Collection) -> GraphRows:
     """The node and relationship rows for everything in a validated collection."""
-    return map_records(coll.entities.values(), [r.model for r in coll.relations])
+    return map_records(coll.entities.values(), coll.relations)
 
 
-def map_records(entities: Iterable[Entity], relations: Iterable[R.Relation]) -> GraphRows:
+def map_records(entities: Iterable[Entity], relations: Iterable[RelationRecord]) -> GraphRows:
     """Rows for some entities and relation records (a whole collection, or one chunk of a
-    streamed load: an entity's edges never depend on another entity's record)."""
+    streamed load: an entity's edges never depend on another entity's record), each the union
+    of every case's definition (kg.contributions)."""
+    from .contributions import entity_rows, relation_row
+
     rows = GraphRows()
-    entities = list(entities)
     for ent in entities:
-        rows.nodes.append(NodeRow(ent.id, R.LABELS[ent.kind], node_props(ent),
-                                  tuple(dict.fromkeys(ent.cases))))
-    by_key: dict[tuple[Any, ...], EdgeRow] = {}
-    for ent in entities:
-        for edge in entity_edges(ent):
-            by_key[edge.key] = edge  # a repeated citation or participant is one edge
+        er = entity_rows(ent.kind, ent.id, ent.defs.values())
+        rows.nodes.append(NodeRow(ent.id, R.LABELS[ent.kind], er.props, tuple(er.props["cases"])))
+        rows.edges.extend(er.edges)
+    groups: dict[tuple, dict[str, Any]] = {}
     for rel in relations:
-        edge = relation_edge(rel)
-        by_key[edge.key] = edge  # the later of two identical relations wins
-    rows.edges = list(by_key.values())
+        groups.setdefault(rel.key, {}).update(rel.defs)
+    for defs in groups.values():
+        rows.edges.append(relation_row(defs.values()))
     return rows

@@ -81,8 +81,8 @@ class Redactor:
                 out[k] = label
             elif k == "aliases":
                 out[k] = []
-            elif k == "description" or k.startswith("extra_"):
-                continue
+            elif k == "description" or k.startswith("extra_") or k.startswith("kg_"):
+                continue  # kg_records holds the record itself
             else:
                 out[k] = self.value(v)
         return out
@@ -92,6 +92,7 @@ class Redactor:
         if start in self.placeholders or end in self.placeholders:
             out.pop("quote", None)  # a quote about someone at risk can identify them
             out.pop("description", None)
+            out.pop("kg_records", None)
         return out
 
     def value(self, value: Any) -> Any:

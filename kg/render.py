@@ -13,16 +13,18 @@ from typing import Any, Iterable, Sequence
 
 import neo4j.graph as g
 
+from .contributions import public
+
 FORMATS = ("table", "json", "jsonl", "csv")
 
 
 def to_plain(value: Any) -> Any:
     if isinstance(value, g.Node):
-        return {"labels": sorted(value.labels), "properties": to_plain(dict(value))}
+        return {"labels": sorted(value.labels), "properties": to_plain(public(dict(value)))}
     if isinstance(value, g.Relationship):
         return {"type": value.type,
                 "start": _end_id(value.start_node), "end": _end_id(value.end_node),
-                "properties": to_plain(dict(value))}
+                "properties": to_plain(public(dict(value)))}
     if isinstance(value, g.Path):
         return {"nodes": [to_plain(n) for n in value.nodes],
                 "relationships": [to_plain(r) for r in value.relationships]}

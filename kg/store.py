@@ -224,42 +224,137 @@ class Store:
             rows.extend(dict(r) for r in self.read(query, {"pairs": list(pairs[i:i + batch])}).records)
         return rows
 
+    # --- per-case contributions (see kg.contributions) ---------------------------------------
+    def entities_in_cases(self, cases: Sequence[str]) -> list[dict[str, Any]]:
+        """Entities that any of these cases holds a record of: id, labels, those cases."""
+        res = self.read("MATCH (n:Entity) WHERE any(r IN n.kg_records WHERE split(r, ' ')[0] IN $cases) "
+                        "RETURN n.id AS id, labels(n) AS labels, "
+                        "[r IN n.kg_records | split(r, ' ')[0]] AS cases",
+                        {"cases": list(cases)})
+        return [dict(r) for r in res.records]
+
+    def relations_in_cases(self, cases: Sequence[str]) -> list[dict[str, Any]]:
+        """Relation-made relationships that any of these cases states."""
+        res = self.read("MATCH (a:Entity)-[r]->(b:Entity) WHERE r.sources IS NOT NULL "
+                        "AND any(c IN r.cases WHERE c IN $cases) "
+                        "RETURN type(r) AS type, a.id AS start, b.id AS end, r.role AS role",
+                        {"cases": list(cases)})
+        return [dict(r) for r in res.records]
+
+    def references_from_other_cases(self, ids: Sequence[str], cases: Sequence[str]
+                                    ) -> list[dict[str, Any]]:
+        """Relationships touching these entities that a case outside ``cases`` states."""
+        res = self.read("""
+            UNWIND $ids AS id MATCH (n:Entity {id: id})
+            MATCH (n)-[r]-(m:Entity)
+            WITH n, r, m, [c IN coalesce(r.cases, []) WHERE NOT c IN $cases] AS others
+            WHERE size(others) > 0
+            RETURN n.id AS id, type(r) AS type, startNode(r).id AS start, endNode(r).id AS end,
+                   others AS cases
+            ORDER BY id, type, start, end LIMIT 20""", {"ids": list(ids), "cases": list(cases)})
+        return [dict(r) for r in res.records]
+
+    def has_legacy_entities(self) -> bool:
+        """Entities loaded by a kg that kept no per-case records (0.1)."""
+        return bool(self.read("MATCH (n:Entity) WHERE n.kg_records IS NULL "
+                              "RETURN n.id LIMIT 1").records)
+
+    def write_cases(self, rows: list[dict[str, Any]]) -> None:
+        self.write("UNWIND $rows AS row MERGE (c:Case {id: row.id}) "
+                   "SET c += row.props, c.loaded_at = datetime()", {"rows": rows})
+
+    def delete_case(self, case: str) -> None:
+        self.write("MATCH (c:Case {id: $id}) DELETE c", {"id": case})
+
+    def case_ids(self) -> list[str]:
+        found = {r["id"] for r in self.read("MATCH (c:Case) RETURN c.id AS id").records}
+        found |= {r["c"] for r in self.read(
+            "MATCH (n:Entity) UNWIND n.cases AS c RETURN DISTINCT c").records}
+        return sorted(found)
+
     # --- writing (batched UNWIND, one managed transaction per batch) ------------------------
-    # `cases` is unioned inside the write, with what the node holds at that moment, so two
-    # loads running at once never drop each other's case.
-    _KEEP_CASES = ("WITH n, row, coalesce(n.cases, []) AS old SET n = row.props "
-                   "SET n.cases = old + [c IN row.props.cases WHERE NOT c IN old] ")
+    # Each case's record of an entity is an entry of `kg_records` ("case-id {json}", sorted);
+    # `cases` is derived from them. A load replaces the entries of its own cases ($replaced)
+    # and keeps, inside the write, every other case's entry as the node holds it at that
+    # moment: two loads running at once never drop each other's contribution.
+    # A record made "if missing" ("case ?{...}") names its case only while no case defines
+    # the entity fully.
+    _CASES = ("CASE WHEN any(r IN {recs} WHERE NOT split(r, ' ')[1] STARTS WITH '?') "
+              "THEN [r IN {recs} WHERE NOT split(r, ' ')[1] STARTS WITH '?' | split(r, ' ')[0]] "
+              "ELSE [r IN {recs} | split(r, ' ')[0]] END")
+    _SORTED = "reduce(acc = [], v IN {items} | [x IN acc WHERE x < v] + [v] + [x IN acc WHERE x > v])"
+    _NODE_SET = (
+        "WITH n, row, [r IN coalesce(n.kg_records, []) WHERE NOT split(r, ' ')[0] IN $replaced] "
+        "+ [r IN row.props.kg_records WHERE split(r, ' ')[0] IN $replaced] AS recs "
+        "SET n = row.props "
+        "SET n.kg_records = " + _SORTED.format(items="recs") + " "
+        "SET n.cases = " + _CASES.format(recs="n.kg_records") + " ")
 
-    def merge_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
-        self.write(f"UNWIND $rows AS row MERGE (n:Entity {{id: row.id}}) {self._KEEP_CASES}"
-                   f"SET n:{_label(label)}", {"rows": rows})
+    def merge_nodes(self, label: str, rows: list[dict[str, Any]], replaced: Sequence[str]) -> None:
+        self.write(f"UNWIND $rows AS row MERGE (n:Entity {{id: row.id}}) {self._NODE_SET}"
+                   f"SET n:{_label(label)}", {"rows": rows, "replaced": list(replaced)})
 
-    def set_node_props(self, rows: list[dict[str, Any]]) -> None:
-        self.write(f"UNWIND $rows AS row MATCH (n:Entity {{id: row.id}}) {self._KEEP_CASES}",
-                   {"rows": rows})
+    def set_node_props(self, rows: list[dict[str, Any]], replaced: Sequence[str]) -> None:
+        self.write(f"UNWIND $rows AS row MATCH (n:Entity {{id: row.id}}) {self._NODE_SET}",
+                   {"rows": rows, "replaced": list(replaced)})
+
+    def delete_nodes(self, ids: list[str], replaced: Sequence[str]) -> None:
+        """Remove these cases' records from the nodes; delete a node left with none."""
+        self.write("""
+            UNWIND $ids AS id MATCH (n:Entity {id: id})
+            WITH n, [r IN coalesce(n.kg_records, []) WHERE NOT split(r, ' ')[0] IN $replaced] AS rest
+            FOREACH (_ IN CASE WHEN size(rest) = 0 THEN [1] ELSE [] END | DETACH DELETE n)
+            FOREACH (_ IN CASE WHEN size(rest) > 0 THEN [1] ELSE [] END |
+                     SET n.kg_records = rest, n.cases = """ + self._CASES.format(recs="rest") + ")",
+                   {"ids": ids, "replaced": list(replaced)})
 
     def create_edges(self, rel_type: str, rows: list[dict[str, Any]],
                      key: Sequence[str] = ()) -> None:
         """Create edges unless an equal one (same ends, same key properties, same origin)
-        exists. The start node is locked first (a property write holds Neo4j's exclusive
-        lock until commit), so two loads running at once create one edge, not two; a
-        deadlock between them is transient and the managed transaction retries."""
+        exists; an existing one gains the new edge's cases. The start node is locked first
+        (a property write holds Neo4j's exclusive lock until commit), so two loads running at
+        once create one edge, not two; a deadlock between them is transient and the managed
+        transaction retries."""
         _rel_type(rel_type)
         same = " AND ".join(
             [f"(old.{k} = row.props.{k} OR (old.{k} IS NULL AND row.props.{k} IS NULL))"
              for k in key if re.match(r"^[a-z_]+$", k)]
             + ["((old.sources IS NULL) = (row.props.sources IS NULL))"])
+        union = self._SORTED.format(items="coalesce(o.cases, []) + row.props.cases")
+        records = self._SORTED.format(items="coalesce(o.kg_records, []) + row.props.kg_records")
         self.write(f"UNWIND $rows AS row "
                    f"MATCH (a:Entity {{id: row.start}}) MATCH (b:Entity {{id: row.end}}) "
                    f"SET a.kg_lock = true REMOVE a.kg_lock "
                    f"WITH a, b, row "
                    f"OPTIONAL MATCH (a)-[old:{rel_type}]->(b) WHERE {same} "
-                   f"WITH a, b, row, count(old) AS existing WHERE existing = 0 "
-                   f"CREATE (a)-[r:{rel_type}]->(b) SET r = row.props", {"rows": rows})
+                   f"WITH a, b, row, collect(old) AS olds "
+                   f"FOREACH (_ IN CASE WHEN size(olds) = 0 THEN [1] ELSE [] END | "
+                   f"CREATE (a)-[r:{rel_type}]->(b) SET r = row.props) "
+                   f"FOREACH (o IN olds | SET o.cases = {union}, o.kg_records = CASE WHEN "
+                   f"row.props.kg_records IS NULL THEN o.kg_records ELSE {records} END)",
+                   {"rows": rows})
 
-    def set_edge_props(self, rows: list[dict[str, Any]]) -> None:
+    def set_edge_props(self, rows: list[dict[str, Any]], replaced: Sequence[str]) -> None:
+        cases = self._SORTED.format(items="kc + [c IN row.props.cases WHERE c IN $replaced]")
+        records = self._SORTED.format(
+            items="kr + [x IN row.props.kg_records WHERE split(x, ' ')[0] IN $replaced]")
         self.write("UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.eid "
-                   "SET r = row.props", {"rows": rows})
+                   "WITH r, row, [c IN coalesce(r.cases, []) WHERE NOT c IN $replaced] AS kc, "
+                   "[x IN coalesce(r.kg_records, []) WHERE NOT split(x, ' ')[0] IN $replaced] AS kr "
+                   f"SET r = row.props SET r.cases = {cases}, r.kg_records = CASE WHEN "
+                   f"row.props.kg_records IS NULL THEN null ELSE {records} END",
+                   {"rows": rows, "replaced": list(replaced)})
+
+    def retract_edges(self, eids: list[str], replaced: Sequence[str]) -> None:
+        """Remove these cases from the edges; delete an edge that no case states any more."""
+        self.write("""
+            UNWIND $eids AS eid MATCH ()-[r]->() WHERE elementId(r) = eid
+            WITH r, [c IN coalesce(r.cases, []) WHERE NOT c IN $replaced] AS rest
+            FOREACH (_ IN CASE WHEN size(rest) = 0 THEN [1] ELSE [] END | DELETE r)
+            FOREACH (_ IN CASE WHEN size(rest) > 0 THEN [1] ELSE [] END |
+                     SET r.cases = rest, r.kg_records = CASE WHEN r.kg_records IS NULL THEN null
+                     ELSE [x IN r.kg_records WHERE NOT split(x, ' ')[0] IN $replaced] END)""",
+                   {"eids": eids, "replaced": list(replaced)})
 
     def delete_edges(self, eids: list[str]) -> None:
         self.write("UNWIND $eids AS eid MATCH ()-[r]->() WHERE elementId(r) = eid DELETE r",
@@ -277,22 +372,27 @@ class Store:
     def reset(self) -> None:
         self.auto_commit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
 
-    def digest(self) -> str:
-        """A digest of the whole graph: labels, properties, relationships with their ends."""
+    def digest(self, *, cases: bool = False) -> str:
+        """A digest of the entity graph: labels, properties, relationships with their ends
+        (with ``cases``, also the :Case nodes, without their load times)."""
         h = hashlib.sha256()
-        for line in self.canonical_lines():
+        for line in self.canonical_lines(cases=cases):
             h.update(line.encode("utf-8"))
             h.update(b"\n")
         return h.hexdigest()
 
-    def canonical_lines(self) -> list[str]:
-        """The whole graph as sorted canonical JSON lines (nodes, then relationships)."""
+    def canonical_lines(self, *, cases: bool = False) -> list[str]:
+        """The entity graph as sorted canonical JSON lines (nodes, then relationships)."""
         nodes = sorted(_canon({"l": sorted(r["l"]), "p": r["p"]}) for r in self.read(
-            "MATCH (n) RETURN labels(n) AS l, properties(n) AS p").records)
+            "MATCH (n:Entity) RETURN labels(n) AS l, properties(n) AS p").records)
         rels = sorted(_canon({"t": r["t"], "a": r["a"], "b": r["b"], "p": r["p"]}) for r in self.read(
-            "MATCH (a)-[r]->(b) RETURN type(r) AS t, a.id AS a, b.id AS b, properties(r) AS p"
-        ).records)
-        return nodes + ["--"] + rels
+            "MATCH (a:Entity)-[r]->(b:Entity) "
+            "RETURN type(r) AS t, a.id AS a, b.id AS b, properties(r) AS p").records)
+        extra = []
+        if cases:
+            extra = ["--"] + sorted(_canon(r["p"]) for r in self.read(
+                "MATCH (c:Case) RETURN c {.*, loaded_at: null} AS p").records)
+        return nodes + ["--"] + rels + extra
 
 
 def native(value: Any) -> Any:

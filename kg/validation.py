@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
@@ -17,6 +18,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
 from pydantic import ValidationError
 
 from . import records as R
+from .contributions import Definition, merge
 from .errors import InputError, Problem
 from .readers import RawRecord, discover, display_path, iter_file
 
@@ -25,18 +27,37 @@ ExistingLookup = Callable[[set[str]], dict[str, str]]  # ids -> {id: kind} found
 
 @dataclass
 class Entity:
+    """An entity of the input with each case's definition of it (see kg.contributions)."""
     kind: str
     id: str
-    model: Any
-    cases: list[str]
-    raw: RawRecord  # where it was (first) defined, for messages
+    defs: dict[str, Definition]  # case -> that case's record
+    raw: Optional[RawRecord]     # where it was (first) defined, for messages
+
+    @property
+    def cases(self) -> list[str]:
+        return sorted(self.defs)
+
+    @property
+    def model(self) -> Any:
+        """The union of the definitions, as the graph shows it."""
+        return merge([self.defs[c] for c in self.cases])[0]
 
 
 @dataclass
 class RelationRecord:
-    model: R.Relation
-    raw: RawRecord
-    case: str
+    """A relation of the input: its key and each case's record of it (the later of two
+    identical relations in one case wins)."""
+    key: "RelKey"
+    defs: dict[str, Definition]
+    raw: Optional[RawRecord]
+
+    @property
+    def model(self) -> R.Relation:
+        return self.defs[sorted(self.defs)[0]].model
+
+    @property
+    def case(self) -> str:
+        return sorted(self.defs)[0]
 
 
 @dataclass
@@ -173,35 +194,6 @@ def _get_path(model: Any, path: str) -> list[tuple[tuple[Any, ...], Any]]:
     return results
 
 
-def _merge(into: Entity, other: Any, other_raw: RawRecord, notices: list[str]) -> None:
-    """Merge a second definition of an entity (from another case) into the first.
-
-    Lists are unioned in order; a scalar given by both with different values keeps the later
-    one and is reported as a notice; ``confidential`` is true if any case says so.
-    """
-    base = into.model
-    for name in type(base).model_fields:
-        a, b = getattr(base, name), getattr(other, name)
-        if name == "id":
-            continue
-        if name == "confidential":
-            setattr(base, name, bool(a or b))
-        elif isinstance(a, list):
-            merged = list(a)
-            for item in b:
-                if item not in merged:
-                    merged.append(item)
-            setattr(base, name, merged)
-        elif isinstance(a, dict):
-            setattr(base, name, {**a, **b})
-        elif b is not None:
-            if a is not None and a != b:
-                notices.append(f"{other_raw.file}:{other_raw.line_of((name,))}: {into.id}: "
-                               f"{name}: differs from {into.raw.file}:{into.raw.line}; the "
-                               f"value from case '{into.cases[-1]}' is kept")
-            setattr(base, name, b)
-
-
 def _case_ids(raws: list[RawRecord], problems: list[Problem]) -> dict[str, tuple[str, dict]]:
     """Map each record file's folder to (case id, case fields) from `case` declarations."""
     declared: dict[str, tuple[RawRecord, R.Case]] = {}
@@ -311,6 +303,10 @@ class _Def(NamedTuple):
 RelKey = tuple[str, str, str, Optional[str]]
 
 
+def _definition(raw: RawRecord, case: str, model: Any) -> Definition:
+    return Definition(case, raw.kind, raw.data, raw.if_missing, _model=model)
+
+
 def relation_key(m: R.Relation) -> RelKey:
     return (m.type, m.from_, m.to, m.role)
 
@@ -331,6 +327,7 @@ class Checker:
         self.pending: list[tuple[str, int, str, str, str, tuple[str, ...]]] = []
         self.rel_checks: list[tuple[str, int, int, int, str, str, str, str]] = []
         self.rel_keys: dict[RelKey, int] = {}
+        self.case_records: Counter = Counter()  # case -> records it holds in the input
         self.parents: dict[str, dict[str, tuple[str, int]]] = {"located_in": {}, "parent": {}}
         self._cases: dict[tuple[str, str, str], tuple[str, dict]] = {}  # one lookup per file
 
@@ -370,20 +367,24 @@ class Checker:
         if raw.kind == "relation":
             key = relation_key(model)
             self.rel_keys[key] = self.rel_keys.get(key, 0) + 1
+            self.case_records[case_id] += 1
             self.rel_checks.append((raw.file, raw.line_of(("type",)), raw.line_of(("from",)),
                                     raw.line_of(("to",)), raw.label, model.type, model.from_,
                                     model.to))
             for loc, ref in _get_path(model, "reported_by.*.source"):
                 self._ref(raw, loc, ref, ("source",), raw.label)
             if self.keep:
-                coll.relations.append(RelationRecord(model, raw, case_id))
+                coll.relations.append(RelationRecord(
+                    key, {case_id: Definition(case_id, "relation", raw.data, _model=model)}, raw))
             return
+        self.case_records[case_id] += 1
         first = self.defs.get(model.id)
         if first is None:
             self.defs[model.id] = _Def(raw.kind, case_id, raw.file, raw.line,
                                        raw.line_of(("id",)), len(self.defs), raw.if_missing)
             if self.keep:
-                coll.entities[model.id] = Entity(raw.kind, model.id, model, [case_id], raw)
+                coll.entities[model.id] = Entity(raw.kind, model.id,
+                                                 {case_id: _definition(raw, case_id, model)}, raw)
         else:
             earlier = [(first.case, first.file, first.id_line), *self.multi.get(model.id, ())]
             same = next((e for e in earlier if e[0] == case_id), None)
@@ -401,9 +402,7 @@ class Checker:
                 return
             self.multi.setdefault(model.id, []).append((case_id, raw.file, raw.line_of(("id",))))
             if self.keep:
-                ent = coll.entities[model.id]
-                ent.cases.append(case_id)
-                _merge(ent, model, raw, coll.notices)
+                coll.entities[model.id].defs[case_id] = _definition(raw, case_id, model)
         for path, kinds in R.REFERENCE_FIELDS[raw.kind].items():
             for loc, ref in _get_path(model, path):
                 self._ref(raw, loc, ref, kinds, model.id)
@@ -517,7 +516,26 @@ def check(inp: RecordInput, *, existing: Optional[ExistingLookup] = None,
         else:
             checker.add(item)
     checker.finish(existing)
+    if keep:
+        for eid in checker.multi:
+            ent = coll.entities[eid]
+            model, conflicts = merge([ent.defs[c] for c in ent.cases])
+            coll.notices.extend(conflict_notices(eid, ent.kind, model.confidential, conflicts))
     return checker
+
+
+def conflict_notices(eid: str, kind: str, confidential: bool, conflicts: list[Any]) -> list[str]:
+    """Notices for the conflicting single values of one entity (confidential: no values)."""
+    out = []
+    for c in conflicts:
+        if confidential:
+            who, values = f"a confidential {kind}", "; ".join(f"case '{case}'" for case, _ in c.values)
+        else:
+            who = eid
+            values = "; ".join(f"case '{case}': {_short(v)}" for case, v in c.values)
+        out.append(f"conflict: {who}: {c.field}: {values} (shown: case '{c.shown}', the first "
+                   "case by id that gives a value; `kg query run conflicts` lists them all)")
+    return out
 
 
 def collect(paths: list[str | Path], *, existing: Optional[ExistingLookup] = None) -> Collection:
@@ -528,33 +546,36 @@ def collect(paths: list[str | Path], *, existing: Optional[ExistingLookup] = Non
 def iter_valid(inp: RecordInput, checker: Checker) -> Iterator[Entity | RelationRecord]:
     """The input's entities and relations again, validated, in input order, for a streamed
     load (after :func:`check` passed). Entities defined by several cases and relations stated
-    more than once come last, merged (the later relation wins), as :func:`collect` has them."""
+    more than once come last, with every case's definition (the later of two identical
+    relations in one case wins), as :func:`collect` has them."""
     held: dict[str, Entity] = {}
     held_rel: dict[RelKey, RelationRecord] = {}
     dup_rel = checker.duplicate_relations
-    notices = checker.coll.notices
     for raw in inp:
         if isinstance(raw, Problem) or raw.kind == "case":
             continue
         model = R.KINDS[raw.kind].model_validate(raw.data)
         case_id = checker.case_of(raw)[0]
         if raw.kind == "relation":
-            rec = RelationRecord(model, raw, case_id)
             key = relation_key(model)
+            d = Definition(case_id, "relation", raw.data, _model=model)
             if key in dup_rel:
-                held_rel.pop(key, None)
-                held_rel[key] = rec
+                rec = held_rel.get(key)
+                if rec is None:
+                    held_rel[key] = RelationRecord(key, {case_id: d}, raw)
+                else:
+                    rec.defs[case_id] = d
             else:
-                yield rec
+                yield RelationRecord(key, {case_id: d}, raw)
         elif model.id in checker.multi:
             ent = held.get(model.id)
             if ent is None:
-                held[model.id] = Entity(raw.kind, model.id, model, [case_id], raw)
+                held[model.id] = Entity(raw.kind, model.id,
+                                        {case_id: _definition(raw, case_id, model)}, raw)
             else:
-                ent.cases.append(case_id)
-                _merge(ent, model, raw, notices)
+                ent.defs[case_id] = _definition(raw, case_id, model)
         else:
-            yield Entity(raw.kind, model.id, model, [case_id], raw)
+            yield Entity(raw.kind, model.id, {case_id: _definition(raw, case_id, model)}, raw)
     yield from held.values()
     yield from held_rel.values()
 

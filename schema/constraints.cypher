@@ -4,6 +4,9 @@
 // Every record is an :Entity with a unique id (the contract's id rule).
 CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE;
 
+// Every loaded case is a :Case node (id, title, description, records, loaded_at).
+CREATE CONSTRAINT case_id IF NOT EXISTS FOR (c:Case) REQUIRE c.id IS UNIQUE;
+
 // Lookups by name and title (people, organizations, locations; sources, events).
 CREATE INDEX person_name IF NOT EXISTS FOR (n:Person) ON (n.name);
 CREATE INDEX organization_name IF NOT EXISTS FOR (n:Organization) ON (n.name);

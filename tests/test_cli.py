@@ -101,7 +101,8 @@ def test_cypher_renders_graph_objects(runner, store):
     assert row["g"]["labels"] == ["Entity", "Organization"]
     assert row["g"]["properties"]["name"] == "Government"
     assert row["d"] == {"type": "DENIED", "start": "org-gov", "end": "event-main",
-                        "properties": {"statement": "stmt-denial"}}
+                        "properties": {"statement": "stmt-denial", "cases": ["contract-case"]}}
+    assert "kg_records" not in row["g"]["properties"]  # kg's bookkeeping stays out of results
     assert [n["properties"]["id"] for n in row["p"]["nodes"]] == ["org-gov", "event-main"]
     assert row["p"]["relationships"][0]["type"] == "DENIED"
 
