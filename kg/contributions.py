@@ -36,7 +36,7 @@ CONFLICT_PROPS = ("kg_conflict_field", "kg_conflict_case", "kg_conflict_value")
 INTERNAL_PREFIX = "kg_"   # properties kg keeps for itself: hidden from results and exports
 
 
-@dataclass
+@dataclass(slots=True)
 class Definition:
     """One case's record of one entity (or one relation)."""
     case: str
@@ -157,7 +157,19 @@ def entity_rows(kind: str, eid: str, defs: Iterable[Definition]) -> EntityRows:
     """Node properties and owned relationships of an entity from all its definitions."""
     from .mapping import entity_edges, node_props
 
-    defs = sorted(defs, key=lambda d: d.case)
+    defs = list(defs)
+    if len(defs) == 1:   # the common case, kept cheap: one case defines the entity
+        d = defs[0]
+        model = d.model
+        props = node_props(_Ent(kind, eid, model))
+        cases = [d.case]
+        props["cases"] = cases
+        props["kg_records"] = [d.entry]
+        edges = _dedupe(entity_edges(_Ent(kind, eid, model)))
+        for e in edges:
+            e.props["cases"] = cases   # one list, shared: never changed after this
+        return EntityRows(kind, eid, props, edges, [], bool(model.confidential))
+    defs.sort(key=lambda d: d.case)
     model, conflicts = merge(defs)
     props = node_props(_Ent(kind, eid, model))
     strong = [d for d in defs if not d.weak] or defs
@@ -168,7 +180,7 @@ def entity_rows(kind: str, eid: str, defs: Iterable[Definition]) -> EntityRows:
         for i, name in enumerate(CONFLICT_PROPS):
             props[name] = [r[i] for r in rows]
     if len(strong) == 1:
-        edges = list(_dedupe(entity_edges(_Ent(kind, eid, strong[0].model))))
+        edges = _dedupe(entity_edges(_Ent(kind, eid, strong[0].model)))
         for e in edges:
             e.props["cases"] = [strong[0].case]
     else:
@@ -176,12 +188,13 @@ def entity_rows(kind: str, eid: str, defs: Iterable[Definition]) -> EntityRows:
     return EntityRows(kind, eid, props, edges, conflicts, bool(model.confidential))
 
 
-def _dedupe(edges: Iterable[Any]) -> Iterable[Any]:
-    seen: set = set()
-    for e in edges:
-        if e.key not in seen:   # a repeated citation or participant is one edge
-            seen.add(e.key)
-            yield e
+def _dedupe(edges: Iterable[Any]) -> list[Any]:
+    """A repeated citation or participant is one edge."""
+    out = list(edges)
+    if len(out) > 1 and len({e.key for e in out}) < len(out):
+        seen: set = set()
+        out = [e for e in out if not (e.key in seen or seen.add(e.key))]
+    return out
 
 
 def _union_edges(per_case: Iterable[tuple[str, Iterable[Any]]]) -> list[Any]:

@@ -154,9 +154,11 @@ def _changed_fields(old: dict[str, Any], new: dict[str, Any], hide: bool) -> dic
         a, b = old.get(k), new.get(k)
         if a != b:
             if k == "kg_records":   # say which cases' records changed, not the records
-                a = sorted({entry_case(x) for x in a or []} - {entry_case(x) for x in b or []})
-                b = sorted({entry_case(x) for x in b or []} - {entry_case(x) for x in a or []})
-                k = "case records (removed, added or changed)"
+                before = set(a or [])
+                a = [entry_case(x) for x in a or []]
+                b = [entry_case(x) + ("" if x in before or entry_case(x) not in a else " (changed)")
+                     for x in b or []]
+                k = "case records"
             out[k] = [_HIDDEN if hide else _jsonable(a), _HIDDEN if hide else _jsonable(b)]
     return out
 

@@ -7,6 +7,7 @@ so a reload can remove what a changed record no longer says.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterable, Optional
 
 from . import records as R
@@ -47,8 +48,10 @@ class EdgeRow:
     props: dict[str, Any]
     owner: Optional[str]  # entity id whose reload replaces this edge; None for relations
 
-    @property
+    @cached_property
     def key(self) -> tuple[Any, ...]:
+        """Type, ends, origin and the properties that tell edges apart (computed once: the
+        key properties of a row never change once it is made)."""
         names = RELATION_KEY if self.owner is None else KEY_PROPS.get(self.type, ())
         return (self.type, self.start, self.end, self.owner is None,
                 *(_hashable(self.props.get(n)) for n in names))
