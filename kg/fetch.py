@@ -46,6 +46,11 @@ MANIFEST_RESOURCE = "resources/neo4j-jars.json"
 WORKERS = 4
 TIMEOUT = float(os.environ.get("KG_FETCH_TIMEOUT", "60"))
 CHUNK = 1 << 16
+TRIES = 3   # a dropped connection is resumed (HTTP Range) this many times before giving up
+
+
+class ShortRead(ConnectionError):
+    """The server closed the connection before the whole file came."""
 
 
 @dataclass(frozen=True)
@@ -252,7 +257,14 @@ class _Fetcher:
         part = final.with_name(final.name + ".part")
         final.parent.mkdir(parents=True, exist_ok=True)
         for attempt in (1, 2):
-            self._download(jar, part)
+            for tries_left in range(TRIES - 1, -1, -1):
+                try:
+                    self._download(jar, part)
+                    break
+                except (http.client.HTTPException, ConnectionError, TimeoutError):
+                    if not tries_left:   # keep the .part file: the next run resumes it
+                        raise
+                    time.sleep(0.5)
             if _valid(part, jar):
                 os.replace(part, final)
                 return
@@ -290,6 +302,9 @@ class _Fetcher:
                         self.progress.add(len(block))
                     if out.tell() > jar.size:
                         break   # longer than pinned: cannot be the right file
+                if out.tell() < jar.size:
+                    raise ShortRead(f"the connection closed after {out.tell()} of "
+                                    f"{jar.size} bytes of {jar.filename}")
         if self.progress:
             self.progress.add(0, finished_file=True)
 
@@ -325,6 +340,8 @@ def _describe_network(err: BaseException) -> str:
         return "the connection timed out"
     if isinstance(reason, ConnectionRefusedError):
         return "the connection was refused"
+    if isinstance(reason, ShortRead):
+        return str(reason)
     if isinstance(reason, OSError) and reason.strerror:
         return reason.strerror.lower()
     return str(reason)
