@@ -358,6 +358,26 @@ def ensure_jars(manifest: Optional[Manifest] = None, env: Mapping[str, str] = os
         return [cache / j.path for j in manifest.jars]
     try:
         cache.mkdir(parents=True, exist_ok=True)
+        lock = open(cache / ".fetch.lock", "a+b")
+    except OSError as e:
+        raise _disk_error(e, cache, sum(j.size for j in missing)) from None
+    with lock:
+        _lock(lock)   # one fetch per cache at a time: another kg may be fetching already
+        return _fetch_missing(manifest, cache, env, stream, opener)
+
+
+def _lock(f) -> None:
+    try:
+        import fcntl
+    except ImportError:   # not POSIX: concurrent fetches still end verified, just slower
+        return
+    fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+
+
+def _fetch_missing(manifest: Manifest, cache: Path, env: Mapping[str, str],
+                   stream: Optional[TextIO], opener: Callable) -> list[Path]:
+    missing = missing_jars(manifest, cache)
+    try:
         missing = _seed_from_maven(missing, cache, env)
     except OSError as e:
         raise _disk_error(e, cache, sum(j.size for j in missing)) from None

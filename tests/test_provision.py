@@ -255,7 +255,7 @@ def test_a_full_disk_is_reported_before_and_during_the_fetch(fake, monkeypatch):
     with pytest.raises(RuntimeUnavailable, match="disk full"):
         _fetch(manifest, env)
     cache = Path(env["KG_CACHE_DIR"]) / "jars"
-    assert not [p for p in cache.rglob("*") if p.is_file()]   # no partial files either
+    assert not list(cache.rglob("*.jar*"))   # no partial files either
 
 
 def test_jars_maven_already_holds_are_copied_not_fetched(fake, repo):
@@ -402,3 +402,15 @@ def test_status_names_the_java_the_server_runs_on(neo4j_env, runner):
     assert info["java"]["version"] in (17, 21) and Path(info["java"]["path"]).is_file()
     text = runner.invoke(cli, ["db", "status"]).output
     assert f"java: {info['java']['version']} ({info['java']['source']})" in text
+
+
+def test_two_fetches_at_once_download_each_jar_once(fake, repo):
+    manifest, env, bodies = fake
+    results, threads = [], [threading.Thread(target=lambda: results.append(_fetch(manifest, env)))
+                            for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 2 and results[0] == results[1]
+    assert sorted(repo.paths()) == sorted(j.path for j in manifest.jars)
