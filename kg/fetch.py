@@ -229,7 +229,8 @@ class Progress:
         if self.tty:
             self.stream.write("\r\x1b[K")
         if ok:
-            self.say(f"kg: fetched {self.files} jars ({_mb(self.done)}) in {secs:.1f} s")
+            self.say(f"kg: fetched {self.files} jar{'s' if self.files != 1 else ''} "
+                     f"({_mb(self.done)}) in {secs:.1f} s")
         self.stream.flush()
 
 
@@ -390,6 +391,11 @@ def _fetch_missing(manifest: Manifest, cache: Path, env: Mapping[str, str],
     base = mirror_url(env)
     fetcher = _Fetcher(base, cache, None, opener)
     progress = Progress(need, len(missing), fetcher.printable, stream)
+    damaged = [j for j in missing if (cache / j.path).exists()]
+    if damaged:
+        names = ", ".join(j.filename for j in damaged[:3]) + (" ..." if len(damaged) > 3 else "")
+        progress.say(f"kg: {len(damaged)} cached jar{'s' if len(damaged) != 1 else ''} did not "
+                     f"match the manifest's checksum ({names}): fetching again, never running")
     fetcher.progress = progress
     ok = False
     try:

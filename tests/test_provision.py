@@ -188,7 +188,9 @@ def test_a_tampered_jar_in_the_cache_is_fetched_again_never_used(fake, repo):
     core.write_bytes(bytes(data))
     paths[1].write_bytes(b"x")              # and a truncated one
     repo.requests.clear()
-    assert _fetch(manifest, env) == paths
+    out = io.StringIO()
+    assert _fetch(manifest, env, out) == paths
+    assert "2 cached jars did not match the manifest's checksum" in out.getvalue()
     assert sorted(repo.paths()) == sorted([manifest.jars[0].path, manifest.jars[1].path])
     assert core.read_bytes() == bodies["core"] and paths[1].read_bytes() == bodies["small"]
 
