@@ -25,7 +25,6 @@ import string
 import subprocess
 import time
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Optional
 

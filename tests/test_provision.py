@@ -432,3 +432,11 @@ def test_the_packaged_java_runs_the_neo4j_jars(tmp_path):
                          env=dict(os.environ, NEO4J_HOME=str(tmp_path), NEO4J_CONF=str(tmp_path)))
     assert out.returncode == 0, out.stderr
     assert NEO4J_VERSION in out.stdout
+
+
+@pytest.mark.skipif(shutil.which("mvn") is None, reason="needs Maven (mvn)")
+def test_the_maven_route_gives_the_same_classpath(tmp_path):
+    from kg.maven import maven_classpath
+
+    cp = maven_classpath(tmp_path / "neo4j", tmp_path / "logs").split(os.pathsep)
+    assert [Path(p).name for p in cp] == [j.filename for j in load_manifest().jars]
