@@ -7,17 +7,18 @@ BIN    := $(VENV)/bin
 KG     := $(BIN)/kg
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install schema docs fuzz bench help
+.PHONY: demo test install schema docs fuzz bench help neo4j-lock
 
 help:
 	@echo "make demo    set up, start Neo4j, load data/chechnya-2017, print a tour"
 	@echo "make test    set up and run every test against a throwaway Neo4j"
 	@echo "make schema  regenerate schema/records.schema.json from the models"
+	@echo "make neo4j-lock  re-pin kg/resources/neo4j-jars.json from Maven's resolution (needs mvn)"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,ftm,xlsx]'
+	$(BIN)/python -m pip install --quiet -e '.[test,ftm,xlsx,server]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -38,6 +39,11 @@ schema: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -c "from kg.queries import Library, docs_markdown; print(docs_markdown(Library.load()), end='')" > docs/queries.md
 	$(BIN)/python -m kg.clidoc > docs/cli.md
+
+# Maintainers: after changing NEO4J_VERSION or kg/resources/neo4j-pom.xml, re-pin the jars
+# kg fetches (group, artifact, version, sha256, size) from Maven's resolution. Needs mvn.
+neo4j-lock: $(STAMP)
+	$(BIN)/python -m kg.maven lock
 
 # A long generated bad-input run; rewrites the table in docs/reliability.md.
 fuzz: $(STAMP)

@@ -685,6 +685,9 @@ def status(as_json: bool) -> None:
                    f"Neo4j {info['version'] or '?'}, {info['runtime']})")
         if info.get("password_file"):
             click.echo(f"password file: {info['password_file']}")
+        if info.get("java"):
+            j = info["java"]
+            click.echo(f"java: {j['version']} ({j['source']}) {j['path']}")
 
 
 @db.command()

@@ -5,9 +5,11 @@ generated password (one line, mode 0600) and ``state.json`` (pid or container, p
 
 Two ways to run it, tried in this order (``KG_RUNTIME=docker|java`` forces one):
 - Docker, where a Docker engine answers: the official ``neo4j`` image, Bolt on 127.0.0.1.
-- Java 17+ and Maven: a pom resolves the community server jars from Maven Central once
-  (Maven's own cache keeps them), then ``org.neo4j.server.CommunityEntryPoint`` runs with
-  kg's ``neo4j.conf``.
+- Java: the community server jars pinned in ``kg/resources/neo4j-jars.json`` are fetched
+  once into the per-user cache (:mod:`kg.fetch`; ``KG_JARS=maven`` resolves them with Maven
+  instead, :mod:`kg.maven`), then ``org.neo4j.server.CommunityEntryPoint`` runs with kg's
+  ``neo4j.conf`` on the Java :func:`kg.java.find_java` picks (JAVA_HOME, the system Java
+  17/21, or the packaged one).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -24,19 +25,18 @@ import string
 import subprocess
 import time
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Optional
 
 from .config import NEO4J_VERSION
 from .errors import RuntimeUnavailable
+from .java import Java, find_java
 
 START_TIMEOUT = float(os.environ.get("KG_START_TIMEOUT", "180"))
 INSTALL_HINT = (
-    "kg runs its own Neo4j with either Docker (https://docs.docker.com/engine/install/) or "
-    "Java 17+ and Maven (Debian/Ubuntu: apt-get install openjdk-17-jre-headless maven). "
-    "Or point kg at an existing server with KG_NEO4J_URI, KG_NEO4J_USER and "
-    "KG_NEO4J_PASSWORD."
+    "kg runs its own Neo4j on Java 17 or 21 (pip install 'kg[server]' brings one) or with "
+    "Docker (https://docs.docker.com/engine/install/). Or point kg at an existing server with "
+    "KG_NEO4J_URI, KG_NEO4J_USER and KG_NEO4J_PASSWORD."
 )
 
 
@@ -51,31 +51,17 @@ class Status:
     pid: Optional[int]
     home: Path
     password_file: Path
+    java: Optional[dict] = None   # the Java the running server uses: path, version, source
 
     def as_dict(self) -> dict:
         return {"uri": self.uri, "user": self.user, "database": self.database,
                 "version": self.version, "running": self.running,
                 "password_file": str(self.password_file), "runtime": self.runtime,
-                "pid": self.pid, "home": str(self.home)}
+                "pid": self.pid, "home": str(self.home), "java": self.java}
 
 
 def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
-
-
-def java_version() -> Optional[int]:
-    java = shutil.which("java")
-    if not java:
-        return None
-    try:
-        out = _run([java, "-version"], timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    m = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
-    if not m:
-        return None
-    major = int(m.group(1))
-    return int(m.group(2) or 0) if major == 1 else major
 
 
 def docker_answers() -> bool:
@@ -211,40 +197,32 @@ class LocalNeo4j:
         return Status(running=running, uri=self.uri, user="neo4j", database="neo4j",
                       version=st.get("version", NEO4J_VERSION), runtime=st.get("runtime", "-"),
                       pid=st.get("pid") if running else None, home=self.home,
-                      password_file=self.password_file)
+                      password_file=self.password_file,
+                      java=st.get("java") if running else None)
 
     # --- java route ---------------------------------------------------------------------------
     def classpath(self) -> str:
-        """Resolve the server jars with Maven (downloads once into Maven's cache)."""
-        cp_file = self.root / f"classpath-{NEO4J_VERSION}.txt"
-        if cp_file.exists():
-            cp = cp_file.read_text(encoding="utf-8").strip()
-            if cp and all(Path(p).exists() for p in cp.split(os.pathsep)):
-                return cp
-        mvn = shutil.which("mvn")
-        if not mvn:
-            raise RuntimeUnavailable("Maven (mvn) is not installed, and no Docker engine "
-                                     "answers.", hint=INSTALL_HINT)
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.logs_dir.mkdir(parents=True, exist_ok=True)
-        pom_text = resources.files("kg").joinpath("resources/neo4j-pom.xml") \
-            .read_text(encoding="utf-8").replace("@NEO4J_VERSION@", NEO4J_VERSION)
-        pom = self.root / "pom.xml"
-        pom.write_text(pom_text, encoding="utf-8")
-        log = self.logs_dir / "maven.log"
-        cmd = [mvn, "-B", "-q", "-f", str(pom), "dependency:build-classpath",
-               f"-Dmdep.outputFile={cp_file}", "-Dmdep.includeScope=runtime"]
-        with open(log, "w", encoding="utf-8") as out:
-            proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=self.root)
-        if proc.returncode != 0 or not cp_file.exists():
-            lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-            tail = [ln for ln in lines if ln.strip() not in ("", "[ERROR]")][:8]
-            raise RuntimeUnavailable(
-                f"Maven could not resolve the Neo4j {NEO4J_VERSION} jars (see {log}):\n  "
-                + "\n  ".join(tail),
-                hint="Maven needs to reach Maven Central once; after that its cache (~/.m2) "
-                     "is enough.")
-        return cp_file.read_text(encoding="utf-8").strip()
+        """The server jars: fetched by kg into the per-user cache, or resolved by Maven.
+
+        ``KG_JARS=fetch`` (the default) downloads the pinned manifest's jars once, checksums
+        verified (:mod:`kg.fetch`); ``KG_JARS=maven`` runs Maven on kg's pom (:mod:`kg.maven`).
+        """
+        route = os.environ.get("KG_JARS", "fetch").strip().lower() or "fetch"
+        if route == "maven":
+            from .maven import maven_classpath
+
+            return maven_classpath(self.root, self.logs_dir)
+        if route not in ("fetch", "auto"):
+            raise RuntimeUnavailable(f"KG_JARS must be fetch or maven, not {route!r}")
+        from .fetch import classpath
+
+        return classpath()
+
+    def java(self) -> Java:
+        """The Java this server runs on (JAVA_HOME, system Java 17/21, packaged); cached."""
+        if getattr(self, "_java", None) is None:
+            self._java = find_java()
+        return self._java
 
     def _make_root(self) -> None:
         """The server's folder holds the graph and the password: only its owner may enter."""
@@ -288,21 +266,13 @@ dbms.security.allow_csv_import_from_file_urls=true
 
     def admin(self, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
         """Run neo4j-admin (org.neo4j.cli.AdminTool) against this server's files."""
-        java = shutil.which("java")
-        if not java:
-            raise RuntimeUnavailable("Java is not installed.", hint=INSTALL_HINT)
+        java = self.java().path
         heap = os.environ.get("KG_NEO4J_HEAP", "1g")
         cmd = [java, f"-Xmx{heap}", "-cp", self.classpath(), "org.neo4j.cli.AdminTool", *args]
         return _run(cmd, env=self.java_env(), timeout=timeout, cwd=self.root)
 
     def _start_java(self, port: int) -> int:
-        version = java_version()
-        if version is None:
-            raise RuntimeUnavailable("Java is not installed, and no Docker engine answers.",
-                                     hint=INSTALL_HINT)
-        if version < 17:
-            raise RuntimeUnavailable(f"Neo4j {NEO4J_VERSION} needs Java 17 or newer; this "
-                                     f"machine has Java {version}.", hint=INSTALL_HINT)
+        java = self.java()
         cp = self.classpath()
         self.write_conf(port)
         if not (self.data_dir / "dbms" / "auth.ini").exists():
@@ -314,7 +284,7 @@ dbms.security.allow_csv_import_from_file_urls=true
                 raise RuntimeUnavailable("could not set the initial password: "
                                          + (out.stderr or out.stdout).strip()[-500:])
         heap = os.environ.get("KG_NEO4J_HEAP", "1g")
-        cmd = [shutil.which("java") or "java", "-Xms256m", f"-Xmx{heap}", "-XX:+UseG1GC",
+        cmd = [java.path, "-Xms256m", f"-Xmx{heap}", "-XX:+UseG1GC",
                "-XX:-OmitStackTraceInFastThrow", "-XX:+DisableExplicitGC",
                "-Djdk.nio.maxCachedBufferSize=262144", "-Dio.netty.tryReflectionSetAccessible=true",
                "--add-opens=java.base/java.nio=ALL-UNNAMED",
@@ -327,7 +297,8 @@ dbms.security.allow_csv_import_from_file_urls=true
                                 stdin=subprocess.DEVNULL, env=self.java_env(), cwd=self.root,
                                 start_new_session=True)
         console.close()
-        self._save_state(runtime="java", pid=proc.pid, port=port, version=NEO4J_VERSION)
+        self._save_state(runtime="java", pid=proc.pid, port=port, version=NEO4J_VERSION,
+                         java=java.as_dict())
         return proc.pid
 
     # --- docker route -------------------------------------------------------------------------

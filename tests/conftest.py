@@ -35,7 +35,7 @@ def neo4j_env(tmp_path_factory: pytest.TempPathFactory):
     port = int(os.environ.get("KG_TEST_BOLT_PORT") or _free_port())
     local = LocalNeo4j(home, port)
     local.stop()
-    # A fresh database each session; the resolved classpath is kept to save a Maven run.
+    # A fresh database each session; the jars stay in the per-user cache (kg.fetch).
     for sub in ("data", "logs", "password", "state.json"):
         p = local.root / sub
         if p.is_dir():

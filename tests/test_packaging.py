@@ -1,4 +1,4 @@
-"""A plain (non-editable) install ships the schema, the queries and the runtime's pom."""
+"""A plain (non-editable) install ships the schema, the queries, the runtime's pom and jar manifest."""
 
 import subprocess
 import sys
@@ -15,7 +15,7 @@ def test_wheel_ships_resources_and_works_from_anywhere(tmp_path):
     wheel = next(tmp_path.glob("kg-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"kg/_schema/constraints.cypher", "kg/_schema/records.schema.json",
-            "kg/resources/neo4j-pom.xml", "kg/cli.py"} <= names
+            "kg/resources/neo4j-pom.xml", "kg/resources/neo4j-jars.json", "kg/cli.py"} <= names
     target = tmp_path / "site"
     out = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
                           str(target), str(wheel)], capture_output=True, text=True)
