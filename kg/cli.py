@@ -235,6 +235,8 @@ def load(paths: tuple[Path, ...], allow_existing: bool, mapping: Optional[Path],
             return _NoBar()
         return click.progressbar(length=total, label="writing", file=sys.stderr)
 
+    if not dry_run:
+        _check_space_for_load(list(paths), factor=4 if bulk else 3)
     if bulk:
         if dry_run:
             raise UsageError("--bulk and --dry-run do not go together")
@@ -280,6 +282,19 @@ def map_command(sheets: tuple[Path, ...], mapping: Path, fmt: str, out: Optional
                 doc.setdefault(keys[r.kind], []).append(r.data)
         text = _yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
     emit(text, out)
+
+
+def _check_space_for_load(paths: list[Path], factor: int) -> None:
+    """kg's own server: refuse a load the disk cannot hold (a store that runs out of space
+    mid-write may not recover). About `factor` times the input's size, plus the reserve."""
+    from .config import load_settings
+    from .safeio import require_free, tree_size
+
+    settings = load_settings()
+    if not settings.managed:
+        return  # another machine's disk, or one kg cannot see
+    size = sum(tree_size(p) for p in paths if p.exists())
+    require_free(settings.home / "neo4j" / "data", factor * size, "this load")
 
 
 class _NoBar:

@@ -626,6 +626,7 @@ dbms.ssl.policy.bolt.client_auth=NONE
                 try:
                     with GraphDatabase.driver(f"bolt://127.0.0.1:{port}",
                                               auth=("neo4j", password or ""),
+                                              connection_timeout=5,
                                               **self.tls_options()) as drv:
                         drv.verify_connectivity()
                         drv.execute_query("RETURN 1")
