@@ -201,6 +201,7 @@ SERVER_ENV = ("PATH", "JAVA_HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
 
 class LocalNeo4j:
     def __init__(self, home: Path, port: int):
+        self._proc: Optional[subprocess.Popen] = None
         self.home = Path(home)
         self.root = self.home / "neo4j"
         self.requested_port = port
@@ -531,6 +532,7 @@ dbms.ssl.policy.bolt.client_auth=NONE
                                 stdin=subprocess.DEVNULL, env=self.java_env(), cwd=self.root,
                                 start_new_session=True)
         console.close()
+        self._proc = proc  # this process's own child: its exit is known without /proc
         # The start time and process group prove later that this pid is still this server.
         self._save_state(runtime="java", pid=proc.pid, started=proc_start_time(proc.pid),
                          pgid=proc.pid, port=port, version=NEO4J_VERSION)
@@ -607,6 +609,18 @@ dbms.ssl.policy.bolt.client_auth=NONE
         try:
             if st.get("runtime") == "docker" and st.get("container"):
                 _run(["docker", "rm", "-f", st["container"]], timeout=60)
+            elif self._proc is not None and self._proc.poll() is None:
+                # kg's own child, leader of the session kg created for it
+                for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+                    try:
+                        os.killpg(self._proc.pid, sig)
+                    except (ProcessLookupError, PermissionError):
+                        break
+                    try:
+                        self._proc.wait(timeout=wait)
+                        break
+                    except subprocess.TimeoutExpired:
+                        continue
             elif self._is_our_server(st):
                 self.stop(timeout=20)
         except (OSError, subprocess.TimeoutExpired):
@@ -620,8 +634,16 @@ dbms.ssl.policy.bolt.client_auth=NONE
         password = self.read_password()
         while time.monotonic() < deadline:
             st = self.state()
-            if not self._running_from_state(st):
-                raise self.start_failure("Neo4j stopped while starting", port, marks)
+            child = self._proc
+            if child is not None and st.get("pid") == child.pid:
+                gone = child.poll() is not None
+            else:
+                gone = not self._running_from_state(st)
+            if gone:
+                code = child.returncode if child is not None else None
+                raise self.start_failure("Neo4j stopped while starting"
+                                         + (f" (Java exited with status {code})"
+                                            if code is not None else ""), port, marks)
             if port_open(port):
                 try:
                     with GraphDatabase.driver(f"bolt://127.0.0.1:{port}",
