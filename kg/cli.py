@@ -12,6 +12,7 @@ from typing import Any, Callable, Optional
 import click
 
 from . import __version__
+from .config import mask_secrets
 from .errors import KgError, UsageError
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
@@ -24,7 +25,7 @@ class KgGroup(click.Group):
         try:
             return super().invoke(ctx)
         except KgError as e:
-            click.echo(f"error: {e}", err=True)
+            click.echo(mask_secrets(f"error: {e}"), err=True)
             ctx.exit(e.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
@@ -34,8 +35,9 @@ class KgGroup(click.Group):
         except Exception as e:  # noqa: BLE001 - the last line of defence: no tracebacks
             if os.environ.get("KG_DEBUG"):
                 raise
-            click.echo(f"error: internal error ({type(e).__name__}: {e}). This is a bug in "
-                       "kg; set KG_DEBUG=1 to see the traceback and please report it.", err=True)
+            click.echo(mask_secrets(f"error: internal error ({type(e).__name__}: {e}). This "
+                                    "is a bug in kg; set KG_DEBUG=1 to see the traceback and "
+                                    "please report it."), err=True)
             ctx.exit(70)
 
 
@@ -57,13 +59,17 @@ def params_option(fn: Callable) -> Callable:
                              "parameters, never as query text.")(fn)
 
 
-def emit(text: str, out: Optional[Path] = None) -> None:
+def emit(text: str, out: Optional[Path] = None, private: bool = False) -> None:
+    """Print, or write to --out through a temporary file renamed when complete (mode 0600
+    when ``private``: confidential records included)."""
+    from .safeio import require_free, write_text
+
     if out is None:
         click.echo(text, nl=False)
         return
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        require_free(out.parent, len(text.encode("utf-8")), str(out))
+        write_text(out, text, private=private)
     except OSError as e:
         raise UsageError(f"cannot write {out}: {e.strerror}") from None
     click.echo(f"wrote {out}", err=True)
@@ -71,7 +77,7 @@ def emit(text: str, out: Optional[Path] = None) -> None:
 
 def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
     """Untyped `-p name=value`: JSON when it parses as JSON, else the text itself."""
-    from .queries import parse_cli_params
+    from .queries import bounded, parse_cli_params
 
     out: dict[str, Any] = {}
     for name, value in parse_cli_params(pairs).items():
@@ -79,8 +85,9 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
             raise UsageError(f"parameter name {name!r} is not a valid Cypher parameter name")
         try:
             out[name] = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             out[name] = value
+        bounded(name, out[name], value)
     return out
 
 
@@ -261,6 +268,8 @@ def load(paths: tuple[Path, ...], allow_existing: bool, mapping: Optional[Path],
             return _NoBar()
         return click.progressbar(length=total, label="writing", file=sys.stderr)
 
+    if not dry_run:
+        _check_space_for_load(list(paths), factor=4 if bulk else 3)
     if bulk:
         if dry_run:
             raise UsageError("--bulk and --dry-run do not go together")
@@ -339,6 +348,19 @@ def map_command(sheets: tuple[Path, ...], mapping: Path, fmt: str, out: Optional
     emit(text, out)
 
 
+def _check_space_for_load(paths: list[Path], factor: int) -> None:
+    """kg's own server: refuse a load the disk cannot hold (a store that runs out of space
+    mid-write may not recover). About `factor` times the input's size, plus the reserve."""
+    from .config import load_settings
+    from .safeio import require_free, tree_size
+
+    settings = load_settings()
+    if not settings.managed:
+        return  # another machine's disk, or one kg cannot see
+    size = sum(tree_size(p) for p in paths if p.exists())
+    require_free(settings.home / "neo4j" / "data", factor * size, "this load")
+
+
 class _NoBar:
     def __enter__(self) -> "_NoBar":
         return self
@@ -358,12 +380,20 @@ class _NoBar:
 @format_option()
 @out_option
 @click.option("--write", is_flag=True, help="Allow the query to write (default: read-only).")
+@click.option("--allow-outbound-urls", is_flag=True,
+              help="With --write: allow LOAD CSV, which makes the server fetch URLs and can "
+                   "send graph data off the machine. Read docs/reliability.md first.")
 @timeout_option
 @confidential_option
 @with_store
 def cypher(store: Any, query: str, params: tuple[str, ...], fmt: str, out: Optional[Path],
-           write: bool, timeout: Optional[float], include_confidential: bool) -> None:
+           write: bool, allow_outbound_urls: bool, timeout: Optional[float],
+           include_confidential: bool) -> None:
     """Run one Cypher QUERY, read-only unless --write is given.
+
+    Read-only is checked on the query's plan before it runs: LOAD CSV, procedures outside a
+    read allow-list and administration commands (SHOW/TERMINATE TRANSACTIONS, SHOW SETTINGS,
+    ...) are refused, naming the operator.
 
     Records marked confidential are redacted in the output unless --include-confidential.
 
@@ -371,10 +401,14 @@ def cypher(store: Any, query: str, params: tuple[str, ...], fmt: str, out: Optio
     """
     from .render import render
 
+    if allow_outbound_urls and not write:
+        raise UsageError("--allow-outbound-urls goes with --write")
     store.timeout = timeout
-    result = store.execute(query, parse_params(params), write=write)
+    result = store.run_user(query, parse_params(params), write=write,
+                            allow_outbound=allow_outbound_urls)
     keys = list(result.keys)
-    emit(render(keys, redacted_rows(store, keys, result.records, include_confidential), fmt), out)
+    emit(render(keys, redacted_rows(store, keys, result.records, include_confidential), fmt), out,
+         private=include_confidential)
 
 
 # --- saved queries --------------------------------------------------------------------------
@@ -408,7 +442,8 @@ def query_list(query_dirs: tuple[Path, ...], fmt: str) -> None:
         if q.category != category:
             category = q.category
             click.echo(f"{'' if q is qs[0] else chr(10)}{category}:")
-        origin = "" if q.origin == "bundled" else f"  [{q.origin}]"
+        origin = "" if q.origin == "bundled" else \
+            f"  [{q.origin}{', overrides the bundled query' if q.overrides else ''}]"
         write = "  (writes)" if q.mode == "write" else ""
         click.echo(f"  {q.name:<20} {q.title}{write}{origin}")
 
@@ -474,7 +509,8 @@ def query_run(store: Any, name: str, params: tuple[str, ...], query_dirs: tuple[
     bound = Q.bind(q, Q.parse_cli_params(params))
     result = Q.run(store, q, bound)
     keys = list(result.keys)
-    emit(render(keys, redacted_rows(store, keys, result.records, include_confidential), fmt), out)
+    emit(render(keys, redacted_rows(store, keys, result.records, include_confidential), fmt), out,
+         private=include_confidential)
 
 
 # --- selection, export, analyze ------------------------------------------------------------
@@ -618,7 +654,7 @@ def analyze(store: Any, what: str, case: Optional[str], around: Optional[str], h
         warn_confidential()
     else:
         rows = Redactor.from_store(store).value(rows)
-    emit(render(keys, rows, fmt), out)
+    emit(render(keys, rows, fmt), out, private=include_confidential)
 
 
 # --- db -------------------------------------------------------------------------------------

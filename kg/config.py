@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .errors import ConfigError
 
@@ -35,6 +37,39 @@ def redact_uri(uri: str) -> str:
     return uri
 
 
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
+
+
+def split_userinfo(uri: str) -> tuple[str, Optional[str], Optional[str]]:
+    """(uri without user:password@, user, password) of a URI such as
+    bolt://neo4j:secret@host:7687. The driver never sees the credentials in the URI, so its
+    error messages cannot repeat them."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return uri, None, None
+    if "@" not in parts.netloc:
+        return uri, None, None
+    info, host = parts.netloc.rsplit("@", 1)
+    user, _, password = info.partition(":")
+    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return clean, unquote(user) or None, unquote(password) if _ else None
+
+
+def mask_secrets(text: str, env: Mapping[str, str] = os.environ) -> str:
+    """Text safe to print: user information in any URI masked, and the configured
+    password (from KG_NEO4J_PASSWORD or KG_NEO4J_URI) replaced wherever it appears."""
+    text = _USERINFO.sub(r"\1***@", text)
+    secrets = [env.get("KG_NEO4J_PASSWORD") or ""]
+    uri = env.get("KG_NEO4J_URI") or ""
+    if uri:
+        secrets.append(split_userinfo(uri)[2] or "")
+    for secret in secrets:
+        if len(secret) >= 3:
+            text = text.replace(secret, "***")
+    return text
+
+
 def kg_home(env: Mapping[str, str] = os.environ) -> Path:
     return Path(env.get("KG_HOME") or ".kg").absolute()
 
@@ -54,7 +89,8 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
     home = kg_home(env)
     uri = env.get("KG_NEO4J_URI")
     if uri:
-        password = env.get("KG_NEO4J_PASSWORD")
+        uri, uri_user, uri_password = split_userinfo(uri)
+        password = env.get("KG_NEO4J_PASSWORD") or uri_password
         pw_file = env.get("KG_NEO4J_PASSWORD_FILE")
         if password is None and pw_file:
             try:
@@ -62,7 +98,8 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
             except OSError as e:
                 raise ConfigError(f"cannot read KG_NEO4J_PASSWORD_FILE {pw_file}: "
                                   f"{e.strerror}") from None
-        return Settings(uri=uri, user=env.get("KG_NEO4J_USER", "neo4j"), password=password,
+        return Settings(uri=uri, user=env.get("KG_NEO4J_USER") or uri_user or "neo4j",
+                        password=password,
                         database=env.get("KG_NEO4J_DATABASE", "neo4j"), managed=False,
                         home=home, password_file=Path(pw_file) if pw_file else None)
     from .runtime import LocalNeo4j

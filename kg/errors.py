@@ -12,6 +12,7 @@ stderr and the exit code of its class; nothing else reaches a user as a tracebac
     └── DatabaseError            exit 4  Neo4j refused or failed a request
         ├── ConnectionFailed     exit 4  no server answers, or it rejected the credentials
         ├── WriteRefused         exit 4  a write was attempted in read-only mode
+        ├── QueryRefused         exit 4  a query's plan does what its mode forbids (LOAD CSV, ...)
         └── QueryFailed          exit 4  Cypher that the server rejected
             └── QueryTimedOut    exit 4  a query ran past its --timeout; the server stopped it
 """
@@ -90,6 +91,10 @@ class ConnectionFailed(DatabaseError):
 
 
 class WriteRefused(DatabaseError):
+    pass
+
+
+class QueryRefused(DatabaseError):
     pass
 
 

@@ -406,7 +406,7 @@ class CypherExporter(Exporter):
     def __init__(self, out: Path, **kw: Any):
         super().__init__(out, **kw)
         self.lines = [
-            f"// {self.title}: a kg export. Each line is one statement; replay them in order",
+            f"// {one_line(self.title)}: a kg export. Each line is one statement; replay them in order",
             "// (e.g. cypher-shell -f FILE) into an empty database to rebuild the selection.",
             "CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE;",
         ]
@@ -717,16 +717,35 @@ EXPORTERS = {"ftm": FtmExporter, "html": HtmlExporter, "graphml": GraphmlExporte
 def export(sub: Subgraph, fmt: str, out: Path, **options: Any) -> list[Path]:
     if fmt not in EXPORTERS:
         raise UsageError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    from .safeio import atomic_dir, atomic_path, require_free
+
     out = Path(out)
-    if fmt != "csv":
-        out.parent.mkdir(parents=True, exist_ok=True)
-    exporter = EXPORTERS[fmt](out, citations=sub.citations,
-                              confidential_included=not sub.redacted, **options)
+    if "title" in options and options["title"] is not None:
+        # A title is one line: a line break in it could start a statement in a script export.
+        options["title"] = one_line(str(options["title"]))
+    # Written to a temporary file (folder for csv) beside the target and renamed when
+    # complete: a failed export leaves the previous file as it was. 0600 when confidential
+    # records are included.
+    private = not sub.redacted
+    folder = out if fmt == "csv" else out.parent
+    require_free(folder, 2048 * len(sub.nodes) + 512 * len(sub.edges), f"the {fmt} export")
     # kg's own bookkeeping (per-case records, conflicts) goes only into the formats that
     # rebuild a kg database (redaction has removed it from confidential records).
     internal = fmt in ("csv", "cypher")
-    for nid, node in sub.sorted_nodes():
-        exporter.write_node(nid, node if internal else {**node, "props": public(node["props"])})
-    for edge in sub.sorted_edges():
-        exporter.write_edge(edge if internal else {**edge, "props": public(edge["props"])})
-    return exporter.finalize()
+    with (atomic_dir(out, private=private) if fmt == "csv"
+          else atomic_path(out, private=private)) as tmp:
+        exporter = EXPORTERS[fmt](tmp, citations=sub.citations,
+                                  confidential_included=not sub.redacted, **options)
+        for nid, node in sub.sorted_nodes():
+            exporter.write_node(nid, node if internal else {**node, "props": public(node["props"])})
+        for edge in sub.sorted_edges():
+            exporter.write_edge(edge if internal else {**edge, "props": public(edge["props"])})
+        written = exporter.finalize()
+    if fmt == "csv":
+        return [out / Path(p).name for p in written]
+    return [out if Path(p) == tmp else Path(p) for p in written]
+
+
+def one_line(text: str) -> str:
+    """Text with every line break and control character turned into a space."""
+    return " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", " ", text).split())

@@ -18,6 +18,7 @@ is sent as the first day of that span, or the last day with `span: end`.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -34,7 +35,8 @@ PARAM_TYPES = ("string", "int", "float", "bool", "date", "list", "search")
 MODES = ("read", "write")
 RETURNS = ("rows", "graph")
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-HEADER_KEYS = {"name", "title", "description", "category", "mode", "returns", "params"}
+HEADER_KEYS = {"name", "title", "description", "category", "mode", "returns", "params",
+               "overrides"}
 PARAM_KEYS = {"name", "type", "required", "default", "description", "span"}
 
 
@@ -64,12 +66,16 @@ class SavedQuery:
     cypher: str
     path: Path
     origin: str = "bundled"
+    overrides: bool = False   # the header says it replaces a bundled query of the same name
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "category": self.category,
                 "description": self.description, "mode": self.mode, "returns": self.returns,
                 "params": [p.as_dict() for p in self.params], "origin": self.origin}
 
+
+# Line breaks (any Unicode kind) and other control characters: a one-line field has none.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 _STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/",
                       re.S)
@@ -82,10 +88,15 @@ def cypher_parameters(cypher: str) -> set[str]:
 
 
 def parse_query_file(path: Path, origin: str = "bundled") -> SavedQuery:
+    from .safeio import read_text
+
     shown = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
+        text = read_text(path)
+    except OSError as e:
+        raise InputError([Problem(shown, 0, path.stem, "-",
+                                  f"cannot read: {e.strerror or e}")]) from None
+    except UnicodeDecodeError as e:
         raise InputError([Problem(shown, 0, path.stem, "-", f"cannot read: {e}")]) from None
     lines = text.splitlines()
     header: list[str] = []
@@ -104,12 +115,13 @@ def parse_query_file(path: Path, origin: str = "bundled") -> SavedQuery:
     def bad(line: int, fld: str, msg: str) -> None:
         problems.append(Problem(shown, line, path.stem, fld, msg))
 
-    try:
-        meta = yaml.safe_load("\n".join(header)) if header else None
-    except yaml.MarkedYAMLError as e:
-        line = (e.problem_mark.line + 1) if e.problem_mark else 1
-        raise InputError([Problem(shown, line, path.stem, "header",
-                                  f"the header is not valid YAML: {e.problem}")]) from None
+    from .readers import YamlLimitError, load_limited_yaml
+
+    try:  # the limits of record files: alias bombs, depth, duplicate keys
+        meta = load_limited_yaml("\n".join(header), record_scalars=False) if header else None
+    except YamlLimitError as e:
+        raise InputError([Problem(shown, e.line, path.stem, "header",
+                                  f"the header is not valid YAML: {e.message}")]) from None
     if not isinstance(meta, dict):
         raise InputError([Problem(shown, 1, path.stem, "header",
                                   "a saved query starts with a header of '// key: value' lines "
@@ -131,6 +143,12 @@ def parse_query_file(path: Path, origin: str = "bundled") -> SavedQuery:
     for key in ("title", "description", "category"):
         if not isinstance(meta.get(key), str) or not meta[key].strip():
             bad(line_of(key), key, "required text is missing")
+        elif key != "description" and _CONTROL.search(meta[key].strip()):
+            bad(line_of(key), key, "must be one line of text (no line breaks or control "
+                                   "characters)")
+    overrides = meta.get("overrides", False)
+    if not isinstance(overrides, bool):
+        bad(line_of("overrides"), "overrides", f"expected true or false, got {overrides!r}")
     mode = meta.get("mode", "read")
     if mode not in MODES:
         bad(line_of("mode"), "mode", f"expected read or write, got {mode!r}")
@@ -172,7 +190,7 @@ def parse_query_file(path: Path, origin: str = "bundled") -> SavedQuery:
         raise InputError(problems)
     return SavedQuery(name=name, title=meta["title"].strip(), description=" ".join(meta["description"].split()),
                       category=meta["category"].strip(), mode=mode, returns=returns, params=params,
-                      cypher=cypher, path=path, origin=origin)
+                      cypher=cypher, path=path, origin=origin, overrides=overrides is True)
 
 
 def query_dirs(extra: tuple[str | Path, ...] = (), env: Optional[dict] = None) -> list[tuple[Path, str]]:
@@ -205,6 +223,15 @@ class Library:
                 except InputError as e:
                     problems.extend(e.problems)
                     continue
+                old = lib.queries.get(q.name)
+                if old is not None and old.origin == "bundled" and not q.overrides:
+                    # A user query that silently replaced a bundled one would run instead of
+                    # it under the same name: the user has to say so.
+                    problems.append(Problem(
+                        str(path), 1, q.name, "name",
+                        f"a bundled query is already named {q.name!r}; rename this one, or "
+                        "add 'overrides: true' to its header to replace the bundled one"))
+                    continue
                 lib.queries[q.name] = q
         if problems:
             raise InputError(problems)
@@ -220,6 +247,29 @@ class Library:
                              + (f" (did you mean {hint[0]!r}?)" if hint else ""),
                              hint="`kg query list` shows them all.")
         return q
+
+
+INT_MIN, INT_MAX = -2 ** 63, 2 ** 63 - 1   # Cypher integers are 64-bit
+
+
+def bounded(name: str, value: Any, raw: Optional[str] = None) -> Any:
+    """The value if every number in it fits Cypher (64-bit integers, finite floats); else a
+    UsageError naming the parameter."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+        raise UsageError(f"parameter {name!r}: {(raw or str(value))[:40]} is out of range (Cypher "
+                         f"integers lie between {INT_MIN} and {INT_MAX})")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UsageError(f"parameter {name!r}: {(raw or repr(value))[:40]} is out of range "
+                         "(not a finite number)")
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            bounded(name, v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            bounded(name, v)
+    return value
 
 
 _LUCENE_SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
@@ -238,12 +288,12 @@ def _coerce(p: Param, value: Any) -> Any:
         if isinstance(value, bool):
             raise fail("a whole number")
         try:
-            return int(str(value).strip())
+            return bounded(p.name, int(str(value).strip()), str(value))
         except ValueError:
             raise fail("a whole number") from None
     if p.type == "float":
         try:
-            return float(str(value).strip())
+            return bounded(p.name, float(str(value).strip()), str(value))
         except ValueError:
             raise fail("a number") from None
     if p.type == "bool":
@@ -307,8 +357,10 @@ def parse_cli_params(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def run(store: Any, query: SavedQuery, params: dict[str, Any]) -> Any:
-    """Run a saved query: read queries in read transactions (a write in one fails)."""
-    return store.execute(query.cypher, params, write=query.mode == "write")
+    """Run a saved query: read queries in read transactions (a write in one fails), after
+    their plan is checked (LOAD CSV, procedures outside the allow-list, administration
+    commands are refused; see Store.check_plan)."""
+    return store.run_user(query.cypher, params, write=query.mode == "write")
 
 
 def docs_markdown(lib: Library) -> str:

@@ -18,6 +18,7 @@ import yaml
 
 from .errors import Problem
 from .records import YAML_KEYS
+from .safeio import read_bytes, open_binary, regular_file_problem
 
 RECORD_SUFFIXES = (".yaml", ".yml", ".jsonl")
 MAX_DEPTH = 64            # nesting deeper than any record needs
@@ -153,6 +154,41 @@ class _Walker:
         return value
 
 
+class YamlLimitError(ValueError):
+    """A YAML text that breaks the limits of record files; ``line`` is 1-based."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def load_limited_yaml(text: str, *, record_scalars: bool = True) -> Any:
+    """YAML with the limits of record files (alias expansion, depth, no merge keys, no
+    duplicate keys, no NUL), for other YAML kg reads: saved query headers, sheet mappings.
+    ``record_scalars``: yes/no and dates stay text as in records; False: YAML 1.1 scalars
+    (what ``yaml.safe_load`` gives). Raises YamlLimitError with the line."""
+    if "\x00" in text:
+        raise YamlLimitError(text[: text.index("\x00")].count("\n") + 1, "NUL byte in YAML")
+    base = yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader
+    loader = _Loader(text) if record_scalars else base(text)
+    try:
+        root = loader.get_single_node()
+        return _Walker(loader).value(root, ()) if root is not None else None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        what = " ".join(x for x in (e.context, e.problem) if x)
+        raise YamlLimitError(mark.line + 1 if mark else 1, f"malformed YAML: {what}") from None
+    except yaml.YAMLError as e:
+        raise YamlLimitError(1, f"malformed YAML: {e}") from None
+    except _YamlProblem as e:
+        raise YamlLimitError(e.line, e.message) from None
+    except RecursionError:
+        raise YamlLimitError(1, "malformed YAML: nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
 def _decode(raw: bytes, shown: str, problems: list[Problem]) -> str | None:
     try:
         return raw.decode("utf-8-sig")
@@ -166,7 +202,7 @@ def _decode(raw: bytes, shown: str, problems: list[Problem]) -> str | None:
 
 def read_yaml(path: Path, shown: str) -> FileResult:
     result = FileResult()
-    text = _decode(path.read_bytes(), shown, result.problems)
+    text = _decode(read_bytes(path), shown, result.problems)
     if text is None:
         return result
     if "\x00" in text:
@@ -327,7 +363,7 @@ def iter_jsonl(path: Path, shown: str) -> Iterator["RawRecord | Problem"]:
     """Records (and problems) of a JSON-lines file, one line at a time: memory stays flat
     however long the file is."""
     counts: dict[str, int] = {}
-    with open(path, "rb") as fh:
+    with open_binary(path) as fh:
         for lineno, raw in enumerate(fh, start=1):
             try:
                 line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
@@ -387,9 +423,16 @@ def discover(paths: list[str | Path]) -> Discovered:
             problems.append(Problem(str(arg), 0, "-", "-", "no such file or folder"))
             continue
         if p.is_dir():
-            found = sorted(x for x in p.rglob("*") if x.is_file())
+            found = sorted(x for x in p.rglob("*") if not x.is_dir())
             for f in found:
                 if any(part.startswith(".") for part in f.relative_to(p).parts):
+                    continue
+                if not f.is_file():  # a FIFO, socket or device: refused by name, never read
+                    if f.suffix.lower() in RECORD_SUFFIXES:
+                        problems.append(Problem(str(f), 0, "-", "-",
+                                                regular_file_problem(f) or "not a regular file"))
+                    else:
+                        ignored.append(f)
                     continue
                 if f.suffix.lower() in RECORD_SUFFIXES:
                     if f.resolve() not in seen:
@@ -397,6 +440,9 @@ def discover(paths: list[str | Path]) -> Discovered:
                         files.append((f, str(p)))
                 else:
                     ignored.append(f)
+        elif not p.is_file():
+            problems.append(Problem(str(arg), 0, "-", "-",
+                                    regular_file_problem(p) or "not a regular file"))
         elif p.suffix.lower() in RECORD_SUFFIXES:
             if p.resolve() not in seen:
                 seen.add(p.resolve())

@@ -81,15 +81,27 @@ def render(keys: Sequence[str], rows: list[dict[str, Any]], fmt: str) -> str:
         return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
     if fmt == "jsonl":
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    if fmt == "csv":
+    if fmt == "csv":  # for spreadsheets: formula-like text cells are neutralized
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(keys)
         for r in rows:
-            w.writerow([v if isinstance(v, str) else ("" if v is None else _csv_value(v))
-                        for v in (r[k] for k in keys)])
+            w.writerow([spreadsheet_safe(v) if isinstance(v, str) else
+                        ("" if v is None else _csv_value(v)) for v in (r[k] for k in keys)])
         return buf.getvalue()
     return table(keys, [[_cell(r[k]) for k in keys] for r in rows])
+
+
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
+# (=HYPERLINK(...) can send data out when the sheet is opened).
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """`--format csv` results are read in spreadsheets: a text cell that a spreadsheet
+    would take for a formula gets a leading apostrophe (shown as text, not evaluated).
+    Export files for neo4j-admin import are not passed through this: they stay exact."""
+    return "'" + text if text.startswith(FORMULA_LEADS) else text
 
 
 def _csv_value(v: Any) -> str:

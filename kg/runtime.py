@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Optional
 
 from .config import NEO4J_VERSION
-from .errors import RuntimeUnavailable
+from .errors import ConfigError, RuntimeUnavailable
 from .java import Java, find_java
 
 START_TIMEOUT = float(os.environ.get("KG_START_TIMEOUT", "180"))
@@ -96,8 +96,98 @@ def _pid_alive(pid: Optional[int]) -> bool:
         return True
 
 
+# --- which process is which (Linux /proc; `ps` elsewhere) ---------------------------------
+
+SERVER_CLASS = "org.neo4j.server.CommunityEntryPoint"
+
+
+def proc_cmdline(pid: int) -> Optional[list[str]]:
+    """The command line of a process, None if it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            raw = f.read()
+        return [a.decode("utf-8", "replace") for a in raw.split(b"\0") if a]
+    except FileNotFoundError:
+        if Path("/proc/self").exists():
+            return None
+    except OSError:
+        return None
+    try:  # no /proc (macOS): ps
+        out = _run(["ps", "-ww", "-o", "command=", "-p", str(pid)], timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.split() if out.returncode == 0 and out.stdout.strip() else None
+
+
+def proc_start_time(pid: int) -> Optional[int]:
+    """When a process started (clock ticks since boot, /proc/PID/stat field 22); a pid that
+    was reused by a newer process has another start time. None without /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def port_owner(port: int) -> Optional[str]:
+    """'pid 1234 (python3 fake.py)' for the process listening on 127.0.0.1:port, when this
+    user may see it (Linux: /proc/net/tcp and /proc/PID/fd); None otherwise. Racy: used only
+    to say more in an error message, never to decide anything."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table, encoding="ascii") as f:
+                next(f, None)
+                for line in f:
+                    cols = line.split()
+                    if len(cols) > 9 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                        inodes.add(cols[9])
+        except (OSError, ValueError):
+            continue
+    if not inodes:
+        return None
+    wanted = {f"socket:[{i}]" for i in inodes}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            for fd in (entry / "fd").iterdir():
+                if os.readlink(fd) in wanted:
+                    cmd = " ".join(proc_cmdline(int(entry.name)) or [])[:120]
+                    return f"pid {entry.name} ({cmd or '?'})"
+        except OSError:
+            continue
+    return None
+
+
+def squatter_message(port: int) -> str:
+    owner = port_owner(port)
+    return (f"port {port} on 127.0.0.1 is held by "
+            + (f"another program, {owner}" if owner else "another program")
+            + ", not by kg's Neo4j; kg did not send it the password")
+
+
+# Values from the environment that end up in neo4j.conf or on the Java command line.
+_MEMORY_RE = re.compile(r"^[1-9][0-9]{0,6}[kKmMgG]?$")
+
+
+def memory_setting(name: str, default: str) -> str:
+    """KG_NEO4J_HEAP / KG_NEO4J_PAGECACHE: a size such as 512m or 2g, nothing else (a line
+    break would add settings to neo4j.conf)."""
+    value = os.environ.get(name, default).strip()
+    if not _MEMORY_RE.match(value):
+        raise ConfigError(f"{name} must be a size such as 512m or 2g, not {value[:40]!r}")
+    return value
+
+
+# The only variables the server sees (besides NEO4J_HOME and NEO4J_CONF): kg's environment
+# may hold credentials (KG_NEO4J_PASSWORD, cloud tokens) the server has no use for.
+SERVER_ENV = ("PATH", "JAVA_HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "HOME", "USER")
+
+
 class LocalNeo4j:
     def __init__(self, home: Path, port: int):
+        self._proc: Optional[subprocess.Popen] = None
         self.home = Path(home)
         self.root = self.home / "neo4j"
         self.requested_port = port
@@ -126,6 +216,15 @@ class LocalNeo4j:
     @property
     def state_file(self) -> Path:
         return self.root / "state.json"
+
+    @property
+    def cert_dir(self) -> Path:
+        return self.root / "certificates" / "bolt"
+
+    @property
+    def certificate(self) -> Path:
+        """The server's self-signed Bolt certificate; kg's driver trusts only it."""
+        return self.cert_dir / "public.crt"
 
     def state(self) -> dict:
         try:
@@ -189,11 +288,39 @@ class LocalNeo4j:
                 return False
             out = _run(["docker", "inspect", "-f", "{{.State.Running}}", name], timeout=15)
             return out.stdout.strip() == "true"
-        return _pid_alive(st.get("pid"))
+        return self._is_our_server(st)
+
+    def _is_our_server(self, st: dict) -> bool:
+        """True only when the pid in the state file is, provably, this home's server: alive,
+        started at the time recorded when kg launched it, and running Neo4j's entry point
+        with this home folder. A pid reused by another process fails these checks."""
+        pid = st.get("pid")
+        if not isinstance(pid, int) or pid <= 1 or not _pid_alive(pid):
+            return False
+        started = st.get("started")
+        if started is not None and proc_start_time(pid) not in (None, started):
+            return False
+        cmd = proc_cmdline(pid)
+        if not cmd:
+            return False
+        line = " ".join(cmd)
+        return SERVER_CLASS in line and f"--home-dir={self.root}" in line
+
+    def _signal(self, st: dict, sig: int) -> None:
+        """Signal kg's server: its process group only when kg created that group (it starts
+        the server as the leader of a new session and records so), else the pid alone."""
+        pid = int(st["pid"])
+        try:
+            if st.get("pgid") == pid and os.getpgid(pid) == pid:
+                os.killpg(pid, sig)
+            else:
+                os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     def status(self) -> Status:
         st = self.state()
-        running = bool(st) and self._running_from_state(st) and port_open(int(st["port"]))
+        running = bool(st) and self._running_from_state(st) and port_open(int(st.get("port") or 0))
         return Status(running=running, uri=self.uri, user="neo4j", database="neo4j",
                       version=st.get("version", NEO4J_VERSION), runtime=st.get("runtime", "-"),
                       pid=st.get("pid") if running else None, home=self.home,
@@ -229,12 +356,80 @@ class LocalNeo4j:
         self.root.mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o700)
 
+    def ensure_certificate(self) -> Path:
+        """A self-signed certificate for 127.0.0.1 and localhost, made at first start (and at
+        the first start of a server made before kg used TLS). The private key is 0600."""
+        crt, key_file = self.certificate, self.cert_dir / "private.key"
+        if crt.exists() and key_file.exists():
+            return crt
+        import datetime as dt
+        import ipaddress
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+        self._make_root()
+        for d in (self.cert_dir, self.cert_dir / "trusted", self.cert_dir / "revoked"):
+            d.mkdir(parents=True, exist_ok=True)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kg local Neo4j"),
+                          x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, str(self.root)[-60:])])
+        now = dt.datetime.now(dt.timezone.utc)
+        cert = (x509.CertificateBuilder()
+                .subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - dt.timedelta(days=1))
+                .not_valid_after(now + dt.timedelta(days=3650))
+                .add_extension(x509.SubjectAlternativeName([
+                    x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                    critical=False)
+                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+                .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=True,
+                                             key_cert_sign=True, content_commitment=False,
+                                             data_encipherment=False, key_agreement=False,
+                                             crl_sign=False, encipher_only=False,
+                                             decipher_only=False), critical=True)
+                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
+                               critical=False)
+                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                               critical=False)
+                .sign(key, hashes.SHA256()))
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM,
+                                      serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        tmp = crt.with_suffix(".tmp")
+        tmp.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        tmp.replace(crt)
+        return crt
+
+    def tls_options(self) -> dict:
+        """Driver options that pin this server's certificate (empty before it has one: a
+        server started by a kg older than TLS, until its next start)."""
+        if not self.certificate.exists():
+            return {}
+        import neo4j
+
+        return {"encrypted": True,
+                "trusted_certificates": neo4j.TrustCustomCAs(str(self.certificate))}
+
+    def driver(self, **kw: object):
+        """A driver for this server with its password and pinned certificate."""
+        from neo4j import GraphDatabase
+
+        return GraphDatabase.driver(self.uri, auth=("neo4j", self.read_password() or ""),
+                                    **self.tls_options(), **kw)
+
     def write_conf(self, port: int) -> Path:
         self._make_root()
         for d in (self.conf_dir, self.data_dir, self.logs_dir, self.import_dir,
                   self.root / "run", self.root / "plugins"):
             d.mkdir(parents=True, exist_ok=True)
-        pagecache = os.environ.get("KG_NEO4J_PAGECACHE", "256m")
+        pagecache = memory_setting("KG_NEO4J_PAGECACHE", "256m")
+        self.ensure_certificate()
         conf = f"""# Written by kg for its local server; changes are overwritten at each start.
 server.default_listen_address=127.0.0.1
 server.default_advertised_address=127.0.0.1
@@ -252,14 +447,24 @@ server.directories.logs={self.logs_dir}
 server.directories.run={self.root / 'run'}
 server.directories.plugins={self.root / 'plugins'}
 server.directories.import={self.import_dir}
-dbms.security.allow_csv_import_from_file_urls=true
+# kg never uses LOAD CSV: no file URLs (kg cypher refuses LOAD CSV by its plan as well).
+dbms.security.allow_csv_import_from_file_urls=false
+# Bolt only over TLS, with the certificate kg made; its driver trusts nothing else, so the
+# password never goes to a program that took the port while the server was down.
+server.bolt.tls_level=REQUIRED
+dbms.ssl.policy.bolt.enabled=true
+dbms.ssl.policy.bolt.base_directory={self.cert_dir}
+dbms.ssl.policy.bolt.private_key=private.key
+dbms.ssl.policy.bolt.public_certificate=public.crt
+dbms.ssl.policy.bolt.client_auth=NONE
 """
         path = self.conf_dir / "neo4j.conf"
         path.write_text(conf, encoding="utf-8")
         return path
 
     def java_env(self) -> dict:
-        env = dict(os.environ)
+        """A minimal environment for Java: the variables in SERVER_ENV, nothing else of kg's."""
+        env = {k: os.environ[k] for k in SERVER_ENV if k in os.environ}
         env["NEO4J_HOME"] = str(self.root)
         env["NEO4J_CONF"] = str(self.conf_dir)
         return env
@@ -267,7 +472,7 @@ dbms.security.allow_csv_import_from_file_urls=true
     def admin(self, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
         """Run neo4j-admin (org.neo4j.cli.AdminTool) against this server's files."""
         java = self.java().path
-        heap = os.environ.get("KG_NEO4J_HEAP", "1g")
+        heap = memory_setting("KG_NEO4J_HEAP", "1g")
         cmd = [java, f"-Xmx{heap}", "-cp", self.classpath(), "org.neo4j.cli.AdminTool", *args]
         return _run(cmd, env=self.java_env(), timeout=timeout, cwd=self.root)
 
@@ -283,7 +488,7 @@ dbms.security.allow_csv_import_from_file_urls=true
             if out.returncode != 0:
                 raise RuntimeUnavailable("could not set the initial password: "
                                          + (out.stderr or out.stdout).strip()[-500:])
-        heap = os.environ.get("KG_NEO4J_HEAP", "1g")
+        heap = memory_setting("KG_NEO4J_HEAP", "1g")
         cmd = [java.path, "-Xms256m", f"-Xmx{heap}", "-XX:+UseG1GC",
                "-XX:-OmitStackTraceInFastThrow", "-XX:+DisableExplicitGC",
                "-Djdk.nio.maxCachedBufferSize=262144", "-Dio.netty.tryReflectionSetAccessible=true",
@@ -297,8 +502,10 @@ dbms.security.allow_csv_import_from_file_urls=true
                                 stdin=subprocess.DEVNULL, env=self.java_env(), cwd=self.root,
                                 start_new_session=True)
         console.close()
-        self._save_state(runtime="java", pid=proc.pid, port=port, version=NEO4J_VERSION,
-                         java=java.as_dict())
+        self._proc = proc  # this process's own child: its exit is known without /proc
+        # The start time and process group prove later that this pid is still this server.
+        self._save_state(runtime="java", pid=proc.pid, started=proc_start_time(proc.pid),
+                         pgid=proc.pid, port=port, version=NEO4J_VERSION, java=java.as_dict())
         return proc.pid
 
     # --- docker route -------------------------------------------------------------------------
@@ -308,6 +515,9 @@ dbms.security.allow_csv_import_from_file_urls=true
 
     def _start_docker(self, port: int) -> None:
         password = self._ensure_password()
+        heap = memory_setting("KG_NEO4J_HEAP", "1g")
+        pagecache = memory_setting("KG_NEO4J_PAGECACHE", "256m")
+        self.ensure_certificate()
         name = self.container_name()
         _run(["docker", "rm", "-f", name], timeout=60)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -317,13 +527,21 @@ dbms.security.allow_csv_import_from_file_urls=true
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(f"NEO4J_AUTH=neo4j/{password}\n")
         cmd = ["docker", "run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:7687",
+               "--user", f"{os.getuid()}:{os.getgid()}",
                "-v", f"{self.data_dir}:/data", "-v", f"{self.logs_dir}:/logs",
+               "-v", f"{self.cert_dir}:/ssl/bolt:ro",
                "--env-file", str(env_file),
                "-e", "NEO4J_server_http_enabled=false",
                "-e", "NEO4J_dbms_usage__report_enabled=false",
-               "-e", f"NEO4J_server_memory_heap_max__size={os.environ.get('KG_NEO4J_HEAP', '1g')}",
-               "-e", "NEO4J_server_memory_pagecache_size="
-                     f"{os.environ.get('KG_NEO4J_PAGECACHE', '256m')}",
+               "-e", "NEO4J_dbms_security_allow__csv__import__from__file__urls=false",
+               "-e", "NEO4J_server_bolt_tls__level=REQUIRED",
+               "-e", "NEO4J_dbms_ssl_policy_bolt_enabled=true",
+               "-e", "NEO4J_dbms_ssl_policy_bolt_base__directory=/ssl/bolt",
+               "-e", "NEO4J_dbms_ssl_policy_bolt_private__key=private.key",
+               "-e", "NEO4J_dbms_ssl_policy_bolt_public__certificate=public.crt",
+               "-e", "NEO4J_dbms_ssl_policy_bolt_client__auth=NONE",
+               "-e", f"NEO4J_server_memory_heap_max__size={heap}",
+               "-e", f"NEO4J_server_memory_pagecache_size={pagecache}",
                f"neo4j:{NEO4J_VERSION}-community"]
         out = _run(cmd, timeout=900)
         if out.returncode != 0:
@@ -333,24 +551,52 @@ dbms.security.allow_csv_import_from_file_urls=true
 
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> Status:
-        """Start the server if it is not running; return once Bolt answers. Idempotent."""
+        """Start the server if it is not running; return once Bolt answers. Idempotent.
+        A start that fails leaves no Java running and says why, from this run's logs."""
         current = self.status()
         if current.running:
             return current
         port = self.requested_port
         if port_open(port):
-            raise RuntimeUnavailable(
-                f"port {port} on 127.0.0.1 is already taken by another program.",
-                hint="Stop it, or choose another port with KG_BOLT_PORT.")
+            raise RuntimeUnavailable(squatter_message(port) + ".",
+                                     hint="Stop that program, or choose another port for kg "
+                                          "with KG_BOLT_PORT.")
         runtime = self.choose_runtime()
+        marks = self._log_marks()
         if runtime == "docker":
             self._start_docker(port)
         else:
             self._start_java(port)
-        self._wait_for_bolt(port)
+        try:
+            self._wait_for_bolt(port, marks)
+        except BaseException:
+            self._stop_failed_start()
+            raise
         return self.status()
 
-    def _wait_for_bolt(self, port: int) -> None:
+    def _stop_failed_start(self) -> None:
+        st = self.state()
+        try:
+            if st.get("runtime") == "docker" and st.get("container"):
+                _run(["docker", "rm", "-f", st["container"]], timeout=60)
+            elif self._proc is not None and self._proc.poll() is None:
+                # kg's own child, leader of the session kg created for it
+                for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+                    try:
+                        os.killpg(self._proc.pid, sig)
+                    except (ProcessLookupError, PermissionError):
+                        break
+                    try:
+                        self._proc.wait(timeout=wait)
+                        break
+                    except subprocess.TimeoutExpired:
+                        continue
+            elif self._is_our_server(st):
+                self.stop(timeout=20)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+
+    def _wait_for_bolt(self, port: int, marks: Optional[dict] = None) -> None:
         from neo4j import GraphDatabase
         from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 
@@ -358,64 +604,151 @@ dbms.security.allow_csv_import_from_file_urls=true
         password = self.read_password()
         while time.monotonic() < deadline:
             st = self.state()
-            if not self._running_from_state(st):
-                raise RuntimeUnavailable("Neo4j stopped while starting:\n  "
-                                         + "\n  ".join(self.log_tail()))
+            child = self._proc
+            if child is not None and st.get("pid") == child.pid:
+                gone = child.poll() is not None
+            else:
+                gone = not self._running_from_state(st)
+            if gone:
+                code = child.returncode if child is not None else None
+                raise self.start_failure("Neo4j stopped while starting"
+                                         + (f" (Java exited with status {code})"
+                                            if code is not None else ""), port, marks)
             if port_open(port):
                 try:
                     with GraphDatabase.driver(f"bolt://127.0.0.1:{port}",
-                                              auth=("neo4j", password or "")) as drv:
+                                              auth=("neo4j", password or ""),
+                                              connection_timeout=5,
+                                              **self.tls_options()) as drv:
                         drv.verify_connectivity()
                         drv.execute_query("RETURN 1")
                     return
                 except AuthError as e:
+                    # Proven to be kg's own server: it completed TLS with kg's pinned
+                    # certificate, and its pid is the one kg started with this home.
                     raise RuntimeUnavailable(
-                        f"the local Neo4j rejected kg's password ({self.password_file}); "
-                        "the data folder was made with another one.",
-                        hint="`kg db stop`, then remove $KG_HOME/neo4j/data to start afresh "
-                             "(this deletes the local graph).") from e
+                        f"kg's own Neo4j (pid {st.get('pid')}, certificate {self.certificate}) "
+                        f"rejected the password in {self.password_file}: the database in "
+                        f"{self.data_dir} was set up with another password.",
+                        hint="Put the right password back into that file if you have it. Or, "
+                             "to start afresh, `kg db stop` and move that data folder aside "
+                             "(its graph is then no longer used); `kg db restore FILE --yes` "
+                             "brings back a dump.") from e
                 except (ServiceUnavailable, Neo4jError, OSError):
                     pass
             time.sleep(0.5)
-        raise RuntimeUnavailable(f"Neo4j did not answer on port {port} within "
-                                 f"{START_TIMEOUT:.0f} s; see {self.logs_dir}.")
+        raise self.start_failure(f"Neo4j did not answer on port {port} within "
+                                 f"{START_TIMEOUT:.0f} s", port, marks)
 
-    def log_tail(self, n: int = 12) -> list[str]:
-        lines: list[str] = []
-        for name in ("console.log", "neo4j.log"):
+    # --- why a start failed ----------------------------------------------------------------
+    _LOGS = ("console.log", "neo4j.log", "debug.log")
+
+    def _log_marks(self) -> dict:
+        """Where each log ends before a start: what follows was written by this run."""
+        marks = {}
+        for name in self._LOGS:
+            try:
+                marks[name] = (self.logs_dir / name).stat().st_size
+            except OSError:
+                marks[name] = 0
+        return marks
+
+    def run_log(self, marks: Optional[dict]) -> dict[str, list[str]]:
+        """The lines each log gained since ``marks`` (a rotated log: all of it)."""
+        out: dict[str, list[str]] = {}
+        for name in self._LOGS:
             p = self.logs_dir / name
-            if p.exists():
-                lines += p.read_text(encoding="utf-8", errors="replace").splitlines()[-n:]
-        return lines[-n:] or ["(no log output)"]
+            try:
+                size = p.stat().st_size
+                start = (marks or {}).get(name, 0)
+                with open(p, "rb") as f:
+                    f.seek(start if start <= size else 0)
+                    data = f.read()[-2_000_000:]
+            except OSError:
+                continue
+            out[name] = data.decode("utf-8", "replace").splitlines()
+        return out
+
+    _CAUSES = (
+        ("port", re.compile(r"Address already in use|BindException|already in use", re.I)),
+        ("disk", re.compile(r"No space left on device|not enough (free )?disk space|"
+                            r"disk (is )?full", re.I)),
+        ("store", re.compile(r"recover|corrupt|UnderlyingStorageException|"
+                             r"transaction log|LogEntry|checkpoint|Failed to start database|"
+                             r"DatabaseStartAbortedException|store.*(version|format)", re.I)),
+        ("memory", re.compile(r"OutOfMemoryError|Cannot allocate memory|Could not reserve", re.I)),
+        ("config", re.compile(r"Invalid|Unrecognized setting|ConfigurationException|"
+                              r"Error evaluating value", re.I)),
+    )
+
+    def start_failure(self, what: str, port: int, marks: Optional[dict]) -> RuntimeUnavailable:
+        """The error for a start that failed: the cause found in this run's logs (console.log
+        first), the lines that show it, and the next step."""
+        logs = self.run_log(marks)
+        lines = [f"{name}: {ln.strip()}" for name in self._LOGS for ln in logs.get(name, [])
+                 if ln.strip()]
+        errors = [ln for ln in lines if re.search(r"ERROR|Exception|Caused by|error", ln)]
+        for cause, pattern in self._CAUSES:
+            hit = next((ln for ln in errors + lines if pattern.search(ln)), None)
+            if hit:
+                break
+        else:
+            cause, hit = "unknown", None
+        shown = ([hit] if hit else []) + [ln for ln in errors[-6:] if ln != hit]
+        shown = shown or lines[-8:] or ["(this run wrote nothing to the logs)"]
+        shown = [ln if len(ln) <= 300 else ln[:297] + "..." for ln in shown[:8]]
+        hints = {
+            "port": squatter_message(port) + ". Stop that program, or choose another port "
+                    "for kg with KG_BOLT_PORT.",
+            "disk": "The disk is full. Free space, then `kg db start` again. If the database "
+                    "still does not recover, `kg db restore FILE --yes` brings back your last "
+                    "dump.",
+            "store": f"The database in {self.data_dir} could not recover. If a full disk "
+                     "was the cause, free space and `kg db start` again; otherwise "
+                     "`kg db restore FILE --yes` brings back your last dump (or move that "
+                     "folder aside to start empty).",
+            "memory": "Java could not get the memory it asked for: lower KG_NEO4J_HEAP or "
+                      "KG_NEO4J_PAGECACHE, or free memory, then `kg db start`.",
+            "config": f"A setting was refused; check KG_NEO4J_* values ({self.conf_dir}/"
+                      "neo4j.conf is rewritten at each start).",
+            "unknown": f"The full logs are in {self.logs_dir}. Run `kg db start` again; if "
+                       "it fails the same way, report the lines above.",
+        }
+        return RuntimeUnavailable(f"{what}; no server was left running. From this run's "
+                                  "logs:\n  " + "\n  ".join(shown), hint=hints[cause])
 
     def stop(self, timeout: float = 60) -> bool:
-        """Stop the server; True if one was running."""
+        """Stop the server; True if one was running. Only a process proven to be this home's
+        server is signalled; a state file naming any other process is stale and removed."""
         st = self.state()
-        if not st or not self._running_from_state(st):
+        if not st:
             return False
         if st.get("runtime") == "docker":
+            if not self._running_from_state(st):
+                return False
             _run(["docker", "stop", st["container"]], timeout=timeout + 30)
             _run(["docker", "rm", "-f", st["container"]], timeout=60)
             return True
-        pid = int(st["pid"])
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except ProcessLookupError:
+        if not self._is_our_server(st):
+            self._forget_stale_state(st)
             return False
-        except PermissionError:
-            os.kill(pid, signal.SIGTERM)
+        pid = int(st["pid"])
+        self._signal(st, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _pid_alive(pid):
+        while time.monotonic() < deadline and self._is_our_server(st):
             self._reap(pid)
             time.sleep(0.2)
-        if _pid_alive(pid):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        if self._is_our_server(st):
+            self._signal(st, signal.SIGKILL)
             time.sleep(0.5)
         self._reap(pid)
         return True
+
+    def _forget_stale_state(self, st: dict) -> None:
+        """The state file names no server of this home: drop its pid so nothing acts on it."""
+        if st.get("pid") is not None:
+            self._save_state(**{k: v for k, v in st.items()
+                                if k not in ("pid", "started", "pgid")})
 
     # --- backups ----------------------------------------------------------------------------
     def _offline(self, action: str) -> bool:
@@ -429,18 +762,25 @@ dbms.security.allow_csv_import_from_file_urls=true
         """Dump the database to a file (neo4j-admin database dump), restarting if it ran."""
         import tempfile
 
+        from .safeio import require_free, tree_size
+
+        out = Path(out).absolute()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        require_free(out.parent, tree_size(self.data_dir / "databases" / "neo4j"),
+                     "the dump")
         was_running = self._offline("dump")
         try:
-            with tempfile.TemporaryDirectory(dir=self.root) as tmp:
+            # Written into a private folder beside the target and renamed over it when
+            # complete (0600): a failed dump leaves the previous file and no partial one.
+            with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as tmp:
                 res = self.admin("database", "dump", "neo4j", f"--to-path={tmp}",
                                  "--overwrite-destination=true")
                 if res.returncode != 0:
                     raise RuntimeUnavailable("neo4j-admin could not dump the database: "
                                              + (res.stderr or res.stdout).strip()[-800:])
-                out = Path(out)
-                out.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(str(Path(tmp) / "neo4j.dump"), str(out))
-                os.chmod(out, 0o600)
+                made = Path(tmp) / "neo4j.dump"
+                os.chmod(made, 0o600)
+                os.replace(made, out)
         finally:
             if was_running:
                 self.start()

@@ -20,8 +20,8 @@ from neo4j import exceptions as nx
 from . import __version__
 from . import records as R
 from .config import Settings
-from .errors import (ConnectionFailed, DatabaseError, KgError, QueryFailed, QueryTimedOut,
-                     WriteRefused)
+from .errors import (ConnectionFailed, DatabaseError, KgError, QueryFailed, QueryRefused,
+                     QueryTimedOut, WriteRefused)
 from .paths import schema_statements
 
 LABEL_RE = re.compile(r"^[A-Z][A-Za-z]*$")
@@ -35,10 +35,17 @@ def connect(settings: Settings) -> neo4j.Driver:
             f"kg's local Neo4j has not been set up in {settings.home} yet.",
             hint="Start it with `kg db start` (or set KG_NEO4J_URI to use another server).")
     auth = (settings.user, settings.password or "")
+    tls: dict[str, Any] = {}
+    if settings.managed:
+        from .runtime import LocalNeo4j
+
+        # kg's own server: TLS with the certificate kg made for it, trusted alone, so the
+        # password goes to nothing else that may hold the port.
+        tls = LocalNeo4j(settings.home, 0).tls_options()
     try:
         return GraphDatabase.driver(settings.uri, auth=auth, user_agent=f"kg/{__version__}",
                                     connection_timeout=15, max_transaction_retry_time=30,
-                                    notifications_min_severity="OFF")
+                                    notifications_min_severity="OFF", **tls)
     except (ValueError, nx.ConfigurationError) as e:
         raise ConnectionFailed(f"cannot use KG_NEO4J_URI {settings.describe()}: {e}") from e
 
@@ -54,10 +61,30 @@ def open_store(settings: Settings) -> Iterator["Store"]:
             # managed transaction.
             driver.verify_connectivity()
         except Exception as e:  # noqa: BLE001
-            raise store._translate(e) from e
+            err = store._translate(e)
+            if settings.managed and isinstance(err, ConnectionFailed):
+                err = _not_our_server(settings) or err
+            raise err from e
         yield store
     finally:
         driver.close()
+
+
+def _not_our_server(settings: Settings) -> Optional[ConnectionFailed]:
+    """When kg's own server is down but something listens on its port: say so, naming the
+    port and (when it can be seen) the process. The pinned certificate kept the password."""
+    from .runtime import LocalNeo4j, port_open, squatter_message
+
+    m = re.search(r":(\d+)$", settings.uri.split("://", 1)[-1].split("/", 1)[0])
+    if not m:
+        return None
+    port = int(m.group(1))
+    local = LocalNeo4j(settings.home, port)
+    if local.status().running or not port_open(port):
+        return None
+    return ConnectionFailed(squatter_message(port) + ".",
+                            hint="kg's server is not running: stop that program and "
+                                 "`kg db start`, or choose another port with KG_BOLT_PORT.")
 
 
 def _label(label: str) -> str:
@@ -93,6 +120,28 @@ class Store:
                 routing_=RoutingControl.WRITE if write else RoutingControl.READ)
         except Exception as e:  # noqa: BLE001 - translated below, original chained
             raise self._translate(e) from e
+
+    def run_user(self, cypher: str, parameters: Optional[dict[str, Any]] = None, *,
+                 write: bool = False, allow_outbound: bool = False) -> neo4j.EagerResult:
+        """Run Cypher a user wrote (`kg cypher`, saved queries, selections) after checking its
+        plan: see :func:`refused_operators`. Nothing runs when the plan is refused."""
+        self.check_plan(cypher, parameters, write=write, allow_outbound=allow_outbound)
+        return self.execute(cypher, parameters, write=write)
+
+    def check_plan(self, cypher: str, parameters: Optional[dict[str, Any]] = None, *,
+                   write: bool = False, allow_outbound: bool = False) -> None:
+        """EXPLAIN the query (the server plans it, runs nothing) and refuse what read mode
+        must not do: raise QueryRefused naming the operator."""
+        text = cypher.strip()
+        if re.match(r"(?is)^(explain|profile)\b", text):
+            raise QueryRefused("kg runs EXPLAIN itself; give the query without EXPLAIN or "
+                               "PROFILE.")
+        plan = self.execute("EXPLAIN " + text, parameters, write=write).summary.plan
+        refused = refused_operators(plan, write=write, allow_outbound=allow_outbound)
+        if refused:
+            op, why, fix = refused[0]
+            raise QueryRefused(f"refused: the query's plan has {op} ({why}); nothing was run.",
+                               hint=fix)
 
     def read(self, cypher: str, parameters: Optional[dict[str, Any]] = None) -> neo4j.EagerResult:
         return self.execute(cypher, parameters, write=False)
@@ -393,6 +442,58 @@ class Store:
             extra = ["--"] + sorted(_canon(r["p"]) for r in self.read(
                 "MATCH (c:Case) RETURN c {.*, loaded_at: null} AS p").records)
         return nodes + ["--"] + rels + extra
+
+
+# Procedures a read-mode query may call: they read the graph or its schema, nothing else.
+ALLOWED_PROCEDURES = frozenset({
+    "db.index.fulltext.queryNodes", "db.index.fulltext.queryRelationships",
+    "db.labels", "db.relationshipTypes", "db.propertyKeys", "db.schema.visualization",
+    "db.schema.nodeTypeProperties", "db.schema.relTypeProperties", "dbms.components",
+})
+# SHOW commands that describe the schema and the code available, not other clients or settings.
+ALLOWED_SHOW = frozenset({"ShowIndexes", "ShowConstraints", "ShowFunctions", "ShowProcedures"})
+
+
+def refused_operators(plan: Optional[dict], *, write: bool = False,
+                      allow_outbound: bool = False) -> list[tuple[str, str, str]]:
+    """(operator, why, what to do) for every operator of an EXPLAIN plan that the mode
+    forbids. Read mode: LOAD CSV, procedures outside ALLOWED_PROCEDURES, administration and
+    SHOW/TERMINATE commands other than ALLOWED_SHOW. Write mode (--write): LOAD CSV only,
+    unless outbound URLs are allowed explicitly. No plan at all is refused in read mode."""
+    if not plan:
+        return [] if write else [("no plan", "kg could not check what the query does",
+                                  "Re-run with --write if you trust the query.")]
+    out: list[tuple[str, str, str]] = []
+    stack = [plan]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.get("children") or [])
+        full = str(node.get("operatorType") or "")
+        op, _, where = full.partition("@")
+        details = str((node.get("args") or {}).get("Details") or "")
+        if op == "LoadCSV":
+            if not allow_outbound:
+                out.append(("LoadCSV", "LOAD CSV makes the server fetch a URL, which can send "
+                            "data out of the machine",
+                            "kg never needs LOAD CSV. If you must, pass both --write and "
+                            "--allow-outbound-urls (see docs/reliability.md first)."))
+            continue
+        if write:
+            continue
+        if op == "ProcedureCall":
+            name = details.split("(", 1)[0].strip()
+            if name not in ALLOWED_PROCEDURES:
+                out.append((f"ProcedureCall {name}", "procedures outside kg's read allow-list "
+                            "are refused in read mode", "Re-run with --write if the call is "
+                            "intended."))
+        elif op == "AdministrationCommand" or where == "system":
+            out.append((op, "administration commands are refused in read mode",
+                        "Re-run with --write if the command is intended."))
+        elif op.startswith(("Show", "Terminate")) and op not in ALLOWED_SHOW:
+            out.append((op, "commands that read or act on other clients, sessions or "
+                        "settings are refused in read mode",
+                        "Re-run with --write if the command is intended."))
+    return out
 
 
 def native(value: Any) -> Any:

@@ -61,14 +61,17 @@ class Mapping:
 
 
 def load_mapping(path: Path) -> Mapping:
+    from .readers import YamlLimitError, load_limited_yaml
+    from .safeio import read_bytes
+
     shown = display_path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:  # a regular file only, with the YAML limits of record files (alias bombs, depth)
+        data = load_limited_yaml(read_bytes(path).decode("utf-8", "replace"),
+                                 record_scalars=False)
     except OSError as e:
         raise UsageError(f"cannot read mapping {shown}: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        line = getattr(getattr(e, "problem_mark", None), "line", 0) + 1
-        raise InputError([Problem(shown, line, "-", "-", f"malformed YAML: {e}")]) from None
+    except YamlLimitError as e:
+        raise InputError([Problem(shown, e.line, "-", "-", e.message)]) from None
     if not isinstance(data, dict) or not isinstance(data.get("records"), list):
         raise InputError([Problem(shown, 1, "-", "records", "a mapping needs a list of records")])
     for i, spec in enumerate(data["records"]):
@@ -85,7 +88,12 @@ def load_mapping(path: Path) -> Mapping:
 
 def read_rows(path: Path, delimiter: Optional[str] = None) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """(columns, [(row number as the user sees it, {column: text})])."""
+    from .safeio import read_bytes, regular_file_problem
+
     suffix = path.suffix.lower()
+    not_regular = regular_file_problem(path)
+    if not_regular:  # a FIFO would block the read forever
+        raise InputError([Problem(display_path(path), 0, "-", "-", not_regular)])
     if suffix in (".xlsx", ".xlsm"):
         try:
             import openpyxl
@@ -101,7 +109,7 @@ def read_rows(path: Path, delimiter: Optional[str] = None) -> tuple[list[str], l
             if any(row.values()):
                 rows.append((n, row))
         return header, rows
-    raw = path.read_bytes()
+    raw = read_bytes(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

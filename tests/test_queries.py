@@ -86,12 +86,14 @@ def test_user_folder_overrides_and_is_listed(tmp_path, runner, monkeypatch):
         // title: My denials
         // category: mine
         // description: overrides the bundled one
+        // overrides: true
         RETURN 1 AS one
         """)
     lib = Q.Library.load((tmp_path / "mine",))
     assert lib.get("denials").title == "My denials"
     res = runner.invoke(cli, ["query", "list", "--queries", str(tmp_path / "mine")])
-    assert f"  denials              My denials  [{tmp_path / 'mine'}]" in res.output
+    assert (f"  denials              My denials  [{tmp_path / 'mine'}, overrides the bundled "
+            "query]") in res.output
     monkeypatch.setenv("KG_QUERIES", str(tmp_path / "mine"))
     res = runner.invoke(cli, ["query", "list", "--format", "json"])
     item = next(x for x in json.loads(res.output) if x["name"] == "denials")

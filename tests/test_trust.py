@@ -9,7 +9,6 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from neo4j import GraphDatabase
 
 from kg.cli import cli
 from kg.config import Settings
@@ -49,8 +48,7 @@ def test_load_killed_midway_converges(store, neo4j_env, tmp_path):
     settings = Settings(uri=local.uri, user="neo4j", password=local.read_password(),
                         database="neo4j", managed=True, home=local.home,
                         password_file=local.password_file)
-    drv = GraphDatabase.driver(local.uri, auth=("neo4j", local.read_password()),
-                               max_transaction_retry_time=2, connection_timeout=3)
+    drv = local.driver(max_transaction_retry_time=2, connection_timeout=3)
     batches = {"n": 0}
 
     class KillAfterThree:
@@ -269,7 +267,7 @@ def test_dump_wipe_restore(store, neo4j_env, tmp_path, runner):
     # A fresh driver, as a new kg process has: the session's driver remembers a bookmark
     # from after the dump, which the restored database never reached.
     local = LocalNeo4j(Path(neo4j_env["KG_HOME"]), int(neo4j_env["KG_BOLT_PORT"]))
-    with GraphDatabase.driver(local.uri, auth=("neo4j", local.read_password())) as fresh:
+    with local.driver() as fresh:
         assert Store(fresh, "neo4j").digest() == before
 
 
@@ -286,7 +284,7 @@ def test_bulk_load_gives_the_same_graph(store, neo4j_env, tmp_path, runner):
     res = runner.invoke(cli, ["load", "--bulk", str(case)])
     assert res.exit_code == 0, res.output  # the database is empty: it runs
     local = _local(neo4j_env)
-    with GraphDatabase.driver(local.uri, auth=("neo4j", local.read_password())) as fresh:
+    with local.driver() as fresh:
         s = Store(fresh, "neo4j")
         assert s.read("MATCH (n) RETURN count(n) AS n").records[0]["n"] > 2000
         res = runner.invoke(cli, ["load", "--bulk", str(CHECHNYA)])
@@ -314,5 +312,5 @@ def test_bulk_load_that_fails_writing_its_files_restarts_the_server(store, neo4j
     assert "Traceback" not in res.output
     local = _local(neo4j_env)
     assert not (local.import_dir / "bulk").exists()
-    with GraphDatabase.driver(local.uri, auth=("neo4j", local.read_password())) as fresh:
+    with local.driver() as fresh:
         assert Store(fresh, "neo4j").read("MATCH (n) RETURN count(n) AS n").records[0]["n"] == 0
