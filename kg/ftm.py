@@ -10,12 +10,19 @@ Export (``kg export ftm``), checked against the followthemoney library's own mod
 | event | Event (name, date / startDate / endDate, summary, involved, organizer, addressEntity) |
 | source | Document (title, publisher, sourceUrl, date, language) |
 | reported_by | Documentation (document = the source, entity = what it reports, summary = quote) |
-| statement | Note (entity = speaker, then what it is about; description = text; keywords = "stance:target-id" for each `about`, and "date:…", "verbatim", "via:…") |
+| statement | Note (description = text; entity = speaker and targets, for Aleph; keywords = "speaker:id", "stance:target-id" for each `about`, "date:…", "verbatim") |
+| its speaker / each about | UnknownLink (subject = speaker, object = Note, role = "said") / (subject = Note, object = target, role = the stance) |
 | affiliation | Membership (member, organization, role, startDate, endDate) |
 | ASSOCIATED_WITH | Associate (person-person) or UnknownLink (others), role |
+| confidential | the keywords value "confidential" |
 
-Entity ids are kg ids (``kg-`` prefixed for the derived ones). Loading (``kg load --format
-ftm``) maps the same schemata back to kg records and reports what it skipped.
+Nothing depends on the order of a property's values: FtM's ``statements`` and
+``aggregate-statements`` tools do not keep it. Entity ids are kg ids; those kg derives from a
+relationship are ``kg-<kind>-<hash of the relationship>`` (``derived_id``), stable whatever
+else is exported. Loading (``kg load --format ftm``) maps the same schemata back, and the link
+schemata of OpenSanctions/Aleph data (Associate, Family, UnknownLink, Membership,
+Directorship, Employment) by their own properties; a property a schema lacks reads as empty.
+It reports what it skipped.
 """
 
 from __future__ import annotations

@@ -24,7 +24,10 @@ A value is `{column: NAME}`, `{template: "text {col|filter}"}` (filters: slug, h
 upper, strip) or `{value: CONSTANT}`, with optional `split: ";"` (a list), `lookup: {...}` (with
 `default:`), `lower: true`, `type: int|float|bool`, `date: {formats: [...], precision: ...,
 precision_column: C, precision_map: {...}}`, `default:`. Empty values are left out. A list
-field is a list of item mappings (each with an optional `when`). Rows that make the same id
+field is a list of item mappings (each with an optional `when`, and `each: {column: C, split:
+";"}` for one item per value, as {_item}). A top-level `date_formats: [...]` names the formats
+of every date value that names none; a date with day and month both in digits (4/8/2017) is
+read only in a format the mapping names. Rows that make the same id
 are merged: list fields are united, the first row's other fields are kept.
 """
 
