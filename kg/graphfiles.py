@@ -196,9 +196,9 @@ def write_gexf(G: nx.MultiDiGraph, out: Path, title: str) -> Path:
           'xsi:schemaLocation="http://gexf.net/1.3 http://gexf.net/1.3/gexf.xsd" version="1.3">\n'
           f'  <meta>\n    <creator>kg</creator>\n    <description>{_text(title)}</description>\n'
           '  </meta>\n'
-          '  <graph defaultedgetype="directed" mode="static">\n')
+          '  <graph defaultedgetype="directed">\n')
         for cls, cols, ids in (("node", ncols, nid_of), ("edge", ecols, eid_of)):
-            w(f'    <attributes class="{cls}" mode="static">\n')
+            w(f'    <attributes class="{cls}">\n')
             for name, kind in cols:
                 w(f'      <attribute id="{ids[name]}" title="{_attr(name)}" type="{_GEXF_TYPES[kind]}"/>\n')
             w('    </attributes>\n')
