@@ -113,6 +113,9 @@ def test_gexf_default_import_keeps_every_type_with_its_count(cases, tmp_path, ja
                   == ("par-ministry", "DENIED", "par-raid"))
     assert merged["attributes"]["relationships"] == "2"
     assert json.loads(merged["attributes"]["statement"]) == ["par-denial-1", "par-denial-2"]
+    jg = run_java(java_classpath, "JGraphTRead", str(out))   # GEXF 1.2 schema: validation off
+    assert sorted(jg["nodes"]) == sorted(sub.nodes)
+    assert Counter(map(tuple, jg["edges"])) == Counter(dict.fromkeys(_triples(sub), 1))
     # the Chechen government's denials stay denials next to its involvement
     kinds = {e["type"] for e in ge["edges"]
              if (e["source"], e["target"]) == ("chechen-government", "abduction-campaign-2017")}
