@@ -2,7 +2,7 @@
 finalize.
 
 - ``html``    a self-contained interactive page (vis-network as bundled with pyvis, inlined)
-- ``graphml`` / ``gexf``  for Gephi, yEd, Cytoscape (networkx writers, typed attributes)
+- ``graphml`` / ``gexf``  for Gephi, yEd, Cytoscape, JGraphT (kg.graphfiles: schema-valid, typed)
 - ``json``    networkx node-link JSON (D3 and others)
 - ``csv``     nodes.csv + relationships.csv in the ``neo4j-admin database import`` format
 - ``cypher``  a replayable script of labelled MERGE statements
@@ -73,29 +73,6 @@ class Exporter:
 
 # --- networkx-based formats ----------------------------------------------------------------
 
-def _unify(values: list[Any]) -> str:
-    kinds = {type(v) for v in values if v is not None}
-    if kinds <= {bool}:
-        return "bool"
-    if kinds <= {int}:
-        return "int"
-    if kinds <= {int, float}:
-        return "float"
-    return "str"
-
-
-def _flat(value: Any, kind: str) -> Any:
-    if kind == "bool":
-        return bool(value)
-    if kind == "int":
-        return int(value)
-    if kind == "float":
-        return float(value)
-    if isinstance(value, list):
-        return "; ".join(str(_iso(v)) for v in value)
-    return str(_iso(value))
-
-
 class _NetworkxExporter(Exporter):
     def __init__(self, out: Path, **kw: Any):
         super().__init__(out, **kw)
@@ -114,49 +91,23 @@ class _NetworkxExporter(Exporter):
         self.G.add_edge(edge["start"], edge["end"], key=key, type=edge["type"], label=edge["type"],
                         **edge["props"])
 
-    def _typed(self) -> nx.MultiDiGraph:
-        """A copy whose attributes have one type per name (GraphML/GEXF need that)."""
-        H = nx.MultiDiGraph(name=self.title)
-        for items, add in ((self.G.nodes(data=True), "node"), (self.G.edges(keys=True, data=True), "edge")):
-            items = list(items)
-            names: dict[str, list[Any]] = defaultdict(list)
-            for item in items:
-                for k, v in item[-1].items():
-                    names[k].append(v)
-            kinds = {k: _unify(v) for k, v in names.items()}
-            for item in items:
-                attrs = {k: _flat(v, kinds[k]) for k, v in item[-1].items() if v is not None}
-                if add == "node":
-                    H.add_node(item[0], **attrs)
-                else:
-                    H.add_edge(item[0], item[1], key=item[2], **attrs)
-        return H
-
-
-def _keep_carriage_returns(path: Path) -> None:
-    """XML readers turn a literal CR (and CRLF) into LF; a character reference survives.
-    CR appears in these files only inside text values, so it is safe to replace."""
-    raw = path.read_bytes()
-    if b"\r" in raw:
-        path.write_bytes(raw.replace(b"\r", b"&#13;"))
-
 
 class GraphmlExporter(_NetworkxExporter):
     suffix = ".graphml"
 
     def finalize(self) -> list[Path]:
-        nx.write_graphml(self._typed(), self.out, named_key_ids=True)
-        _keep_carriage_returns(self.out)
-        return [self.out]
+        from .graphfiles import write_graphml   # schema-valid GraphML, every edge its own id
+
+        return [write_graphml(self.G, self.out, self.title)]
 
 
 class GexfExporter(_NetworkxExporter):
     suffix = ".gexf"
 
     def finalize(self) -> list[Path]:
-        nx.write_gexf(self._typed(), self.out)
-        _keep_carriage_returns(self.out)
-        return [self.out]
+        from .graphfiles import write_gexf   # GEXF 1.3, the relationship type as edge kind
+
+        return [write_gexf(self.G, self.out, self.title)]
 
 
 class JsonExporter(_NetworkxExporter):

@@ -441,10 +441,21 @@ def _refuse_other_kinds(store: Store, checker: Checker) -> None:
     problems = []
     for eid, kind in found.items():
         d = checker.defs[eid]
-        if kind != d.kind and kind != "entity" and not d.if_missing:
+        if kind == d.kind or kind == "entity":
+            continue
+        if not d.if_missing:
             problems.append(Problem(d.file, d.id_line, eid, "id",
                                     f"id is already a {kind} in the database, not a {d.kind}; "
                                     "one id is one entity"))
+        elif not (kind in R.ACTOR and d.kind in R.ACTOR):
+            # made "if missing" by a sheet: an existing actor of the other kind may stand in
+            # for it, but nothing else may (an event "reported by" an organization)
+            problems.append(Problem(d.file, d.id_line, eid, "id",
+                                    f"the mapping makes a {d.kind} {eid!r} if missing, but the "
+                                    f"database holds {eid!r} as {'an' if kind[0] in 'aeiou' else 'a'} {kind}, and "
+                                    f"references to the {d.kind} would reach the {kind}; give the "
+                                    f"mapping's {d.kind} ids a prefix of their own (e.g. "
+                                    f"\"{d.kind}-{{...}}\")"))
     if problems:
         raise InputError(sorted(problems, key=lambda p: (p.file, p.line)))
 

@@ -24,7 +24,10 @@ A value is `{column: NAME}`, `{template: "text {col|filter}"}` (filters: slug, h
 upper, strip) or `{value: CONSTANT}`, with optional `split: ";"` (a list), `lookup: {...}` (with
 `default:`), `lower: true`, `type: int|float|bool`, `date: {formats: [...], precision: ...,
 precision_column: C, precision_map: {...}}`, `default:`. Empty values are left out. A list
-field is a list of item mappings (each with an optional `when`). Rows that make the same id
+field is a list of item mappings (each with an optional `when`, and `each: {column: C, split:
+";"}` for one item per value, as {_item}). A top-level `date_formats: [...]` names the formats
+of every date value that names none; a date with day and month both in digits (4/8/2017) is
+read only in a format the mapping names. Rows that make the same id
 are merged: list fields are united, the first row's other fields are kept.
 """
 
@@ -47,7 +50,11 @@ from .readers import RawRecord, display_path
 from .validation import slugify
 
 _PLACEHOLDER = re.compile(r"\{([^{}|]+)(?:\|([a-z0-9|]+))?\}")
-DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d/%m/%Y", "%Y/%m/%d", "%B %Y", "%Y-%m", "%Y")
+DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%B %Y", "%Y-%m", "%Y")
+# 4/8/2017 is 4 August in most of the world and April 8 in the US (and in ACLED sheets saved
+# by a US Excel): a date with the day and the month both in digits is read only in a format
+# the mapping names (`date_formats:` at the top, or `date: {formats: [...]}` on the value).
+_DAY_MONTH_DIGITS = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}$")
 
 
 @dataclass
@@ -79,9 +86,31 @@ def load_mapping(path: Path) -> Mapping:
                 (spec["kind"] != "relation" and "id" not in spec):
             raise InputError([Problem(shown, 1, f"records[{i}]", "-",
                                       "each record needs kind and id (relations: kind only)")])
+    formats = data.get("date_formats")
+    if formats is not None:
+        if isinstance(formats, str):
+            formats = [formats]
+        if not isinstance(formats, list) or not all(isinstance(f, str) and "%" in f for f in formats):
+            raise InputError([Problem(shown, 1, "-", "date_formats",
+                                      "date_formats is a list of strptime formats such as \"%m/%d/%Y\"")])
+        _name_date_formats(data["records"], formats)
     return Mapping(name=str(data.get("name", path.stem)), path=path, records=data["records"],
                    case=data.get("case"), allow_existing=bool(data.get("allow_existing", False)),
                    delimiter=data.get("delimiter"))
+
+
+def _name_date_formats(spec: Any, formats: list[str]) -> None:
+    """Give every date value that names no formats of its own the mapping's date_formats."""
+    if isinstance(spec, dict):
+        if "date" in spec and ("column" in spec or "template" in spec):
+            if not isinstance(spec["date"], dict):
+                spec["date"] = {}
+            spec["date"].setdefault("formats", list(formats))
+        for v in spec.values():
+            _name_date_formats(v, formats)
+    elif isinstance(spec, list):
+        for v in spec:
+            _name_date_formats(v, formats)
 
 
 # --- reading sheets ----------------------------------------------------------------------------
@@ -201,7 +230,14 @@ def _parse_date(text: str, spec: dict[str, Any], row: dict[str, str], column: st
         order = {"day": 2, "month": 1, "year": 0}
         p = precision if precision in order and order[precision] <= order[natural] else natural
         return f"{d.year:04d}" if p == "year" else f"{d.year:04d}-{d.month:02d}" if p == "month" else d.isoformat()
-    raise _RowError(column, f"cannot read {text!r} as a date")
+    if not spec.get("formats") and _DAY_MONTH_DIGITS.match(text):
+        raise _RowError(column, f"{text!r} has the day and the month in digits: day/month "
+                                f"(4 August) or month/day (April 8)? Name the format in the mapping: "
+                                f"date_formats: [\"%m/%d/%Y\"] for US dates (ACLED sheets saved by a "
+                                f"US Excel), [\"%d/%m/%Y\"] for day first")
+    raise _RowError(column, f"cannot read {text!r} as a date"
+                    + (f" in the formats the mapping names ({', '.join(spec['formats'])})"
+                       if spec.get("formats") else ""))
 
 
 def value(spec: Any, row: dict[str, str], columns: list[str]) -> tuple[Any, Optional[str]]:
@@ -272,9 +308,17 @@ def _fields(spec: dict[str, Any], row: dict[str, str], columns: list[str],
                 when = item.get("when") if isinstance(item, dict) else None
                 if when and not (row.get(when) or "").strip():
                     continue
-                sub = _fields({k: x for k, x in item.items() if k != "when"}, row, columns, {})
-                if sub:
-                    items.append(sub)
+                spec_ = {k: x for k, x in item.items() if k not in ("when", "each")}
+                if isinstance(item, dict) and "each" in item:   # one item per value, as {_item}
+                    each, _ = value(item["each"], row, columns)
+                    rows_ = [{**row, "_item": str(x)} for x in
+                             (each if isinstance(each, list) else [each] if each else [])]
+                else:
+                    rows_ = [row]
+                for r in rows_:
+                    sub = _fields(spec_, r, columns, {})
+                    if sub and sub not in items:
+                        items.append(sub)
             if items:
                 out[name] = items
             continue

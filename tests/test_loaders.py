@@ -27,27 +27,90 @@ def test_acled_rows_become_records():
     assert ev.data["date"] == "2017-04"  # time_precision 2: about a week -> the month
     assert ev.data["participants"] == [
         {"actor": "police-forces-of-russia-2000-chechen-republic", "role": "perpetrator"},
-        {"actor": "civilians-russia", "role": "victim"}]
-    assert ev.data["reported_by"] == ["novaya-gazeta", "the-guardian"]
-    assert ev.data["victims"] == {"min": 3, "max": 3}
+        {"actor": "civilians-russia", "role": "victim"},
+        {"actor": "lgbtq-russia", "role": "victim"}]            # assoc_actor_2, as actor2
+    assert ev.data["reported_by"] == [{"source": "acled-source-novaya-gazeta"},
+                                      {"source": "acled-source-the-guardian"}]
+    assert "victims" not in ev.data and ev.data["extra"]["fatalities"] == 3   # deaths, not victims
+    assert ev.data["kind"] == "attack" and ev.data["extra"]["acled_event_type"] == "Violence against civilians"
     assert ev.line == 3  # the sheet's row
+    abduction = next(r for r in raws if r.kind == "event" and r.data["id"] == "acled-rus1001")
+    assert abduction.data["extra"]["fatalities"] == 0 and "victims" not in abduction.data
     grozny = next(r for r in raws if r.kind == "location" and r.data["id"] == "chechnya-grozny")
     assert grozny.data == {"id": "chechnya-grozny", "name": "Grozny", "kind": "town",
                            "located_in": "chechnya", "lat": 43.3178, "lon": 45.6986}
+    chechnya = next(r for r in raws if r.kind == "location" and r.data["id"] == "chechnya")
+    assert chechnya.data["located_in"] == "russia"
     protest = next(r for r in raws if r.kind == "event" and r.data["id"] == "acled-rus1003")
-    assert protest.data["participants"] == [{"actor": "lgbt-activists-russia", "role": "organizer"}]
+    assert protest.data["participants"] == [   # the police break it up: they are not its target
+        {"actor": "protesters-russia", "role": "participant"},
+        {"actor": "lgbt-activists-russia", "role": "participant"},
+        {"actor": "police-forces-of-russia-2000", "role": "responder"}]
+    orgs = {r.data["id"]: r.data for r in raws if r.kind == "organization"}
+    assert orgs["police-forces-of-russia-2000"]["kind"] == "security-forces"   # inter2 = 1
+    assert orgs["civilians-russia"]["extra"] == {"acled_actor_type": "Civilians"}
+
+
+def _us_sheet(tmp_path):
+    """The sample as a US Excel saves it: BOM, CRLF, month/day/year."""
+    text = (SAMPLES / "acled-sample.csv").read_text(encoding="utf-8")
+    text = (text.replace("15 March 2017", "3/15/2017").replace("2017-04-02", "4/2/2017")
+            .replace("10 April 2017", "4/10/2017"))
+    sheet = tmp_path / "acled-us.csv"
+    sheet.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    return sheet
+
+
+def test_acled_us_dates_are_refused_until_the_mapping_names_the_format(tmp_path, runner):
+    sheet = _us_sheet(tmp_path)
+    res = runner.invoke(cli, ["map", "--mapping", str(ACLED), str(sheet)])
+    assert res.exit_code != 0
+    assert ":2: row 2: [column event_date]: '3/15/2017' has the day and the month in digits" in res.output
+    assert 'date_formats: ["%m/%d/%Y"]' in res.output
+    us = tmp_path / "acled-us.yaml"
+    us.write_text('date_formats: ["%m/%d/%Y"]\n' + ACLED.read_text())
+    dates = {r.data["id"]: r.data["date"] for r in mapped_raws(load_mapping(us), [sheet]) if r.kind == "event"}
+    assert dates == {"acled-rus1001": "2017-03-15", "acled-rus1002": "2017-04", "acled-rus1003": "2017-04"}
 
 
 @pytest.mark.neo4j
 def test_acled_sheet_loads_into_the_contract_graph(store):
     load(store, [SAMPLES / "acled-sample.csv"], mapping=ACLED)
-    assert store.counts()["nodes"] == {"Event": 3, "Location": 5, "Organization": 3, "Source": 3}
-    assert rows(store, "MATCH (e:Event {id: 'acled-rus1001'})-[:LOCATED_IN]->(l)-[:LOCATED_IN]->(r) "
-                       "RETURN l.name AS town, r.name AS region, e.date_precision AS p, "
-                       "e.cases AS cases") == [{"town": "Argun", "region": "Chechnya", "p": "day",
-                                                "cases": ["acled-sample"]}]
+    assert store.counts()["nodes"] == {"Event": 3, "Location": 6, "Organization": 7, "Source": 3}
+    assert rows(store, "MATCH (e:Event {id: 'acled-rus1001'})-[:LOCATED_IN]->(l)-[:LOCATED_IN]->(r)"
+                       "-[:LOCATED_IN]->(c) RETURN l.name AS town, r.name AS region, c.name AS country, "
+                       "e.date_precision AS p, e.cases AS cases, e.extra_fatalities AS fatalities") == [
+        {"town": "Argun", "region": "Chechnya", "country": "Russia", "p": "day",
+         "cases": ["acled-sample"], "fatalities": 0}]
     before = store.digest()
     load(store, [SAMPLES / "acled-sample.csv"], mapping=ACLED)
+    assert store.digest() == before
+
+
+@pytest.mark.neo4j
+def test_acled_beside_a_curated_case_ties_events_to_sources(store):
+    load(store, [CHECHNYA])
+    outlets = rows(store, "MATCH (o:Organization) WHERE o.id IN ['novaya-gazeta', 'interfax', 'the-guardian'] "
+                          "RETURN o.id AS id, properties(o) AS p ORDER BY id")
+    load(store, [SAMPLES / "acled-sample.csv"], mapping=ACLED)
+    assert rows(store, "MATCH (e:Event)-[:REPORTED_BY]->(x) WHERE e.id STARTS WITH 'acled-' "
+                       "RETURN DISTINCT labels(x) AS l") == [{"l": ["Entity", "Source"]}]
+    assert rows(store, "MATCH (e:Event) WHERE e.id STARTS WITH 'acled-' AND NOT (e)-[:REPORTED_BY]->(:Source) "
+                       "RETURN e.id") == []
+    assert rows(store, "MATCH (o:Organization) WHERE o.id IN ['novaya-gazeta', 'interfax', 'the-guardian'] "
+                       "RETURN o.id AS id, properties(o) AS p ORDER BY id") == outlets
+
+
+@pytest.mark.neo4j
+def test_a_sheet_source_that_is_an_organization_is_refused(store, tmp_path, runner):
+    load(store, [CHECHNYA])
+    old = tmp_path / "old.yaml"   # a mapping whose source ids are bare outlet slugs
+    old.write_text(ACLED.read_text().replace("acled-source-{_item|slug}", "{_item|slug}"))
+    before = store.digest()
+    res = runner.invoke(cli, ["load", "--mapping", str(old), str(SAMPLES / "acled-sample.csv")])
+    assert res.exit_code != 0
+    assert ("the mapping makes a source 'novaya-gazeta' if missing, but the database holds "
+            "'novaya-gazeta' as an organization") in res.output
     assert store.digest() == before
 
 
@@ -69,8 +132,11 @@ def test_statements_sheet_references_and_leaves_curated_entities_alone(store):
     assert got == [{"t": "abduction-campaign-2017", "stance": "denies", "p": "month"}]
     assert rows(store, "MATCH (:Organization {id: 'amnesty-international'})-[:SAID]->(s)-[a:ABOUT]->() "
                        "WHERE s.cases = ['statements-sample'] RETURN a.stance AS s") == [{"s": "calls-for"}]
-    assert rows(store, "MATCH (s:Source {id: 'amnesty-international-petition'}) RETURN s.url AS u") == \
+    assert rows(store, "MATCH (s:Source {id: 'source-amnesty-international-petition'}) RETURN s.url AS u") == \
         [{"u": "https://www.amnesty.org/"}]
+    # Interfax and The Guardian are organizations in the case: the sheet's sources are sources
+    assert rows(store, "MATCH (s:Statement)-[:REPORTED_BY]->(x) WHERE s.cases = ['statements-sample'] "
+                       "RETURN DISTINCT labels(x) AS l") == [{"l": ["Entity", "Source"]}]
 
 
 @pytest.mark.neo4j
@@ -108,7 +174,7 @@ def test_map_prints_records_for_review(runner):
     lines = [json.loads(x) for x in res.output.splitlines()]
     assert {"record": "event"}.items() <= lines[-1].items() or any(x["record"] == "event" for x in lines)
     res = runner.invoke(cli, ["map", "--mapping", str(ACLED), str(SAMPLES / "acled-sample.csv")])
-    assert res.output.startswith("locations:\n- id: chechnya\n")
+    assert res.output.startswith("locations:\n- id: russia\n")
 
 
 @pytest.mark.neo4j
