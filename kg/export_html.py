@@ -286,9 +286,13 @@ def spring_layout(p: "Projection", scale: float = 60.0) -> dict[Any, tuple[float
 
     if not p.nodes:
         return {}
+    n = len(p.nodes)
+    # 500 iterations up to 1,500 nodes; fewer above (each costs more, the grid keeps it linear):
+    # a whole large graph is for overview, its opening view gets a layout of its own.
+    niter = 500 if n <= 1_500 else max(100, 750_000 // n)
     ig.set_random_number_generator(random.Random(7))
     try:
-        xy = np.array(p.graph.layout_fruchterman_reingold(niter=500).coords, dtype=float)
+        xy = np.array(p.graph.layout_fruchterman_reingold(niter=niter).coords, dtype=float)
     finally:
         ig.set_random_number_generator(random)
     xy -= xy.mean(axis=0)
