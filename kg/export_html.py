@@ -330,9 +330,9 @@ def _vis_assets() -> tuple[str, str]:
 def _physics_options() -> dict[str, Any]:
     """vis-network physics: settle (Barnes-Hut, as pyvis's ``barnes_hut`` would set it), then stop."""
     return {"enabled": True, "solver": "barnesHut",
-            "barnesHut": {"gravitationalConstant": -8000, "centralGravity": 0.3,
-                          "springLength": 130, "springConstant": 0.04, "damping": 0.35,
-                          "avoidOverlap": 0.1},
+            "barnesHut": {"gravitationalConstant": -12000, "centralGravity": 0.25,
+                          "springLength": 170, "springConstant": 0.04, "damping": 0.35,
+                          "avoidOverlap": 0.4},
             "maxVelocity": 50, "minVelocity": 0.75, "timestep": 0.5,
             "stabilization": {"enabled": True, "iterations": 400, "fit": True}}
 
