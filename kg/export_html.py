@@ -203,23 +203,26 @@ def importance(nodes: list[str], edges: list[dict[str, Any]]) -> dict[str, float
 
 def focus_set(seeds: list[str], adjacency: dict[str, list[str]], rank: dict[str, float],
               limit: int = FOCUS_NODES, per_seed: Optional[int] = None) -> list[str]:
-    """The seeds and their neighbours (most important first), then neighbours' neighbours,
-    up to ``limit`` nodes."""
+    """The seeds and their neighbours (most important first; at most ``per_seed`` each), then
+    neighbours' neighbours, shared out so that no single hub fills the view, up to ``limit``
+    nodes."""
     chosen: dict[str, None] = dict.fromkeys(seeds[:limit])
     frontier = list(chosen)
+    per = per_seed
     while frontier and len(chosen) < limit:
         nxt: list[str] = []
         for s in frontier:
             around = sorted((n for n in adjacency.get(s, ()) if n not in chosen),
                             key=lambda n: (-rank.get(n, 0), n))
-            for n in around[:per_seed] if per_seed else around:
+            for n in around[:per] if per else around:
                 if len(chosen) >= limit:
                     break
                 if n not in chosen:
                     chosen[n] = None
                     nxt.append(n)
         frontier = nxt
-        per_seed = None
+        if per_seed and frontier:
+            per = max(1, (limit - len(chosen)) // len(frontier))
     return sorted(chosen)
 
 
@@ -274,6 +277,20 @@ def layout(p: "Projection", force: bool = False) -> Optional[dict[Any, tuple[flo
     if n <= SPRING_LIMIT:
         return spring_layout(p)
     return radial_layout(p)
+
+
+def focus_layout(p: "Links") -> dict[Any, tuple[float, float]]:
+    """The opening view's layout: Kamada-Kawai (igraph, deterministic: it starts from a circle)
+    spreads a few hundred nodes more evenly than a spring layout, hubs' spokes apart."""
+    import numpy as np
+
+    if not p.nodes:
+        return {}
+    xy = np.array(p.graph.layout_kamada_kawai().coords, dtype=float)
+    xy -= xy.mean(axis=0)
+    span = float(np.abs(xy).max()) or 1.0
+    xy *= 50 * math.sqrt(len(p.nodes)) / span
+    return {k: (float(x), float(y)) for k, (x, y) in zip(p.nodes, xy.tolist())}
 
 
 def spring_layout(p: "Projection", scale: float = 60.0) -> dict[Any, tuple[float, float]]:
@@ -390,9 +407,9 @@ class HtmlExporter(Exporter):
         focus_pos: dict[str, tuple[float, float]] = {}
         if focus:  # the opening view gets a layout of its own: readable, not a slice of the whole
             inside = set(focus)
-            focus_pos = spring_layout(Links(focus, (
+            focus_pos = focus_layout(Links(focus, (
                 (e["start"], e["end"]) for e in self.edges if e["start"] in inside and e["end"] in inside
-                and not (large and e["type"] in CITATION_TYPES))), scale=40.0)
+                and not (large and e["type"] in CITATION_TYPES))))
 
         nodes_out = []
         kinds: Counter = Counter()
