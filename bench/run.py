@@ -2,6 +2,7 @@
 
     python bench/run.py [--quick]          # everything (the full run takes about 45 minutes)
     python bench/run.py --only load,export # re-run sections and merge them into the report
+    python bench/run.py --only export-e2e  # kg export html vs driver + pyvis, 5,000 records
 
 Benchmarks are not tests: nothing here asserts a time. Each comparison runs its baseline
 and kg on the same input, in the same run, on the same server (a throwaway one of its own
@@ -307,6 +308,56 @@ def bench_export(tmp: Path, sizes: list[tuple[int, int]], pyvis_limit: int) -> N
     say()
 
 
+def bench_export_e2e(local: LocalNeo4j, env: dict, tmp: Path, records: int = 5_000,
+                     repeats: int = 3) -> None:
+    """`kg export html` as a user runs it against a driver + pyvis script, both end to end."""
+    import re
+
+    say("## kg export html end to end")
+    say()
+    say(f"A {records:,}-record synthetic case (`kg.synth`, seed 1) loaded into the bench server. "
+        "kg: `kg export html --out FILE` in a fresh process (start-up, reading Neo4j, layout, "
+        "writing the page; the page opens focused). Baseline: `bench/pyvis_baseline.py` in a fresh "
+        "process: the official driver reads the same graph, networkx holds it, pyvis writes it "
+        "with `Network.from_nx` + `write_html` (inline resources). Each runs "
+        f"{repeats} times, alternating; the table gives the median. Then each page is opened in "
+        "headless Chromium: seconds to kg's `kg.ready` and to pyvis's first drawn graph "
+        "(stops at 60 s).")
+    say()
+    case = tmp / f"case-{records}"
+    if not case.exists():
+        write_case(case, records, seed=1)
+    kg = str(ROOT / ".venv" / "bin" / "kg")
+    run_child([kg, "load", "-q", str(case)], env)
+    benv = dict(env, BENCH_NEO4J_URI=local.uri, BENCH_NEO4J_PASSWORD=local.read_password() or "")
+    kg_html, py_html = tmp / "e2e-kg.html", tmp / "e2e-pyvis.html"
+    load_before = os.getloadavg()
+    kg_t: list[float] = []
+    py_t: list[float] = []
+    for _ in range(repeats):
+        kg_t.append(run_child([kg, "export", "html", "--out", str(kg_html)], env)[0])
+        py_t.append(run_child([sys.executable, str(ROOT / "bench" / "pyvis_baseline.py"), str(py_html)],
+                              benv)[0])
+    load_after = os.getloadavg()
+    page = kg_html.read_text(encoding="utf-8")
+    data = re.search(r'<script type="application/json" id="kg-data">(.*?)</script>', page, re.S)
+    import json
+
+    d = json.loads(data.group(1))
+    k, p = statistics.median(kg_t), statistics.median(py_t)
+    say("| records | nodes | relationships | kg export html s | driver + pyvis from_nx s "
+        "| pyvis / kg | kg page ready s | pyvis page first draw s |")
+    say("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    say(f"| {records:,} | {len(d['nodes']):,} | {len(d['edges']):,} | {k:.2f} | {p:.2f} | "
+        f"{p / k:.1f}x | {first_draw(kg_html, 60)} | {first_draw(py_html, 60)} |")
+    say()
+    say(f"Every run, kg: {', '.join(f'{t:.2f}' for t in kg_t)} s; pyvis: "
+        f"{', '.join(f'{t:.2f}' for t in py_t)} s. Load average (1, 5, 15 min) on the "
+        f"{os.cpu_count()} cores before: {', '.join(f'{x:.1f}' for x in load_before)}; after: "
+        f"{', '.join(f'{x:.1f}' for x in load_after)} (other work shares this machine).")
+    say()
+
+
 def first_draw(html: Path, timeout_s: float) -> str:
     """Seconds to a drawn graph, measured in a child process killed at the timeout: a page
     whose script never yields blocks the browser's automation too."""
@@ -547,7 +598,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     ap.add_argument("--only", help="re-run these sections of the full run (comma-separated: "
-                    "load (with the saved queries on the loaded case), export, draw, "
+                    "load (with the saved queries on the loaded case), export, export-e2e, draw, "
                     "analysis) and merge them into docs/benchmarks.md")
     args = ap.parse_args()
     quick = args.quick
@@ -566,6 +617,12 @@ def main() -> None:
                     local.stop()
             if "export" in only:
                 bench_export(tmp, [(500, 1_000), (5_000, 10_000), (20_000, 40_000), (50_000, 100_000)], 100_000)
+            if "export-e2e" in only:
+                local, env = bench_server()
+                try:
+                    bench_export_e2e(local, env, tmp)
+                finally:
+                    local.stop()
             if "draw" in only:
                 bench_draw(tmp, [500, 2_000, 5_000, 10_000], 90)
             if "analysis" in only:
@@ -599,6 +656,8 @@ def main() -> None:
                 for line in queries:
                     say(line)
                 bench_export(tmp, [(500, 1_000), (5_000, 10_000)], 10_000)
+                wipe(local, tmp).driver.close()
+                bench_export_e2e(local, env, tmp, 2_000, 1)
                 bench_draw(tmp, [500], 60)
                 bench_analysis([1_000, 5_000])
             else:
@@ -606,6 +665,8 @@ def main() -> None:
                 for line in queries:
                     say(line)
                 bench_export(tmp, [(500, 1_000), (5_000, 10_000), (20_000, 40_000), (50_000, 100_000)], 100_000)
+                wipe(local, tmp).driver.close()
+                bench_export_e2e(local, env, tmp)
                 bench_draw(tmp, [500, 2_000, 5_000, 10_000], 90)
                 bench_analysis([1_000, 5_000, 20_000, 100_000])
     finally:

@@ -566,14 +566,20 @@ def build_selection(case: Optional[str], around: Optional[str], hops: int, kinds
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path),
               help="The file to write (for csv: a folder for nodes.csv and relationships.csv).")
 @selection_options
-@click.option("--size-by", type=click.Choice(("degree", "pagerank", "betweenness")), default="degree",
-              show_default=True, help="html: node size by this measure.")
+@click.option("--size-by", type=click.Choice(("importance", "degree", "pagerank", "betweenness")),
+              default="importance", show_default=True,
+              help="html: node size by this measure (importance: distinct entities tied to a node "
+                   "by relationships other than citations).")
+@click.option("--focus", "focus_id", metavar="ID",
+              help="html: open the page on this entity and its neighbourhood (the whole graph is "
+                   "one click away).")
 @click.option("--title", help="html: the page title.")
 @with_store
 def export(store: Any, fmt: str, out: Path, case: Optional[str], around: Optional[str], hops: int,
            kinds: Optional[str], query_name: Optional[str], params: tuple[str, ...],
            since: Optional[str], until: Optional[str], query_dirs: tuple[Path, ...],
-           include_confidential: bool, size_by: str, title: Optional[str]) -> None:
+           include_confidential: bool, size_by: str, focus_id: Optional[str],
+           title: Optional[str]) -> None:
     """Export a selection of the graph as FORMAT: html, graphml, gexf, json, csv, cypher or ftm.
 
     Records marked confidential are redacted (stable placeholders, structure kept) unless
@@ -588,7 +594,10 @@ def export(store: Any, fmt: str, out: Path, case: Optional[str], around: Optiona
     sub = select(store, sel, include_confidential=include_confidential,
                  with_citations=fmt == "html")
     heading = title or f"kg: {sel.describe()}"
-    written = do_export(sub, fmt, out, title=heading, size_by=size_by)
+    if focus_id and fmt != "html":
+        raise UsageError("--focus goes with the html format")
+    options = {"size_by": size_by, "focus": focus_id} if fmt == "html" else {}
+    written = do_export(sub, fmt, out, title=heading, **options)
     click.echo(f"exported {len(sub.nodes)} nodes and {len(sub.edges)} relationships "
                f"({sel.describe()}) to {', '.join(str(p) for p in written)}")
 

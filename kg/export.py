@@ -1,7 +1,7 @@
 """Exports of a selection: one exporter class per format, each with write_node / write_edge /
 finalize.
 
-- ``html``    a self-contained interactive page (vis-network as bundled with pyvis, inlined)
+- ``html``    a self-contained interactive page (kg/export_html.py)
 - ``graphml`` / ``gexf``  for Gephi, yEd, Cytoscape, JGraphT (kg.graphfiles: schema-valid, typed)
 - ``json``    networkx node-link JSON (D3 and others)
 - ``csv``     nodes.csv + relationships.csv in the ``neo4j-admin database import`` format
@@ -12,26 +12,33 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import html
 import json
 import math
 import re
 from collections import Counter, defaultdict
-from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
-
-if TYPE_CHECKING:
-    from .analyze import Projection
-
-import networkx as nx
-import numpy as np
-import orjson
+from typing import Any, Optional
 
 from . import records as R
 from .contributions import public
 from .errors import UsageError
 from .selection import Subgraph
+
+
+class _LazyModule:
+    """A module imported on first use (networkx costs 0.1 s at start-up; an html or csv export
+    never needs it)."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+
+nx = _LazyModule("networkx")
 
 FORMATS = ("html", "graphml", "gexf", "json", "csv", "cypher", "ftm")
 ARRAY_DELIMITER = "\x1f"   # unit separator: never in curated text; `--array-delimiter=U+001F`
@@ -385,259 +392,6 @@ def script_statements(text: str) -> list[str]:
     return [ln[:-1] for ln in text.splitlines() if ln.strip() and not ln.startswith("//")]
 
 
-# --- HTML ------------------------------------------------------------------------------------
-
-KIND_STYLE = {
-    "person": ("#e07a5f", "dot"),
-    "organization": ("#3d85c6", "square"),
-    "location": ("#81b29a", "triangle"),
-    "event": ("#f2cc8f", "diamond"),
-    "statement": ("#9b72cf", "triangleDown"),
-    "source": ("#9aa0a6", "hexagon"),
-    "entity": ("#cccccc", "dot"),
-}
-CONTESTING = ("denies", "disputes")
-SUPPORTING = ("asserts", "corroborates")
-PHYSICS_LIMIT = 300        # above this, positions are computed in Python and physics is off
-SPRING_LIMIT = 1_500       # above this, a linear-time radial layout replaces the spring layout
-EDGE_LABEL_LIMIT = 2_000   # above this many edges, types show in the panel, not on the canvas
-
-
-def _shown(key: str, value: Any, props: dict[str, Any]) -> Any:
-    """A field as the panel shows it: dates at their precision (2017, 2017-04, 2017-04-01)."""
-    if not isinstance(value, (dt.date, list)):
-        return value
-    precision = props.get(f"{key}_precision") or (
-        props.get("date_precision") if key in ("date", "start", "end") else None)
-    if isinstance(value, dt.date) and precision in ("year", "month"):
-        return str(value.year) if precision == "year" else f"{value.year:04d}-{value.month:02d}"
-    return _iso(value)
-
-
-EDGE_STYLES: dict[str, dict[str, Any]] = {
-    "denied": {"color": {"color": "#cf222e"}, "width": 3, "dashes": True},
-    "contesting": {"color": {"color": "#fb8500"}, "width": 2, "dashes": True},
-    "supporting": {"color": {"color": "#2da44e"}, "width": 2},
-    "citation": {"color": {"color": "#c6cbd1"}, "width": 1},
-    "plain": {"color": {"color": "#6e7781"}, "width": 1.5},
-}
-
-
-EDGE_LEGEND = {"denied": "DENIED", "contesting": "denies / disputes",
-               "supporting": "asserts / corroborates"}  # the styles the legend explains
-
-
-def _edge_style_name(edge: dict[str, Any]) -> str:
-    t = edge["type"]
-    if t == "DENIED":
-        return "denied"
-    if t == "ABOUT":
-        stance = edge["props"].get("stance")
-        if stance in CONTESTING:
-            return "contesting"
-        if stance in SUPPORTING:
-            return "supporting"
-    if t in ("REPORTED_BY", "PUBLISHED_BY", "AUTHORED_BY"):
-        return "citation"
-    return "plain"
-
-
-def radial_layout(p: "Projection") -> dict[Any, tuple[float, float]]:
-    """Linear time: each component in BFS rings around its best-connected node, components
-    placed on a grid. Deterministic (node ids are sorted, so index order is id order)."""
-    pos: dict[Any, tuple[float, float]] = {}
-    g = p.graph
-    degree = g.degree()
-    comps = sorted((sorted(c) for c in g.connected_components()), key=lambda c: (-len(c), c[0]))
-    x0 = y0 = 0.0
-    row_h = 0.0
-    width = 0.0
-    max_width = 40 * math.sqrt(max(len(p.nodes), 1)) * 12
-    for comp in comps:
-        if len(comp) == 1:
-            rings = [comp]  # an isolated node: no search needed
-        else:
-            root = max(comp, key=lambda i: (degree[i], p.nodes[i]))
-            order, starts, _ = g.bfs(root)
-            rings = [sorted(order[starts[d]:starts[d + 1]]) for d in range(len(starts) - 1)]
-        radius = 0.0
-        local: list[tuple[list[int], Any, Any]] = []
-        for d, ring in enumerate(rings):
-            if d == 0:
-                local.append((ring, np.zeros(1), np.zeros(1)))
-                continue
-            radius = max(radius + 90.0, len(ring) * 14.0 / (2 * math.pi))
-            a = np.arange(len(ring)) * (2 * math.pi / len(ring)) + d * 0.37
-            local.append((ring, radius * np.cos(a), radius * np.sin(a)))
-        size = 2 * radius + 80
-        if width + size > max_width and width > 0:
-            x0, y0, width = 0.0, y0 + row_h, 0.0
-            row_h = 0.0
-        cx, cy = x0 + width + size / 2, y0 + size / 2
-        for ring, xs, ys in local:
-            for n, x, y in zip(ring, (xs + cx).tolist(), (ys + cy).tolist()):
-                pos[p.nodes[n]] = (x, y)
-        width += size
-        row_h = max(row_h, size)
-    return pos
-
-
-def layout(p: "Projection") -> Optional[dict[Any, tuple[float, float]]]:
-    n = len(p.nodes)
-    if n <= PHYSICS_LIMIT:
-        return None
-    if n <= SPRING_LIMIT:
-        return spring_layout(p)
-    return radial_layout(p)
-
-
-def spring_layout(p: "Projection") -> dict[Any, tuple[float, float]]:
-    """Fruchterman-Reingold on igraph's C core, seeded (the same page every time), scaled
-    to about 60 px times the square root of the node count across."""
-    import random
-
-    import igraph as ig
-
-    ig.set_random_number_generator(random.Random(7))
-    try:
-        xy = np.array(p.graph.layout_fruchterman_reingold(niter=500).coords, dtype=float)
-    finally:
-        ig.set_random_number_generator(random)
-    xy -= xy.mean(axis=0)
-    span = float(np.abs(xy).max()) or 1.0
-    xy *= 60 * math.sqrt(len(p.nodes)) / span
-    return {k: (float(x), float(y)) for k, (x, y) in zip(p.nodes, xy.tolist())}
-
-
-def _json_for_script(data: Any) -> str:
-    """JSON that is safe inside <script type="application/json">: no '<', '>' or '&'."""
-    text = orjson.dumps(data, default=_json_default).decode("utf-8")  # compact, UTF-8
-    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-
-
-def _vis_assets() -> tuple[str, str]:
-    import pyvis
-
-    lib = Path(pyvis.__file__).resolve().parent / "lib" / "vis-9.1.2"
-    js = (lib / "vis-network.min.js").read_text(encoding="utf-8")
-    css = (lib / "vis-network.css").read_text(encoding="utf-8")
-    # A literal "</script" inside the inlined library would end our <script> element early.
-    return js.replace("</script", "<\\/script"), css.replace("</style", "<\\/style")
-
-
-def _physics_options() -> dict[str, Any]:
-    """vis-network physics through pyvis's own option model: settle, then stop."""
-    from pyvis.network import Network
-
-    net = Network(directed=True)
-    net.barnes_hut(gravity=-8000, central_gravity=0.3, spring_length=130, spring_strength=0.04,
-                   damping=0.35, overlap=0.1)
-    physics = json.loads(net.options.to_json())["physics"]
-    physics["stabilization"] = {"enabled": True, "iterations": 400, "fit": True}
-    physics["enabled"] = True
-    return physics
-
-
-class HtmlExporter(Exporter):
-    suffix = ".html"
-
-    def __init__(self, out: Path, **kw: Any):
-        super().__init__(out, **kw)
-        self.nodes: dict[str, dict[str, Any]] = {}
-        self.edges: list[dict[str, Any]] = []
-        self.citations: dict[str, list[dict]] = kw.get("citations") or {}
-
-    def write_node(self, nid: str, node: dict[str, Any]) -> None:
-        self.nodes[nid] = node
-
-    def write_edge(self, edge: dict[str, Any]) -> None:
-        self.edges.append(edge)
-
-    def _sizes(self, p: "Projection") -> dict[Any, float]:
-        from .analyze import measure
-
-        by = self.options.get("size_by") or "degree"
-        return measure(p, by) if self.nodes else {}
-
-    def finalize(self) -> list[Path]:
-        from .analyze import Projection
-
-        p = Projection(self.nodes, ((e["start"], e["end"]) for e in self.edges))
-        pos = layout(p)
-        sizes = self._sizes(p)
-        top = max(sizes.values(), default=1) or 1
-        nodes_out = []
-        kinds = Counter()
-        for nid in sorted(self.nodes):
-            node = self.nodes[nid]
-            props, kind = node["props"], node["kind"]
-            kinds[kind] += 1
-            color, shape = KIND_STYLE.get(kind, KIND_STYLE["entity"])
-            label = display_name(props, nid)
-            short = label if len(label) <= 40 else label[:37] + "…"
-            vis: dict[str, Any] = {"label": short, "shape": shape, "color": color,
-                                   "value": round(1 + 9 * (sizes.get(nid, 0) / top), 4)}
-            if pos is not None:
-                x, y = pos[nid]
-                vis["x"], vis["y"] = round(x, 2), round(y, 2)
-            fields = {k: _shown(k, v, props) for k, v in sorted(props.items())
-                      if k not in ("id",) + NAME_KEYS and v not in (None, [], "")}
-            nodes_out.append({"id": nid, "label": label, "kind": kind, "vis": vis, "fields": fields,
-                              "aliases": props.get("aliases") or [],
-                              "sources": self.citations.get(nid, [])})
-        show_labels = len(self.edges) <= EDGE_LABEL_LIMIT
-        edges_out = []
-        styles: list[dict[str, Any]] = []   # edge styles, shared: each edge names one by index
-        style_index: dict[str, int] = {}
-        etypes: dict[str, dict[str, Any]] = {}
-        # Stable: edges between one pair keep the (deterministic) order they were written in.
-        for e in sorted(self.edges, key=lambda e: (e["start"], e["type"], e["end"])):
-            sname = _edge_style_name(e)
-            style = EDGE_STYLES[sname]
-            si = style_index.get(sname)
-            if si is None:
-                si = style_index[sname] = len(styles)
-                styles.append({"arrows": "to", **style})
-            out = {"from": e["start"], "to": e["end"], "type": e["type"], "s": si,
-                   "fields": {k: _iso(v) for k, v in sorted(e["props"].items())} if e["props"] else {}}
-            if show_labels:
-                stance = e["props"].get("stance")
-                out["label"] = e["type"] + (f": {stance}" if e["type"] == "ABOUT" and stance else "")
-            edges_out.append(out)
-            key = EDGE_LEGEND.get(sname)
-            if key:
-                etypes[key] = {"label": key, "color": style["color"]["color"],
-                               "dashes": bool(style.get("dashes"))}
-        options: dict[str, Any] = {
-            "nodes": {"font": {"size": 12}, "borderWidth": 1,
-                      "scaling": {"min": 8, "max": 36, "label": {"enabled": False}}},
-            "edges": {"smooth": False if pos is not None else {"type": "continuous"},
-                      "color": {"inherit": False}, "selectionWidth": 2},
-            "interaction": {"hover": True, "tooltipDelay": 150, "hideEdgesOnDrag": len(p.nodes) > 1000,
-                            "hideEdgesOnZoom": len(p.nodes) > 3000, "navigationButtons": False},
-            "layout": {"improvedLayout": False, "randomSeed": 7},
-            "physics": {"enabled": False} if pos is not None else _physics_options(),
-        }
-        conf = bool(self.options.get("confidential_included"))
-        banner = ("CONTAINS CONFIDENTIAL RECORDS (people at risk): do not share" if conf
-                  else "Confidential records redacted")
-        data = {"title": self.title, "banner": banner, "confidential_included": conf,
-                "nodes": nodes_out, "edges": edges_out, "edge_styles": styles,
-                "edge_font": {"size": 9, "align": "middle", "color": "#57606a"}, "options": options,
-                "legend": {"kinds": [{"label": k, "color": KIND_STYLE.get(k, KIND_STYLE["entity"])[0],
-                                      "count": kinds[k]} for k in sorted(kinds)],
-                           "edges": [etypes[k] for k in sorted(etypes)]}}
-        js, css = _vis_assets()
-        template = resources.files("kg").joinpath("resources/graph.html").read_text(encoding="utf-8")
-        parts = {"TITLE": html.escape(self.title), "VIS_CSS": css, "VIS_JS": js,
-                 "DATA": _json_for_script(data)}
-        # One pass over the template: substituted text is never scanned again.
-        page = re.sub(r"@@(TITLE|VIS_CSS|VIS_JS|DATA)@@", lambda m: parts[m.group(1)], template)
-        self.out.write_text(page, encoding="utf-8")
-        return [self.out]
-
-
 class FtmExporter(Exporter):
     """FollowTheMoney entities as JSON lines (see kg.ftm), checked by followthemoney."""
 
@@ -661,12 +415,12 @@ class FtmExporter(Exporter):
         return [write_ftm(self.sub, self.out)]
 
 
-EXPORTERS = {"ftm": FtmExporter, "html": HtmlExporter, "graphml": GraphmlExporter, "gexf": GexfExporter,
+EXPORTERS = {"ftm": FtmExporter, "graphml": GraphmlExporter, "gexf": GexfExporter,
              "json": JsonExporter, "csv": CsvExporter, "cypher": CypherExporter}
 
 
 def export(sub: Subgraph, fmt: str, out: Path, **options: Any) -> list[Path]:
-    if fmt not in EXPORTERS:
+    if fmt not in FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     from .safeio import atomic_dir, atomic_path, require_free
 
@@ -685,8 +439,12 @@ def export(sub: Subgraph, fmt: str, out: Path, **options: Any) -> list[Path]:
     internal = fmt in ("csv", "cypher")
     with (atomic_dir(out, private=private) if fmt == "csv"
           else atomic_path(out, private=private)) as tmp:
-        exporter = EXPORTERS[fmt](tmp, citations=sub.citations,
-                                  confidential_included=not sub.redacted, **options)
+        if fmt == "html":
+            from .export_html import HtmlExporter as cls
+        else:
+            cls = EXPORTERS[fmt]
+        exporter = cls(tmp, citations=sub.citations,
+                       confidential_included=not sub.redacted, **options)
         for nid, node in sub.sorted_nodes():
             exporter.write_node(nid, node if internal else {**node, "props": public(node["props"])})
         for edge in sub.sorted_edges():

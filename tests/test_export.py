@@ -188,22 +188,55 @@ def test_analyze_matches_networkx(both, runner):
     assert res.exit_code == 0 and "alvi-karimov" in res.output
 
 
-@pytest.mark.parametrize("nodes, edges", [(400, 700), (2_000, 3_000)])
-def test_html_layouts_place_every_node_the_same_way_each_time(nodes, edges):
+@pytest.mark.parametrize("nodes, edges, how", [(400, 700, "layout"), (2_000, 3_000, "layout"),
+                                               (2_000, 3_000, "radial")])
+def test_html_layouts_place_every_node_the_same_way_each_time(nodes, edges, how):
     """Above PHYSICS_LIMIT nodes the page gets positions: Fruchterman-Reingold (seeded) up to
     SPRING_LIMIT, the radial layout above; every node placed, finite, apart, repeatable."""
     import math
 
-    from kg.export import PHYSICS_LIMIT, SPRING_LIMIT, layout
+    from kg.export_html import PHYSICS_LIMIT, SPRING_LIMIT, Links, layout, radial_layout
 
     rnd = nx.gnm_random_graph(nodes, edges, seed=3)
     p = A.Projection((f"n{v}" for v in rnd.nodes), ((f"n{a}", f"n{b}") for a, b in rnd.edges))
     assert PHYSICS_LIMIT < nodes
-    pos = layout(p)
-    assert pos == layout(p)
+    fn = layout if how == "layout" else radial_layout
+    pos = fn(p)
+    assert pos == fn(Links(p.nodes, ((p.nodes[a], p.nodes[b]) for a, b in p.pairs)))
     assert set(pos) == set(p.nodes)
     assert all(math.isfinite(c) for xy in pos.values() for c in xy)
     assert len({(round(x), round(y)) for x, y in pos.values()}) > 0.95 * nodes
-    if nodes <= SPRING_LIMIT:  # about 60 px times the square root of the node count across
+    if how == "layout" and nodes <= SPRING_LIMIT:  # about 60 px times the square root of the node count across
         span = max(abs(c) for xy in pos.values() for c in xy)
         assert span == pytest.approx(60 * math.sqrt(nodes))
+
+
+def test_html_page_data_dates_fields_sizes_and_focus():
+    """What the page is given: date spans at their precision, panel fields without noise,
+    sizes by actors' importance, a bounded opening view."""
+    import datetime as dt
+
+    from kg.export_html import date_span, focus_set, importance, panel_fields
+
+    year = {"date": dt.date(2017, 1, 1), "date_precision": "year", "start": dt.date(2017, 1, 1),
+            "end": dt.date(2017, 12, 31), "confidential": False, "title": "t", "id": "x",
+            "description": "d", "cases": ["c"], "kind": "abduction"}
+    assert date_span(year) == ["2017-01-01", "2017-12-31"]
+    shown, folded = panel_fields(year)
+    assert shown == {"kind": "abduction", "date": "2017", "description": "d"} and folded == {"cases": ["c"]}
+    assert date_span({"published": dt.date(2020, 2, 1), "published_precision": "month"}) == [
+        "2020-02-01", "2020-02-29"]
+    assert date_span({"start": dt.date(2020, 1, 1), "start_precision": "month",
+                      "end": dt.date(2020, 2, 15)}) == ["2020-01-01", "2020-02-15"]
+    assert date_span({"name": "undated"}) is None
+    assert panel_fields({"confidential": True, "name": "n"})[0] == {"confidential": True}
+    edges = [{"type": "SAID", "start": "p", "end": "s1", "props": {}},
+             {"type": "ABOUT", "start": "s1", "end": "e", "props": {"stance": "denies"}},
+             {"type": "REPORTED_BY", "start": "s1", "end": "src", "props": {}},
+             {"type": "REPORTED_BY", "start": "e", "end": "src", "props": {}},
+             {"type": "REPORTED_BY", "start": "p", "end": "src", "props": {}}]
+    size = importance(["p", "s1", "e", "src"], edges)
+    assert size == {"p": 1.0, "s1": 2.0, "e": 1.0, "src": 0.0}  # the much-cited source is smallest
+    adj = {"a": ["b", "c", "d"], "b": ["a", "e"], "c": ["a"], "d": ["a"], "e": ["b", "f"], "f": ["e"]}
+    assert focus_set(["a"], adj, {}, limit=4) == ["a", "b", "c", "d"]
+    assert focus_set(["a"], adj, {}, limit=100) == ["a", "b", "c", "d", "e", "f"]
