@@ -1,0 +1,132 @@
+"""Record format v1.1 (statement links, source lineage, date bounds) against the real Neo4j,
+and the queries that reason with it: reversals, timeline, independent origins, as-of."""
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kg import queries as Q
+from kg.errors import InputError
+from kg.loader import load
+from kg.validation import collect
+
+from conftest import CASES
+
+pytestmark = pytest.mark.neo4j
+
+V11 = CASES / "v11"
+
+
+def rows(store, cypher, **params):
+    return [dict(r) for r in store.read(cypher, params).records]
+
+
+def _write(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "records.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
+    return folder
+
+
+def test_v11_case_loads_into_the_contract_graph(store):
+    load(store, [V11])
+    rels = store.counts()["relationships"]
+    assert rels["REVISES"] == 1 and rels["RETRACTS"] == 1 and rels["REPEATS"] == 1
+    assert rels["CONFIRMS"] == 1 and rels["CONTRADICTS"] == 1
+    assert rels["COPY_OF"] == 1 and rels["KNOWN_THROUGH"] == 1
+    got = rows(store, "MATCH (a:Statement)-[r:REVISES]->(b:Statement) "
+                      "RETURN a.id AS a, b.id AS b, r.sources AS s")
+    assert got == [{"a": "olan-fight", "b": "olan-denial", "s": ["wire-article"]}]
+    # a relation record between statements: relation-made (sources, no `statement`)
+    got = rows(store, "MATCH (a)-[r:CONTRADICTS]->(b) RETURN a.id AS a, b.id AS b, "
+                      "r.sources AS s, r.statement AS owner")
+    assert got == [{"a": "ngo-rebuttal", "b": "olan-fight", "s": ["ngo-report"], "owner": None}]
+    # via as a list: one VIA edge each, SAID.via keeps the first
+    assert rows(store, "MATCH (:Statement {id: 'olan-denial'})-[:VIA]->(o) RETURN o.id AS o "
+                       "ORDER BY o") == [{"o": "varania-press-agency"}, {"o": "varania-tv"}]
+    assert rows(store, "MATCH ()-[s:SAID]->(:Statement {id: 'olan-denial'}) RETURN s.via AS v") \
+        == [{"v": "varania-press-agency"}]
+    got = rows(store, "MATCH (s:Statement {id: 'olan-denial'}) RETURN s.date_bound AS b, "
+                      "s.original_text AS t, s.original_language AS l, s.date_precision AS p")
+    assert got == [{"b": "on-or-before", "t": "Il a quitté le consulat vivant.", "l": "fr",
+                    "p": "day"}]
+    assert rows(store, "MATCH (s:Source {id: 'ngo-report'}) RETURN s.published_bound AS b") \
+        == [{"b": "on-or-before"}]
+    assert rows(store, "MATCH (e:Event {id: 'consulate-killing'}) RETURN e.date_bound AS b") \
+        == [{"b": "on-or-after"}]
+    assert rows(store, "MATCH (:Source {id: 'harbour-copy'})-[:COPY_OF]->(s) RETURN s.id AS s") \
+        == [{"s": "wire-article"}]
+    assert rows(store, "MATCH (o:Organization {kind: 'collective'}) RETURN o.id AS o") \
+        == [{"o": "varanian-officials"}]
+
+
+def test_v11_reload_is_idempotent_and_follows_changes(store, tmp_path):
+    case = tmp_path / "v11"
+    shutil.copytree(V11, case)
+    load(store, [case])
+    digest = store.digest()
+    second = load(store, [case]).summary()
+    assert store.digest() == digest
+    assert all(v["created"] == v["updated"] == v["deleted"] == 0
+               for v in second["relationships"].values())
+    # the statement no longer revises: its edge goes; the relation-made CONTRADICTS stays
+    path = case / "records.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("    revises:\n      - {statement: olan-denial, reported_by: "
+                        "[{source: wire-article, quote: \"died in a fight\"}]}\n", "")
+    text = text.replace("retracts: [{statement: olan-denial, reported_by: [ngo-report]}]",
+                        "retracts: [{statement: olan-denial, reported_by: [ngo-report, vpa-report]}]")
+    path.write_text(text, encoding="utf-8")
+    load(store, [case])
+    rels = store.counts()["relationships"]
+    assert "REVISES" not in rels and rels["CONTRADICTS"] == 1
+    assert rows(store, "MATCH ()-[r:RETRACTS]->() RETURN r.sources AS s") \
+        == [{"s": ["ngo-report", "vpa-report"]}]
+
+
+def test_v1_records_still_load_the_same(store):
+    load(store, [CASES / "contract"])
+    assert rows(store, "MATCH ()-[s:SAID]->(:Statement {id: 'stmt-claim'}) RETURN s.via AS v") \
+        == [{"v": "org-ngo"}]
+
+
+def test_v11_mistakes_are_located(tmp_path):
+    case = _write(tmp_path / "bad", """\
+        organizations:
+          - {id: a, name: A, parent: b}
+          - {id: b, name: B, parent: a}
+          - {id: c, name: C, kind: collectiv}
+        people:
+          - {id: p, name: P}
+        sources:
+          - {id: s1, title: S1, copy_of: s1}
+          - {id: s2, title: S2, published_bound: on-or-before}
+          - {id: s3, title: S3, known_through: p}
+        events:
+          - {id: e, title: E, start: 2018, end: 2019, date_bound: on-or-after}
+        statements:
+          - {id: st, speaker: p, text: T, revises: [st2], date: 2018, date_bound: before}
+          - {id: st2, speaker: p, text: T2, retracts: [{statement: e}], via: [a, p]}
+          - {id: st3, speaker: p, text: T3, confirms: [{statement: st2, reported_by: [nope]}]}
+        relations:
+          - {type: COPY_OF, from: s1, to: s2}
+          - {type: REVISES, from: e, to: st}
+        """)
+    with pytest.raises(InputError) as err:
+        collect([case])
+    text = str(err.value)
+    f = str(case / "records.yaml")
+    assert f"{f}:2: a: parent: parent goes round in a circle: a -> b -> a" in text
+    assert "kind: expected 'government'" in text and "'collective'" in text
+    assert f"{f}:8: s1: -: copy_of names the source itself" in text or \
+        "copy_of names the source itself" in text
+    assert "published_bound needs published" in text
+    assert "s3: known_through: 'p' is a person; expected a source" in text
+    assert "date_bound needs date" in text
+    assert "date_bound: expected 'on-or-before' or 'on-or-after'" in text
+    assert "st2: retracts[0].statement: 'e' is a event; expected a statement" in text
+    assert "st2: via[1]: 'p' is a person; expected a organization" in text
+    assert "st3: confirms[0].reported_by[0].source: reference 'nope' not found" in text
+    assert "COPY_OF is made by the source field copy_of" in text
+    assert "REVISES cannot go from a event to a statement" in text
