@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
 from . import records as R
-from .dates import PartialDate
+from .dates import PartialDate, certain_by, interval
 from .validation import Collection, Entity
 
 # Relationship properties that tell two edges of one type between one pair apart.
@@ -101,6 +101,16 @@ def _date_props(prefix_date: Optional[PartialDate], start: Optional[PartialDate]
     return out
 
 
+def source_known_by(m: R.Source) -> Optional[Any]:
+    """The first day by which a source was certainly out (kg.dates' rule): the last day of
+    its `published` span (`on-or-before` counts, `on-or-after` gives no such day); without
+    one, the last day of `retrieved` (it existed when it was retrieved); else none."""
+    day = certain_by(interval(m.published, m.published_bound))
+    if day is None and m.retrieved is not None:
+        day = m.retrieved.last
+    return day
+
+
 def node_props(ent: Entity) -> dict[str, Any]:
     m = ent.model
     props: dict[str, Any] = {
@@ -122,6 +132,7 @@ def node_props(ent: Entity) -> dict[str, Any]:
                 props[name] = d.first
                 props[f"{name}_precision"] = d.precision
         props["published_bound"] = m.published_bound
+        props["known_by"] = source_known_by(m)
     elif ent.kind == "person":
         props["nationality"] = m.nationality
     elif ent.kind == "organization":

@@ -10,6 +10,7 @@ import pytest
 from kg import queries as Q
 from kg.errors import InputError
 from kg.loader import load
+from kg.render import rows_to_plain
 from kg.validation import collect
 
 from conftest import CASES
@@ -130,3 +131,72 @@ def test_v11_mistakes_are_located(tmp_path):
     assert "st3: confirms[0].reported_by[0].source: reference 'nope' not found" in text
     assert "COPY_OF is made by the source field copy_of" in text
     assert "REVISES cannot go from a event to a statement" in text
+
+
+@pytest.fixture
+def v11(store):
+    load(store, [V11])
+    return store
+
+
+def run(store, name, **params):
+    q = Q.Library.load().get(name)
+    res = Q.run(store, q, Q.bind(q, {k: str(v) for k, v in params.items()}))
+    return rows_to_plain(list(res.keys), res.records)
+
+
+def test_corroboration_counts_origins_and_says_how(v11):
+    row = run(v11, "corroboration")[0]
+    assert (row["id"], row["sources"], row["independent_origins"]) == ("consulate-killing", 5, 3)
+    assert row["origins"] == ["rights-watchers", "varania-government", "wire-service"]
+    assert row["counted"] == [
+        "rights-watchers: ngo-report",
+        "varania-government: vpa-report, vtv-broadcast (common owner varania-government)",
+        "wire-service: harbour-copy, wire-article (copies of wire-article)"]
+    # as of 21 October: the month-dated broadcast (known by 31 October) and later sources drop
+    row = run(v11, "corroboration", as_of="2018-10-21")[0]
+    assert (row["sources"], row["origins"]) == (2, ["varania-government", "wire-service"])
+    # nothing was known by then: the event is not shown
+    assert run(v11, "corroboration", as_of="2018-10-05") == []
+
+
+def test_single_source_and_contested_count_origins(v11):
+    rows = {r["id"]: r for r in run(v11, "single-source")}
+    assert rows["olan-denial"]["origin"] == "varania-government"
+    assert rows["olan-denial"]["counted"] == \
+        ["varania-government: vpa-report, vtv-broadcast (common owner varania-government)"]
+    assert rows["olan-fight"]["counted"] == \
+        ["wire-service: harbour-copy, wire-article (copies of wire-article)"]
+    assert "consulate-killing" not in rows
+    row = run(v11, "contested")[0]
+    assert (row["supporting_origins"], row["opposing_origins"]) == (2, 1)
+    assert row["opposing_counted"] == \
+        ["varania-government: vpa-report, vtv-broadcast (common owner varania-government)"]
+
+
+def test_a_shared_owner_and_a_copy_join_one_origin(store, tmp_path):
+    """A copy joins its original; its publisher's owner joins the owner's other outlets."""
+    case = _write(tmp_path / "lineage", """\
+        organizations:
+          - {id: gov, name: Gov}
+          - {id: tv, name: TV, parent: gov}
+          - {id: agency, name: Agency, parent: gov}
+          - {id: paper, name: Paper}
+          - {id: other, name: Other}
+        sources:
+          - {id: s-agency, title: A, publisher: agency}
+          - {id: s-tv, title: B, publisher: tv, copy_of: s-paper}
+          - {id: s-paper, title: C, publisher: paper}
+          - {id: s-other, title: D, publisher: other, known_through: s-paper}
+          - {id: s-nopub, title: E}
+        events:
+          - {id: e, title: E, reported_by: [s-agency, s-tv, s-paper, s-other, s-nopub]}
+        relations:
+          - {type: PART_OF, from: other, to: gov}
+        """)
+    load(store, [case])
+    row = run(store, "corroboration")[0]
+    assert (row["sources"], row["independent_origins"]) == (5, 3)
+    assert row["counted"] == [
+        "gov: s-agency, s-paper, s-tv (common owner gov; copies of s-paper)",
+        "other: s-other", "s-nopub: s-nopub"]
