@@ -363,7 +363,8 @@ def query_show(name: str, query_dirs: tuple[Path, ...]) -> None:
         click.echo("parameters:")
         for p in q.params:
             req = "required" if p.required else f"default {p.default!r}"
-            click.echo(f"  {p.name} ({p.type}, {req}): {p.description}")
+            one_of = f" (one of: {', '.join(p.values)})" if p.values is not None else ""
+            click.echo(f"  {p.name} ({p.type}, {req}): {p.description}{one_of}")
     click.echo(f"\n{q.cypher}")
 
 

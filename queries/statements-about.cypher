@@ -7,7 +7,7 @@
 // returns: rows
 // params:
 //   - {name: id, type: string, required: true, description: The entity's id}
-//   - {name: stance, type: string, default: null, description: Only this stance}
+//   - {name: stance, type: string, default: null, values: stance, description: Only this stance}
 MATCH (t:Entity {id: $id})<-[a:ABOUT]-(s:Statement)<-[:SAID]-(sp:Entity)
 WHERE $stance IS NULL OR a.stance = $stance
 RETURN coalesce(sp.name, sp.title) AS speaker, a.stance AS stance, s.id AS statement,

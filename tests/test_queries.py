@@ -76,6 +76,11 @@ def test_param_binding_errors_name_the_parameter():
         Q.bind(Q.Library.load().get("network"), {"id": "x", "hops": "two"})
     with pytest.raises(UsageError, match="no saved query named 'denial' \\(did you mean 'denials'"):
         Q.Library.load().get("denial")
+    with pytest.raises(UsageError, match="parameter 'stance' expects one of asserts, denies, "
+                                         ".*got 'deny' \\(did you mean 'denies'\\?\\)"):
+        Q.bind(Q.Library.load().get("statements-about"), {"id": "x", "stance": "deny"})
+    assert Q.bind(Q.Library.load().get("statements-about"),
+                  {"id": "x", "stance": "calls-for"})["stance"] == "calls-for"
     assert Q.bind(Q.Library.load().get("search"), {"q": 'a:b (c) "d"'})["q"] == \
         'a\\:b \\(c\\) \\"d\\"'
 
