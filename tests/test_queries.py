@@ -261,12 +261,17 @@ def test_places_and_time(chechnya):
                            "prophylactic-sweep-order-2017", "releases-2017", "torture-2017"]
     assert len(run(chechnya, "events-in-place", place="russia")) == 7
     assert run(chechnya, "events-in-place", place="moscow") == []
-    rows = run(chechnya, "timeline", since="2017-04", until="2017-04")
+    rows = run(chechnya, "timeline", since="2017-04", until="2017-04", kinds="event")
     assert [(r["id"], r["fit"]) for r in rows][-1] == ("amnesty-petition-launch-2017", "within")
     assert {r["fit"] for r in rows[:-1]} == {"overlaps"} and len(rows) == 8
     assert run(chechnya, "timeline", since="2018") == []
-    assert len(run(chechnya, "timeline", place="st-petersburg")) == 1
+    assert len(run(chechnya, "timeline", place="st-petersburg", kinds="event")) == 1
     assert run(chechnya, "timeline", until="2016-12-31") == []
+    # statements come in date order with the events (those about events in the place too)
+    both = run(chechnya, "timeline", since="2017-04", until="2017-04")
+    assert {r["type"] for r in both} == {"event", "statement"} and len(both) > len(rows)
+    in_place = run(chechnya, "timeline", place="north-caucasus")
+    assert "karimov-denial" in [r["id"] for r in in_place]
 
 
 @pytest.mark.neo4j

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kg import queries as Q
-from kg.errors import InputError
+from kg.errors import InputError, UsageError
 from kg.loader import load
 from kg.render import rows_to_plain
 from kg.validation import collect
@@ -200,3 +200,35 @@ def test_a_shared_owner_and_a_copy_join_one_origin(store, tmp_path):
     assert row["counted"] == [
         "gov: s-agency, s-paper, s-tv (common owner gov; copies of s-paper)",
         "other: s-other", "s-nopub: s-nopub"]
+
+
+def test_reversals_list_one_speakers_story_in_order_with_sources(v11):
+    rows = run(v11, "reversals")
+    assert [(r["step"], r["date"], r["statement"], r["change"], r["sources"]) for r in rows] == [
+        (1, "on or before 2018-10-05", "olan-denial", [], ["vpa-report", "vtv-broadcast"]),
+        (2, "2018-10-10", "olan-repeat", ["repeats olan-denial"], ["vtv-broadcast"]),
+        (3, "2018-10-20", "olan-fight", ["revises olan-denial [wire-article]"],
+         ["harbour-copy", "wire-article"]),
+        (4, "2018-10-25", "olan-retraction", ["retracts olan-denial [ngo-report]"],
+         ["ngo-report"]),
+    ]
+    assert {r["speaker"] for r in rows} == {"Minister Olan"}
+    assert rows[0]["stances"] == ["denies consulate-killing"]
+    # as of 21 October the retraction was not yet known
+    assert [r["statement"] for r in run(v11, "reversals", as_of="2018-10-21")] == \
+        ["olan-denial", "olan-fight"]
+
+
+def test_timeline_shows_statements_and_honours_bounds(v11):
+    rows = run(v11, "timeline")
+    assert [(r["type"], r["id"]) for r in rows][:3] == [
+        ("event", "consulate-killing"), ("statement", "olan-denial"), ("statement", "olan-repeat")]
+    # said on or before 5 October: possibly inside 1-3 October, certainly not after the 6th
+    got = {r["id"]: r["fit"] for r in run(v11, "timeline", since="2018-10-01",
+                                          until="2018-10-03")}
+    assert got == {"consulate-killing": "overlaps", "olan-denial": "overlaps"}
+    assert "olan-denial" not in {r["id"] for r in run(v11, "timeline", since="2018-10-06")}
+    got = {r["id"]: r["fit"] for r in run(v11, "timeline", since="2018-10-02", until="2018-10-05")}
+    assert got["olan-denial"] == "overlaps"
+    with pytest.raises(UsageError, match="did you mean .event."):
+        run(v11, "timeline", kinds="events")
