@@ -1,6 +1,7 @@
 """Record format v1.1 (statement links, source lineage, date bounds) against the real Neo4j,
 and the queries that reason with it: reversals, timeline, independent origins, as-of."""
 
+import json
 import shutil
 import textwrap
 from pathlib import Path
@@ -232,3 +233,78 @@ def test_timeline_shows_statements_and_honours_bounds(v11):
     assert got["olan-denial"] == "overlaps"
     with pytest.raises(UsageError, match="did you mean .event."):
         run(v11, "timeline", kinds="events")
+
+
+def test_as_of_on_query_run_export_analyze_and_cypher(runner, v11, tmp_path):
+    from kg.cli import cli
+    # between the wire article (21 Oct) and the NGO report (Nov): the rebuttal is not yet known
+    res = runner.invoke(cli, ["query", "run", "claims-about", "-p", "id=consulate-killing",
+                              "--as-of", "2018-10-21", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    said = {s for r in json.loads(res.output) for s in r["statement_ids"]}
+    assert said == {"olan-denial", "olan-fight", "officials-confirm"}
+    res = runner.invoke(cli, ["query", "run", "claims-about", "-p", "id=consulate-killing",
+                              "--format", "json"])
+    assert "ngo-rebuttal" in res.output
+    res = runner.invoke(cli, ["export", "json", "--out", str(tmp_path / "g.json"),
+                              "--case", "v11-case", "--as-of", "2018-10-21"])
+    assert res.exit_code == 0, res.output
+    graph = json.loads((tmp_path / "g.json").read_text(encoding="utf-8"))
+    ids = {n["id"] for n in graph["nodes"]}
+    assert {"olan-fight", "wire-article", "vpa-report", "consulate-killing"} <= ids
+    assert not ids & {"ngo-rebuttal", "olan-retraction", "ngo-report", "harbour-copy",
+                      "vtv-broadcast", "olan-repeat"}
+    # curated records no source reports stay, flagged
+    people = {n["id"]: n for n in graph["nodes"] if n["id"] == "minister-olan"}
+    assert "minister-olan" in people and json.dumps(people["minister-olan"]).count("unsourced")
+    assert all(e.get("type") != "CONTRADICTS" for e in graph.get("edges", graph.get("links", [])))
+    res = runner.invoke(cli, ["analyze", "centrality", "--case", "v11-case", "--as-of",
+                              "2018-10-21", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    ranked = [r["id"] for r in json.loads(res.output)]
+    assert "ngo-rebuttal" not in ranked and "olan-fight" in ranked
+    assert not any(r.endswith("-report") or r.endswith("-article") for r in ranked)  # no sources
+    res = runner.invoke(cli, ["analyze", "centrality", "--case", "v11-case", "--with-sources",
+                              "--format", "json"])
+    assert "wire-article" in res.output
+    res = runner.invoke(cli, ["cypher", "--as-of", "2018-10", "MATCH (s:Source) WHERE "
+                              "s.known_by <= $as_of RETURN s.id AS id ORDER BY id",
+                              "--format", "json"])
+    assert [r["id"] for r in json.loads(res.output)] == \
+        ["harbour-copy", "vpa-report", "vtv-broadcast", "wire-article"]
+    # a query without as_of refuses --as-of, and names those that take it
+    res = runner.invoke(cli, ["query", "run", "network", "-p", "id=minister-olan",
+                              "--as-of", "2018-10-21"])
+    assert res.exit_code == 2 and "does not take --as-of" in res.output
+    res = runner.invoke(cli, ["query", "run", "statements-about", "-p", "id=consulate-killing",
+                              "-p", "stance=deny"])
+    assert res.exit_code == 2
+    assert "'stance'" in res.output and "did you mean 'denies'" in res.output
+
+
+def test_known_when_shows_the_sequence(v11):
+    rows = run(v11, "known-when", id="consulate-killing")
+    assert [(r["known_by"], r["source"]) for r in rows] == [
+        ("2018-10-06", "vpa-report"), ("2018-10-21", "wire-article"),
+        ("2018-10-22", "harbour-copy"), ("2018-10-31", "vtv-broadcast"),
+        ("2018-11-30", "ngo-report")]
+    assert rows[0]["denied"] == ["Minister Olan: olan-denial"]
+    assert rows[1]["asserted"] == ["Minister Olan: olan-fight",
+                                   "Varanian officials: officials-confirm"]
+    assert rows[4]["published"] == "on or before 2018-11"
+    assert len(run(v11, "known-when", id="consulate-killing", as_of="2018-10-21")) == 2
+
+
+def test_the_interval_rule():
+    from kg.dates import PartialDate as P, interval, known_by, overlaps, within
+    march = interval(P.parse("2020-03"))
+    assert not known_by(march, P.parse("2020-03-10")) and known_by(march, P.parse("2020-03"))
+    assert within(march, P.parse("2020"), P.parse("2020"))
+    assert overlaps(march, P.parse("2020-03-10"), P.parse("2020-03-11"))
+    assert not within(march, P.parse("2020-03-10"), P.parse("2020-03-11"))
+    before = interval(P.parse("2020-03-05"), "on-or-before")
+    assert overlaps(before, P.parse("2019"), P.parse("2019")) and not within(before, P.parse("2019"))
+    assert known_by(before, P.parse("2020-03-05"))
+    after = interval(P.parse("2020-03"), "on-or-after")
+    assert not known_by(after, P.parse("2099")) and overlaps(after, P.parse("2030"))
+    assert not overlaps(None, P.parse("2020")) and within(None)
