@@ -16,8 +16,9 @@ MATCH (t:Entity)<-[a:ABOUT]-(st:Statement)<-[:SAID]-(sp:Entity)
 WITH t, st, sp, CASE WHEN a.stance IN ['asserts', 'corroborates'] THEN 'support' ELSE 'oppose' END AS camp
 ORDER BY sp.id
 WITH t, camp, collect(DISTINCT coalesce(sp.name, sp.title)) AS speakers, collect(DISTINCT st) AS sts
-OPTIONAL MATCH (st:Statement)-[:REPORTED_BY]->(src:Source)
-  WHERE st IN sts AND ($as_of IS NULL OR src.known_by <= $as_of)
+UNWIND sts AS st
+OPTIONAL MATCH (st)-[:REPORTED_BY]->(src:Source)
+  WHERE $as_of IS NULL OR src.known_by <= $as_of
 WITH DISTINCT t, camp, speakers, src
 // Origin keys of a source: the original it copies, and the root owner of every publisher
 // in that copy family (PART_OF made by `parent` fields only: relation-made ones carry sources).

@@ -12,17 +12,30 @@
 // params:
 //   - {name: id, type: string, default: null, description: Only this speaker}
 //   - {name: as_of, type: date, span: end, default: null, description: "Only what sources certainly published by this day carry"}
-MATCH (sp:Entity)-[:SAID]->(s:Statement)
+CALL () {
+  // Opposite stances of one speaker on one entity (one pass over the stances, grouped).
+  MATCH (sp:Entity)-[:SAID]->(s:Statement)-[a:ABOUT]->(:Entity)
+  WHERE ($id IS NULL OR sp.id = $id)
+    AND a.stance IN ['asserts', 'corroborates', 'denies', 'disputes']
+    AND ($as_of IS NULL OR NOT EXISTS { (s)-[:REPORTED_BY]->() }
+         OR EXISTS { (s)-[:REPORTED_BY]->(k:Source) WHERE k.known_by <= $as_of })
+  WITH sp, endNode(a) AS t, collect(s) AS said,
+       collect(DISTINCT a.stance IN ['asserts', 'corroborates']) AS sides
+  WHERE size(sides) = 2
+  UNWIND said AS s
+  RETURN sp, s
+  UNION
+  // Links between two statements of one speaker.
+  MATCH (sp:Entity)-[:SAID]->(s:Statement)-[:REVISES|RETRACTS|CONTRADICTS|REPEATS]-(o:Statement)
+        <-[:SAID]-(sp)
   WHERE ($id IS NULL OR sp.id = $id)
     AND ($as_of IS NULL OR NOT EXISTS { (s)-[:REPORTED_BY]->() }
          OR EXISTS { (s)-[:REPORTED_BY]->(k:Source) WHERE k.known_by <= $as_of })
-// Part of a changing story: linked to another statement of the same speaker, or a stance on
-// an entity that the speaker's other statements take the other way.
-  AND (EXISTS { (s)-[:REVISES|RETRACTS|CONTRADICTS|REPEATS]-(o:Statement)<-[:SAID]-(sp) }
-       OR EXISTS { (s)-[a:ABOUT]->(t:Entity)<-[b:ABOUT]-(o:Statement)<-[:SAID]-(sp)
-                   WHERE (a.stance IN ['asserts', 'corroborates'] AND b.stance IN ['denies', 'disputes'])
-                      OR (a.stance IN ['denies', 'disputes'] AND b.stance IN ['asserts', 'corroborates']) })
-WITH sp, s
+    AND ($as_of IS NULL OR NOT EXISTS { (o)-[:REPORTED_BY]->() }
+         OR EXISTS { (o)-[:REPORTED_BY]->(k:Source) WHERE k.known_by <= $as_of })
+  RETURN sp, s
+}
+WITH DISTINCT sp, s
 ORDER BY sp.id, s.start, s.end, s.id
 WITH sp, collect(s) AS story
 UNWIND range(0, size(story) - 1) AS i
