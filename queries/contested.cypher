@@ -23,14 +23,26 @@ WITH DISTINCT t, camp, speakers, src
 // Origin keys of a source: the original it copies, and the root owner of every publisher
 // in that copy family (PART_OF made by `parent` fields only: relation-made ones carry sources).
 OPTIONAL CALL (src) {
+  // Most sources are no copy and have no copy: their own publisher's root is all there is.
+  WITH src WHERE src IS NOT NULL AND NOT EXISTS { (src)-[:COPY_OF]-(:Source) }
+  OPTIONAL MATCH (src)-[:PUBLISHED_BY]->(:Organization)
+                 (()-[p:PART_OF WHERE p.sources IS NULL]->(:Organization))*(root:Organization)
+    WHERE NOT EXISTS { (root)-[q:PART_OF]->(:Organization) WHERE q.sources IS NULL }
+  WITH src, head(collect(root.id)) AS own
+  WITH src, own, ['copy:' + src.id] + CASE WHEN own IS NULL THEN [] ELSE ['owner:' + own] END AS keys
+  RETURN {id: src.id, orig: src.id, root: own, keys: keys, own: keys} AS item
+  UNION
+  // A copy, or copied: the original (copy_of followed to its end; in a cycle, the least id),
+  // and the root owner of the publisher of every copy of it.
+  WITH src WHERE EXISTS { (src)-[:COPY_OF]-(:Source) }
   MATCH (src)-[:COPY_OF*0..]->(o:Source)
-  WITH o ORDER BY EXISTS { (o)-[:COPY_OF]->(:Source) }, o.id
-  WITH collect(o)[0] AS orig
+  WITH src, o ORDER BY EXISTS { (o)-[:COPY_OF]->(:Source) }, o.id
+  WITH src, collect(o)[0] AS orig
   MATCH (orig)<-[:COPY_OF*0..]-(m:Source)
   OPTIONAL MATCH (m)-[:PUBLISHED_BY]->(:Organization)
                  (()-[p:PART_OF WHERE p.sources IS NULL]->(:Organization))*(root:Organization)
     WHERE NOT EXISTS { (root)-[q:PART_OF]->(:Organization) WHERE q.sources IS NULL }
-  WITH orig, collect(DISTINCT 'owner:' + root.id) AS owners,
+  WITH src, orig, collect(DISTINCT 'owner:' + root.id) AS owners,
        head(collect(CASE WHEN m = src THEN root.id END)) AS own
   RETURN {id: src.id, orig: orig.id, root: own, keys: ['copy:' + orig.id] + owners,
           own: ['copy:' + orig.id] + CASE WHEN own IS NULL THEN [] ELSE ['owner:' + own] END} AS item

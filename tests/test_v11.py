@@ -308,3 +308,40 @@ def test_the_interval_rule():
     after = interval(P.parse("2020-03"), "on-or-after")
     assert not known_by(after, P.parse("2099")) and overlaps(after, P.parse("2030"))
     assert not overlaps(None, P.parse("2020")) and within(None)
+
+
+def test_affiliations_through_sub_organizations(v11):
+    rows = run(v11, "affiliations", id="varania-government")
+    assert [(r["person_id"], r["depth"], r["through"]) for r in rows] == \
+        [("minister-olan", 1, "varania-information-ministry")]
+    rows = run(v11, "affiliations", id="minister-olan")
+    assert [(r["organization_id"], r["depth"]) for r in rows] == \
+        [("varania-information-ministry", 0), ("varania-government", 1)]
+
+
+def test_shortest_paths_ignore_mentions_and_sources_by_default(store, tmp_path):
+    case = _write(tmp_path / "paths", """\
+        people:
+          - {id: a, name: A}
+          - {id: b, name: B}
+          - {id: c, name: C}
+        events:
+          - {id: e, title: E, participants: [{actor: c, role: witness}, {actor: b, role: victim}]}
+        sources:
+          - {id: s, title: S}
+        statements:
+          - {id: m, speaker: a, text: "A mentions B", about: [{target: b, stance: mentions}],
+             reported_by: [s]}
+          - {id: n, speaker: c, text: "C", reported_by: [s]}
+        """)
+    load(store, [case])
+    ids = [r["ids"] for r in run(store, "shortest-paths", **{"from": "a", "to": "b"})]
+    assert ids == []  # only a mention (or the shared source) links them
+    ids = [r["ids"] for r in run(store, "shortest-paths", **{"from": "a", "to": "b",
+                                                            "via_mentions": "true"})]
+    assert ids == [["a", "m", "b"]]
+    ids = [r["ids"] for r in run(store, "shortest-paths", **{"from": "c", "to": "b"})]
+    assert ids == [["c", "e", "b"]]
+    ids = [r["ids"] for r in run(store, "shortest-paths", **{"from": "a", "to": "c",
+                                                            "via_sources": "true"})]
+    assert ids == [["a", "m", "s", "n", "c"]]
