@@ -345,3 +345,24 @@ def test_shortest_paths_ignore_mentions_and_sources_by_default(store, tmp_path):
     ids = [r["ids"] for r in run(store, "shortest-paths", **{"from": "a", "to": "c",
                                                             "via_sources": "true"})]
     assert ids == [["a", "m", "s", "n", "c"]]
+
+
+def test_v11_case_validates_against_the_json_schema():
+    import datetime as dt
+
+    import jsonschema
+    import yaml
+
+    def plain(x):
+        if isinstance(x, dict):
+            return {k: plain(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [plain(v) for v in x]
+        return x.isoformat() if isinstance(x, dt.date) else x
+
+    schema = json.loads((Path(__file__).parent.parent / "schema" / "records.schema.json")
+                        .read_text(encoding="utf-8"))
+    data = plain(yaml.safe_load((V11 / "records.yaml").read_text(encoding="utf-8")))
+    jsonschema.validate(data, schema)
+    data["statements"][0]["via"] = "varania-tv"  # v1's single outlet stays valid
+    jsonschema.validate(data, schema)
