@@ -60,6 +60,14 @@ class Projection:
         return dict(zip(self.nodes, seq))
 
 
+def drop_sources(sub: Subgraph) -> None:
+    """Leave sources out of an analysis (in place): they cite entities, they are not actors."""
+    gone = {n for n, v in sub.nodes.items() if v["kind"] == "source"}
+    if gone:
+        sub.nodes = {n: v for n, v in sub.nodes.items() if n not in gone}
+        sub.edges = [e for e in sub.edges if e["start"] not in gone and e["end"] not in gone]
+
+
 def to_graph(sub: Subgraph) -> nx.Graph:
     return Projection.of(sub).networkx()
 

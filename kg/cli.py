@@ -98,6 +98,25 @@ def timeout_option(fn: Callable) -> Callable:
                              "no limit). A path search across a large case can run for minutes.")(fn)
 
 
+def as_of_option(fn: Callable) -> Callable:
+    return click.option("--as-of", "as_of", metavar="DATE",
+                        help="The graph as known on DATE (2018, 2018-10 or 2018-10-21: by its "
+                             "last day): only sources certainly published by then, what they "
+                             "report and the records no source reports (flagged unsourced).")(fn)
+
+
+def _as_of_day(value: Optional[str]) -> Any:
+    """--as-of DATE as the last day it covers (kg.dates: known by the end of that span)."""
+    from .dates import PartialDate
+
+    if value is None:
+        return None
+    try:
+        return PartialDate.parse(value.strip()).last
+    except ValueError as e:
+        raise UsageError(f"--as-of: {e}") from None
+
+
 def confidential_option(fn: Callable) -> Callable:
     return click.option("--include-confidential", is_flag=True,
                         help="Do NOT redact records marked confidential (people at risk). "
@@ -384,10 +403,14 @@ class _NoBar:
               help="With --write: allow LOAD CSV, which makes the server fetch URLs and can "
                    "send graph data off the machine. Read docs/reliability.md first.")
 @timeout_option
+@click.option("--as-of", "as_of", metavar="DATE",
+              help="Send $as_of, the last day of DATE (a Neo4j date), for your query to use: "
+                   "a source is known by then when s.known_by <= $as_of.")
 @confidential_option
 @with_store
 def cypher(store: Any, query: str, params: tuple[str, ...], fmt: str, out: Optional[Path],
            write: bool, allow_outbound_urls: bool, timeout: Optional[float],
+           as_of: Optional[str],
            include_confidential: bool) -> None:
     """Run one Cypher QUERY, read-only unless --write is given.
 
@@ -404,8 +427,12 @@ def cypher(store: Any, query: str, params: tuple[str, ...], fmt: str, out: Optio
     if allow_outbound_urls and not write:
         raise UsageError("--allow-outbound-urls goes with --write")
     store.timeout = timeout
-    result = store.run_user(query, parse_params(params), write=write,
-                            allow_outbound=allow_outbound_urls)
+    values = parse_params(params)
+    if as_of is not None:
+        if "as_of" in values:
+            raise UsageError("give --as-of or -p as_of=, not both")
+        values["as_of"] = _as_of_day(as_of)
+    result = store.run_user(query, values, write=write, allow_outbound=allow_outbound_urls)
     keys = list(result.keys)
     emit(render(keys, redacted_rows(store, keys, result.records, include_confidential), fmt), out,
          private=include_confidential)
@@ -462,7 +489,8 @@ def query_show(name: str, query_dirs: tuple[Path, ...]) -> None:
         click.echo("parameters:")
         for p in q.params:
             req = "required" if p.required else f"default {p.default!r}"
-            click.echo(f"  {p.name} ({p.type}, {req}): {p.description}")
+            one_of = f" (one of: {', '.join(p.values)})" if p.values is not None else ""
+            click.echo(f"  {p.name} ({p.type}, {req}): {p.description}{one_of}")
     click.echo(f"\n{q.cypher}")
 
 
@@ -476,11 +504,12 @@ def query_show(name: str, query_dirs: tuple[Path, ...]) -> None:
               help="Write the nodes, relationships and paths the query returns with this exporter "
                    "(needs --out).")
 @timeout_option
+@as_of_option
 @confidential_option
 @with_store
 def query_run(store: Any, name: str, params: tuple[str, ...], query_dirs: tuple[Path, ...],
               fmt: str, out: Optional[Path], export_fmt: Optional[str], timeout: Optional[float],
-              include_confidential: bool) -> None:
+              as_of: Optional[str], include_confidential: bool) -> None:
     """Run saved query NAME with typed parameters (-p name=value).
 
     Read queries run in read transactions: a read query that tries to write fails and
@@ -489,8 +518,19 @@ def query_run(store: Any, name: str, params: tuple[str, ...], query_dirs: tuple[
     from . import queries as Q
     from .render import render
 
-    q = Q.Library.load(query_dirs).get(name)
+    lib = Q.Library.load(query_dirs)
+    q = lib.get(name)
     store.timeout = timeout
+    given = Q.parse_cli_params(params)
+    if as_of is not None:
+        if "as_of" not in {p.name for p in q.params}:
+            takes = sorted(n for n, x in lib.queries.items() if any(p.name == "as_of" for p in x.params))
+            raise UsageError(f"query {name!r} does not take --as-of (it has no as_of parameter)",
+                             hint=f"These do: {', '.join(takes)}.")
+        if "as_of" in given:
+            raise UsageError("give --as-of or -p as_of=, not both")
+        _as_of_day(as_of)
+        given["as_of"] = as_of
     if export_fmt:
         from .export import export as do_export
         from .selection import Selection, select
@@ -499,14 +539,14 @@ def query_run(store: Any, name: str, params: tuple[str, ...], query_dirs: tuple[
             raise UsageError("--export needs --out FILE")
         if include_confidential:
             warn_confidential()
-        sel = Selection(query=name, params=Q.parse_cli_params(params), query_dirs=query_dirs)
+        sel = Selection(query=name, params=given, query_dirs=query_dirs, as_of=_as_of_day(as_of))
         sub = select(store, sel, include_confidential=include_confidential,
                      with_citations=export_fmt == "html")
         written = do_export(sub, export_fmt, out, title=f"kg: {q.title}")
         click.echo(f"exported {len(sub.nodes)} nodes and {len(sub.edges)} relationships to "
                    f"{', '.join(str(p) for p in written)}")
         return
-    bound = Q.bind(q, Q.parse_cli_params(params))
+    bound = Q.bind(q, given)
     result = Q.run(store, q, bound)
     keys = list(result.keys)
     emit(render(keys, redacted_rows(store, keys, result.records, include_confidential), fmt), out,
@@ -529,6 +569,7 @@ def selection_options(fn: Callable) -> Callable:
                      help="A parameter of --query (repeatable)."),
         click.option("--since", metavar="DATE", help="Only dated entities overlapping from this date."),
         click.option("--until", metavar="DATE", help="Only dated entities overlapping up to this date."),
+        as_of_option,
         queries_option,
         confidential_option,
     ]
@@ -539,7 +580,8 @@ def selection_options(fn: Callable) -> Callable:
 
 def build_selection(case: Optional[str], around: Optional[str], hops: int, kinds: Optional[str],
                     query_name: Optional[str], params: tuple[str, ...], since: Optional[str],
-                    until: Optional[str], query_dirs: tuple[Path, ...]) -> Any:
+                    until: Optional[str], query_dirs: tuple[Path, ...],
+                    as_of: Optional[str] = None) -> Any:
     from .dates import PartialDate
     from .queries import parse_cli_params
     from .selection import Selection, parse_kinds
@@ -558,7 +600,7 @@ def build_selection(case: Optional[str], around: Optional[str], hops: int, kinds
     return Selection(case=case, around=around, hops=hops, kinds=parse_kinds(kinds),
                      query=query_name, params=parse_cli_params(params),
                      since=date(since, "--since", False), until=date(until, "--until", True),
-                     query_dirs=query_dirs)
+                     query_dirs=query_dirs, as_of=_as_of_day(as_of))
 
 
 @cli.command()
@@ -577,8 +619,9 @@ def build_selection(case: Optional[str], around: Optional[str], hops: int, kinds
 @with_store
 def export(store: Any, fmt: str, out: Path, case: Optional[str], around: Optional[str], hops: int,
            kinds: Optional[str], query_name: Optional[str], params: tuple[str, ...],
-           since: Optional[str], until: Optional[str], query_dirs: tuple[Path, ...],
-           include_confidential: bool, size_by: str, focus_id: Optional[str],
+           since: Optional[str], until: Optional[str], as_of: Optional[str],
+           query_dirs: tuple[Path, ...], include_confidential: bool, size_by: str,
+           focus_id: Optional[str],
            title: Optional[str]) -> None:
     """Export a selection of the graph as FORMAT: html, graphml, gexf, json, csv, cypher or ftm.
 
@@ -588,7 +631,8 @@ def export(store: Any, fmt: str, out: Path, case: Optional[str], around: Optiona
     from .export import export as do_export
     from .selection import select
 
-    sel = build_selection(case, around, hops, kinds, query_name, params, since, until, query_dirs)
+    sel = build_selection(case, around, hops, kinds, query_name, params, since, until, query_dirs,
+                          as_of)
     if include_confidential:
         warn_confidential()
     sub = select(store, sel, include_confidential=include_confidential,
@@ -612,27 +656,35 @@ def export(store: Any, fmt: str, out: Path, case: Optional[str], around: Optiona
 @click.option("--write-back", is_flag=True,
               help="centrality, communities: store the results as node properties "
                    "(analysis_degree, analysis_pagerank, analysis_betweenness, analysis_community).")
+@click.option("--with-sources", is_flag=True,
+              help="Analyse sources too (by default they are left out: a source citing many "
+                   "entities would rank as the most central one).")
 @format_option(("table", "json", "csv"))
 @out_option
 @with_store
 def analyze(store: Any, what: str, case: Optional[str], around: Optional[str], hops: int,
             kinds: Optional[str], query_name: Optional[str], params: tuple[str, ...],
-            since: Optional[str], until: Optional[str], query_dirs: tuple[Path, ...],
-            include_confidential: bool, from_id: Optional[str], to_id: Optional[str],
-            top: Optional[int], write_back: bool, fmt: str, out: Optional[Path]) -> None:
+            since: Optional[str], until: Optional[str], as_of: Optional[str],
+            query_dirs: tuple[Path, ...], include_confidential: bool, from_id: Optional[str],
+            to_id: Optional[str], top: Optional[int], write_back: bool, with_sources: bool,
+            fmt: str, out: Optional[Path]) -> None:
     """Network analysis of a selection with networkx.
 
     centrality: degree, PageRank and betweenness, ranked. communities: Louvain communities
     with their members. brokers: entities linking two or more communities. paths: all
-    shortest paths between --from and --to.
+    shortest paths between --from and --to. Sources are left out (an article citing
+    everyone is not a central actor) unless --with-sources, or --kinds names them.
     """
     from . import analyze as A
     from .redact import Redactor
     from .render import render
     from .selection import select
 
-    sel = build_selection(case, around, hops, kinds, query_name, params, since, until, query_dirs)
+    sel = build_selection(case, around, hops, kinds, query_name, params, since, until, query_dirs,
+                          as_of)
     sub = select(store, sel, include_confidential=True)
+    if not with_sources and not (sel.kinds and "source" in sel.kinds):
+        A.drop_sources(sub)
     if what == "centrality":
         rows = A.centrality(sub)
         if write_back:

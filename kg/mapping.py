@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Any, Iterable, Optional
 
 from . import records as R
-from .dates import PartialDate
+from .dates import PartialDate, certain_by, interval
 from .validation import Collection, Entity, RelationRecord
 
 # Relationship properties that tell two edges of one type between one pair apart.
@@ -21,14 +21,19 @@ KEY_PROPS: dict[str, tuple[str, ...]] = {
     "REPORTED_BY": ("quote", "page"),
     "AFFILIATED_WITH": ("role", "start"),
     "INVOLVED_IN": ("role",),
+    # v1.1 statement links made by a statement's fields carry `statement` (the owner).
+    **{t: ("statement",) for t in R.STATEMENT_LINKS.values()},
 }
 RELATION_KEY = ("role",)
 
 # Ownership of field-made edges: the owner is the start node, the end node, or (DENIED) the
 # statement named in the `statement` property. Relation-made edges carry `sources` and are
-# owned by no entity: they are keyed by (type, from, to, role).
+# owned by no entity: they are keyed by (type, from, to, role). The v1.1 statement links
+# (REVISES, ...) carry `sources` too, whichever made them: those a statement's fields make
+# also carry `statement` (the statement itself, their owner), which relation-made ones never do.
 OWNED_OUTGOING = ("ABOUT", "VIA", "REPORTED_BY", "LOCATED_IN", "PUBLISHED_BY", "AUTHORED_BY",
-                  "AFFILIATED_WITH", "PART_OF")
+                  "AFFILIATED_WITH", "PART_OF", "COPY_OF", "KNOWN_THROUGH",
+                  *R.STATEMENT_LINKS.values())
 OWNED_INCOMING = ("SAID", "INVOLVED_IN")
 
 
@@ -63,9 +68,14 @@ def _hashable(value: Any) -> Any:
 
 def edge_key(rel_type: str, start: str, end: str, props: dict[str, Any]) -> tuple[Any, ...]:
     """The key of an edge read back from the database (same shape as EdgeRow.key)."""
-    relation_made = "sources" in props
+    relation_made = is_relation_made(props)
     names = RELATION_KEY if relation_made else KEY_PROPS.get(rel_type, ())
     return (rel_type, start, end, relation_made, *(_hashable(props.get(n)) for n in names))
+
+
+def is_relation_made(props: dict[str, Any]) -> bool:
+    """Relation-made edges carry `sources` and never `statement` (see OWNED_OUTGOING)."""
+    return "sources" in props and "statement" not in props
 
 
 @dataclass
@@ -94,6 +104,16 @@ def _date_props(prefix_date: Optional[PartialDate], start: Optional[PartialDate]
     return out
 
 
+def source_known_by(m: R.Source) -> Optional[Any]:
+    """The first day by which a source was certainly out (kg.dates' rule): the last day of
+    its `published` span (`on-or-before` counts, `on-or-after` gives no such day); without
+    one, the last day of `retrieved` (it existed when it was retrieved); else none."""
+    day = certain_by(interval(m.published, m.published_bound))
+    if day is None and m.retrieved is not None:
+        day = m.retrieved.last
+    return day
+
+
 def node_props(ent: Entity) -> dict[str, Any]:
     m = ent.model
     props: dict[str, Any] = {
@@ -114,6 +134,8 @@ def node_props(ent: Entity) -> dict[str, Any]:
             if d is not None:
                 props[name] = d.first
                 props[f"{name}_precision"] = d.precision
+        props["published_bound"] = m.published_bound
+        props["known_by"] = source_known_by(m)
     elif ent.kind == "person":
         props["nationality"] = m.nationality
     elif ent.kind == "organization":
@@ -121,13 +143,15 @@ def node_props(ent: Entity) -> dict[str, Any]:
     elif ent.kind == "location":
         props.update(kind=m.kind, lat=m.lat, lon=m.lon)
     elif ent.kind == "event":
-        props.update(kind=m.kind, status=m.status)
+        props.update(kind=m.kind, status=m.status, date_bound=m.date_bound)
         props.update(_date_props(m.date, m.start, m.end))
         if m.victims is not None:
             props["victims_min"] = m.victims.min
             props["victims_max"] = m.victims.max
     elif ent.kind == "statement":
-        props.update(verbatim=bool(m.verbatim), language=m.language)
+        props.update(verbatim=bool(m.verbatim), language=m.language, date_bound=m.date_bound)
+        if m.original is not None:
+            props.update(original_text=m.original.text, original_language=m.original.language)
         props.update(_date_props(m.date))
     return _clean(props)
 
@@ -150,6 +174,10 @@ def entity_edges(ent: Entity) -> Iterable[EdgeRow]:
             yield EdgeRow("PUBLISHED_BY", oid, m.publisher, {}, oid)
         for a in m.authors:
             yield EdgeRow("AUTHORED_BY", oid, a, {}, oid)
+        if m.copy_of:
+            yield EdgeRow("COPY_OF", oid, m.copy_of, {}, oid)
+        if m.known_through:
+            yield EdgeRow("KNOWN_THROUGH", oid, m.known_through, {}, oid)
     elif ent.kind == "person":
         for a in m.affiliations:
             yield EdgeRow("AFFILIATED_WITH", oid, a.organization,
@@ -163,9 +191,15 @@ def entity_edges(ent: Entity) -> Iterable[EdgeRow]:
             yield EdgeRow("INVOLVED_IN", p.actor, oid, {"role": p.role}, oid)
     elif ent.kind == "statement":
         yield EdgeRow("SAID", m.speaker, oid,
-                      _clean({"date": m.date.first if m.date else None, "via": m.via}), oid)
-        if m.via:
-            yield EdgeRow("VIA", oid, m.via, {}, oid)
+                      _clean({"date": m.date.first if m.date else None,
+                              "via": m.via[0] if m.via else None}), oid)
+        for outlet in m.via:
+            yield EdgeRow("VIA", oid, outlet, {}, oid)
+        for name, rel_type in R.STATEMENT_LINKS.items():
+            for link in getattr(m, name):
+                yield EdgeRow(rel_type, oid, link.statement,
+                              {"sources": list(dict.fromkeys(c.source for c in link.reported_by)),
+                               "statement": oid}, oid)
         for a in m.about:
             yield EdgeRow("ABOUT", oid, a.target, {"stance": a.stance}, oid)
             if a.stance == "denies":

@@ -12,7 +12,10 @@
 
 Parameter types: string, int, float, bool, date, list (of strings), search (text for the
 full-text index, escaped for Lucene). A date parameter takes 2017, 2017-04 or 2017-04-01 and
-is sent as the first day of that span, or the last day with `span: end`.
+is sent as the first day of that span, or the last day with `span: end`. A string or list
+parameter may declare `values`: a list of the values it accepts, or the name of one of the
+record format's enumerations (``ENUMS``); anything else is refused before the query runs,
+with "did you mean".
 """
 
 from __future__ import annotations
@@ -37,7 +40,30 @@ RETURNS = ("rows", "graph")
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 HEADER_KEYS = {"name", "title", "description", "category", "mode", "returns", "params",
                "overrides"}
-PARAM_KEYS = {"name", "type", "required", "default", "description", "span"}
+PARAM_KEYS = {"name", "type", "required", "default", "description", "span", "values"}
+
+
+def _enums() -> dict[str, tuple[str, ...]]:
+    from . import records as R
+
+    return {
+        "stance": R.STANCES,
+        "role": R.PARTICIPANT_ROLES,
+        "status": R.EVENT_STATUSES,
+        "source-kind": R.SOURCE_KINDS,
+        "organization-kind": R.ORGANIZATION_KINDS,
+        "location-kind": R.LOCATION_KINDS,
+        "entity-kind": R.ENTITY_KINDS,
+        "precision": ("year", "month", "day"),
+        "date-bound": R.DATE_BOUNDS,
+        "reliability": R.RELIABILITY,
+        "statement-link": tuple(R.STATEMENT_LINKS),
+        "relationship-type": R.ALL_REL_TYPES,
+    }
+
+
+# Named enumerations a parameter's `values` may refer to (from the record format).
+ENUMS: dict[str, tuple[str, ...]] = _enums()
 
 
 @dataclass
@@ -48,10 +74,14 @@ class Param:
     default: Any
     description: str
     span: str = "start"
+    values: Optional[tuple[str, ...]] = None  # the accepted values, when enumerated
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.type, "required": self.required,
-                "default": self.default}
+        out = {"name": self.name, "type": self.type, "required": self.required,
+               "default": self.default}
+        if self.values is not None:
+            out["values"] = list(self.values)
+        return out
 
 
 @dataclass
@@ -176,8 +206,30 @@ def parse_query_file(path: Path, origin: str = "bundled") -> SavedQuery:
         if span not in ("start", "end"):
             bad(pl, f"{where}.span", f"expected start or end, got {span!r}")
         required = bool(p.get("required", "default" not in p))
-        params.append(Param(p["name"], p["type"], required, p.get("default"),
-                            str(p.get("description", "")), span))
+        values = p.get("values")
+        if values is not None:
+            if p["type"] not in ("string", "list"):
+                bad(pl, f"{where}.values", "only string and list parameters take values")
+                values = None
+            elif isinstance(values, str):
+                if values not in ENUMS:
+                    bad(pl, f"{where}.values", f"expected a list of values or one of "
+                                               f"{', '.join(sorted(ENUMS))}, got {values!r}")
+                    values = None
+                else:
+                    values = ENUMS[values]
+            elif isinstance(values, list) and values and all(isinstance(v, str) for v in values):
+                values = tuple(values)
+            else:
+                bad(pl, f"{where}.values", "expected a non-empty list of text values or the "
+                                           "name of an enumeration")
+                values = None
+        default = p.get("default")
+        if values is not None and default is not None and not all(
+                d in values for d in (default if isinstance(default, list) else [default])):
+            bad(pl, f"{where}.default", f"{default!r} is not one of its values")
+        params.append(Param(p["name"], p["type"], required, default,
+                            str(p.get("description", "")), span, values))
     if not cypher:
         bad(len(lines) or 1, "cypher", "no Cypher after the header")
     used = cypher_parameters(cypher)
@@ -281,6 +333,9 @@ def _coerce(p: Param, value: Any) -> Any:
 
     if value is None:
         return None
+    if p.values is not None:
+        return _enumerated(p, _coerce(Param(p.name, p.type, p.required, None, p.description,
+                                             p.span), value))
     if p.type in ("string", "search"):
         text = str(value)
         return _LUCENE_SPECIAL.sub(r"\\\1", text) if p.type == "search" else text
@@ -325,6 +380,21 @@ def _coerce(p: Param, value: Any) -> Any:
             return [str(v) for v in parsed]
         return [v.strip() for v in s.split(",") if v.strip()]
     raise fail(p.type)
+
+
+def _enumerated(p: Param, value: Any) -> Any:
+    """Refuse a value that is not one of the parameter's declared values (exit 2)."""
+    import difflib
+
+    assert p.values is not None
+    for v in value if isinstance(value, list) else [value]:
+        if v not in p.values:
+            close = difflib.get_close_matches(v, list(p.values), n=1, cutoff=0.5)
+            if not close:
+                close = [x for x in p.values if x.startswith(v[:3])][:1] if len(v) >= 3 else []
+            raise UsageError(f"parameter {p.name!r} expects one of {', '.join(p.values)}; "
+                             f"got {v!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return value
 
 
 def bind(query: SavedQuery, given: dict[str, Any]) -> dict[str, Any]:
@@ -382,8 +452,11 @@ def docs_markdown(lib: Library) -> str:
                         "| --- | --- | --- | --- | --- |"]
                 for p in q.params:
                     default = "" if p.default is None else f"`{p.default}`"
+                    desc = p.description
+                    if p.values is not None:
+                        desc += f" (one of: {', '.join(p.values)})"
                     out.append(f"| `{p.name}` | {p.type} | {'yes' if p.required else 'no'} | "
-                               f"{default} | {p.description} |")
+                               f"{default} | {desc} |")
                 out.append("")
             example = " ".join(f"-p {p.name}=..." for p in q.params if p.required)
             out += ["```sh", f"kg query run {q.name} {example}".rstrip(), "```", ""]

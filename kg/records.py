@@ -1,4 +1,4 @@
-"""The record format (contract version 1) as pydantic models, declared once.
+"""The record format (contract version 1.1) as pydantic models, declared once.
 
 Everything else derives from these models: validation, the JSON Schema in ``schema/``,
 the graph mapping. The contract itself is ``docs/record-format.md``.
@@ -54,13 +54,17 @@ SOURCE_KINDS = ("article", "report", "petition", "interview", "statement", "broa
                 "social-media", "court-document", "dataset", "other")
 ORGANIZATION_KINDS = ("government", "security-forces", "ngo", "media",
                       "international-organization", "political-party", "company", "group",
-                      "other")
+                      "collective", "other")
 LOCATION_KINDS = ("country", "region", "city", "town", "facility", "other")
 PARTICIPANT_ROLES = ("perpetrator", "victim", "organizer", "target", "witness", "responder",
                      "participant")
 EVENT_STATUSES = ("alleged", "corroborated", "confirmed", "disputed")
 STANCES = ("asserts", "denies", "corroborates", "disputes", "calls-for", "mentions")
 RELIABILITY = ("A", "B", "C", "D", "E", "F")
+DATE_BOUNDS = ("on-or-before", "on-or-after")
+# v1.1: statement fields that link a statement to another one -> relationship type.
+STATEMENT_LINKS = {"revises": "REVISES", "retracts": "RETRACTS", "contradicts": "CONTRADICTS",
+                   "repeats": "REPEATS", "confirms": "CONFIRMS"}
 BCP47_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
@@ -123,8 +127,20 @@ class Source(_Entity):
     archive_url: Optional[str] = None
     sha256: Optional[Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]] = None
     license: Optional[str] = None
+    published_bound: Optional[Literal[DATE_BOUNDS]] = None  # type: ignore[valid-type]
+    copy_of: Optional[Ref] = None
+    known_through: Optional[Ref] = None
 
     _lang = field_validator("language")(lambda cls, v: _bcp47(v))
+
+    @model_validator(mode="after")
+    def _v11(self) -> "Source":
+        if self.published_bound is not None and self.published is None:
+            raise ValueError("published_bound needs published (the date it bounds)")
+        for name in ("copy_of", "known_through"):
+            if getattr(self, name) == self.id:
+                raise ValueError(f"{name} names the source itself")
+        return self
 
 
 def _bcp47(value: Optional[str]) -> Optional[str]:
@@ -188,11 +204,14 @@ class Event(_Entity):
     participants: list[Participant] = Field(default_factory=list)
     victims: Optional[Victims] = None
     status: Optional[Literal[EVENT_STATUSES]] = None  # type: ignore[valid-type]
+    date_bound: Optional[Literal[DATE_BOUNDS]] = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _dates(self) -> "Event":
         if self.date is not None and (self.start is not None or self.end is not None):
             raise ValueError("give either date, or start/end, not both")
+        if self.date_bound is not None and self.date is None:
+            raise ValueError("date_bound needs date (start/end are a span, not a bound)")
         if self.start is not None and self.end is not None and self.end.last < self.start.first:
             raise ValueError(f"end ({self.end}) is before start ({self.start})")
         return self
@@ -203,16 +222,62 @@ class About(_Model):
     stance: Literal[STANCES]  # type: ignore[valid-type]
 
 
+class StatementLink(_Model):
+    """v1.1: a link from a statement to an earlier one, with the sources that show it."""
+
+    statement: Ref
+    reported_by: list[Citation] = Field(default_factory=list)
+
+
+def _link(value: Any) -> Any:
+    return {"statement": value} if isinstance(value, str) else value
+
+
+Link = Annotated[StatementLink, BeforeValidator(_link)]
+
+
+def _listed(value: Any) -> Any:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else value
+
+
+class Original(_Model):
+    """v1.1: the words as spoken, when a statement's `text` is a translation."""
+
+    text: NonBlank
+    language: Optional[str] = None
+
+    _lang = field_validator("language")(lambda cls, v: _bcp47(v))
+
+
 class Statement(_Entity):
     text: NonBlank
     speaker: Ref
     verbatim: bool = False
     date: Optional[DateValue] = None
-    via: Optional[Ref] = None
+    date_bound: Optional[Literal[DATE_BOUNDS]] = None  # type: ignore[valid-type]
+    # v1: one organization ref; v1.1: also a list. Held as a list (the first is SAID.via).
+    via: Annotated[list[Ref], BeforeValidator(_listed)] = Field(default_factory=list)
     about: list[About] = Field(default_factory=list)
     language: Optional[str] = None
+    original: Optional[Original] = None
+    revises: list[Link] = Field(default_factory=list)
+    retracts: list[Link] = Field(default_factory=list)
+    contradicts: list[Link] = Field(default_factory=list)
+    repeats: list[Link] = Field(default_factory=list)
+    confirms: list[Link] = Field(default_factory=list)
 
     _lang = field_validator("language")(lambda cls, v: _bcp47(v))
+
+    @model_validator(mode="after")
+    def _v11(self) -> "Statement":
+        if self.date_bound is not None and self.date is None:
+            raise ValueError("date_bound needs date (the date it bounds)")
+        for name in STATEMENT_LINKS:
+            if any(link.statement == self.id for link in getattr(self, name)):
+                raise ValueError(f"{name} names the statement itself")
+        return self
 
 
 class Relation(_Model):
@@ -278,12 +343,15 @@ ANY = ENTITY_KINDS
 
 # Which kinds each reference field may point to. Paths use '*' for list items.
 REFERENCE_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "source": {"publisher": ("organization",), "authors.*": ("person",)},
+    "source": {"publisher": ("organization",), "authors.*": ("person",),
+               "copy_of": ("source",), "known_through": ("source",)},
     "person": {"affiliations.*.organization": ("organization",), "located_in": ("location",)},
     "organization": {"parent": ("organization",), "located_in": ("location",)},
     "location": {"located_in": ("location",)},
     "event": {"located_in": ("location",), "participants.*.actor": ACTOR},
-    "statement": {"speaker": ACTOR, "via": ("organization",), "about.*.target": ANY},
+    "statement": {"speaker": ACTOR, "via.*": ("organization",), "about.*.target": ANY,
+                  **{f"{f}.*.statement": ("statement",) for f in STATEMENT_LINKS},
+                  **{f"{f}.*.reported_by.*.source": ("source",) for f in STATEMENT_LINKS}},
 }
 for _k in ENTITY_KINDS:
     REFERENCE_FIELDS[_k]["reported_by.*.source"] = ("source",)
@@ -303,9 +371,11 @@ RELATION_TYPES: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] =
     "PUBLISHED_BY": ((("source",), ("organization",)),),
     "AUTHORED_BY": ((("source",), ("person",)),),
     "VIA": ((("statement",), ("organization",)),),
+    # v1.1: a statement revises, retracts, contradicts, repeats or confirms another.
+    **{t: ((("statement",), ("statement",)),) for t in STATEMENT_LINKS.values()},
 }
 # Made only by statement and citation fields: a relation record cannot make these.
-FIELD_ONLY_TYPES = ("SAID", "DENIED", "ABOUT", "REPORTED_BY")
+FIELD_ONLY_TYPES = ("SAID", "DENIED", "ABOUT", "REPORTED_BY", "COPY_OF", "KNOWN_THROUGH")
 ALL_REL_TYPES = tuple(sorted(set(RELATION_TYPES) | set(FIELD_ONLY_TYPES)))
 
 
@@ -336,7 +406,7 @@ def json_schema() -> dict[str, Any]:
     schema = CaseFile.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://kg.invalid/schema/records.schema.json"
-    schema["title"] = "kg record file (record format version 1)"
+    schema["title"] = "kg record file (record format version 1.1)"
     defs = schema.setdefault("$defs", {})
     citation = {"anyOf": [{"type": "string", "pattern": SLUG_PATTERN},
                           {"$ref": "#/$defs/SourceCitation"}]}
@@ -344,6 +414,15 @@ def json_schema() -> dict[str, Any]:
         prop = definition.get("properties", {}).get("reported_by")
         if prop is not None:
             prop["items"] = citation
+    link = {"anyOf": [{"type": "string", "pattern": SLUG_PATTERN},
+                      {"$ref": "#/$defs/StatementLink"}]}
+    stmt = defs["Statement"]["properties"]
+    for name in STATEMENT_LINKS:
+        stmt[name]["items"] = link
+    slug = {"type": "string", "pattern": SLUG_PATTERN, "maxLength": 128}
+    stmt["via"] = {"anyOf": [slug, {"type": "array", "items": slug}],
+                   "description": "The outlet or body it was said to: one organization id, "
+                                  "or (v1.1) a list of them"}
     lines = []
     for kind, model in {**KINDS, "case": Case}.items():
         name = model.__name__

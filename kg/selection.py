@@ -2,8 +2,10 @@
 
 The whole graph, a case (``--case``), the neighbourhood of an entity (``--around ID
 --hops N``), some kinds (``--kinds person,organization``), a saved query that returns
-nodes, relationships or paths (``--query NAME -p ...``), and dated entities in a range
-(``--since/--until``, honouring date precision: an entity dated 2017 overlaps April 2017).
+nodes, relationships or paths (``--query NAME -p ...``), dated entities in a range
+(``--since/--until``, honouring date precision and bounds by kg.dates' interval rule: an
+entity dated 2017 overlaps April 2017), and the graph as known on a date (``--as-of``: only
+sources certainly published by then, and what they support; see :func:`_as_of`).
 The result is a :class:`Subgraph` of plain data, redacted unless asked otherwise.
 """
 
@@ -16,6 +18,7 @@ from typing import Any, Iterable, Optional
 import neo4j.graph as g
 
 from . import records as R
+from .dates import Interval, PartialDate, overlaps
 from .errors import UsageError
 from .redact import Redactor
 from .store import Store, native
@@ -50,6 +53,7 @@ class Selection:
     since: Optional[dt.date] = None
     until: Optional[dt.date] = None
     query_dirs: tuple = ()
+    as_of: Optional[dt.date] = None  # the last day of the --as-of date given
 
     def describe(self) -> str:
         parts = []
@@ -63,6 +67,8 @@ class Selection:
             parts.append(f"query {self.query}")
         if self.since or self.until:
             parts.append(f"dated {self.since or '…'} to {self.until or '…'}")
+        if self.as_of:
+            parts.append(f"as known on {self.as_of}")
         return "; ".join(parts) or "the whole graph"
 
 
@@ -194,15 +200,64 @@ def _from_query(store: Store, sel: Selection) -> tuple[dict[str, dict], list[dic
     return nodes, list(edges.values())
 
 
+def _interval(props: dict[str, Any]) -> Optional[Interval]:
+    """The days a node's date may stand for (kg.dates' rule), from its stored properties."""
+    if "start" in props or "end" in props:
+        lo, hi, bound = props.get("start"), props.get("end"), props.get("date_bound")
+    elif "published" in props:
+        day = PartialDate.parse(str(props["published"]))
+        first = day.first
+        span = {"year": PartialDate.parse(str(first.year)),
+                "month": PartialDate.parse(f"{first.year:04d}-{first.month:02d}")}
+        d = span.get(props.get("published_precision") or "day", day)
+        lo, hi, bound = d.first, d.last, props.get("published_bound")
+    else:
+        return None
+    if bound == "on-or-before":
+        lo = None
+    elif bound == "on-or-after":
+        hi = None
+    return Interval(lo, hi)
+
+
 def _in_range(props: dict[str, Any], since: Optional[dt.date], until: Optional[dt.date]) -> bool:
-    start, end = props.get("start") or props.get("published"), props.get("end") or props.get("published")
-    if start is None and end is None:
-        return True  # undated entities are not filtered by dates
-    if since is not None and end is not None and end < since:
-        return False
-    if until is not None and start is not None and start > until:
-        return False
-    return True
+    iv = _interval(props)
+    if iv is None:
+        return True  # undated entities (people, places, ...) are not filtered by dates
+    return overlaps(iv, since, until)
+
+
+def _as_of(store: Store, nodes: dict[str, dict], edges: list[dict],
+           as_of: dt.date) -> tuple[dict[str, dict], list[dict], set[str]]:
+    """The selection as known on a day: sources certainly published by then (their
+    `known_by`, kg.dates' rule; undated sources are not known), the entities at least one
+    of them reports (or that no source reports at all: curated, kept and flagged
+    `unsourced`), and the relationships between those whose own sources, if they name any,
+    include a known one. Returns nodes, edges and the known sources' ids."""
+    known_sources = {r["id"] for r in store.read(
+        "MATCH (s:Source) WHERE s.known_by <= $d RETURN s.id AS id", {"d": as_of}).records}
+    ids = sorted(nodes)
+    keep: dict[str, dict] = {}
+    for i in range(0, len(ids), BATCH):
+        res = store.read(
+            "UNWIND $ids AS id MATCH (n:Entity {id: id}) "
+            "RETURN n.id AS id, n:Source AS source, "
+            "COUNT { (n)-[:REPORTED_BY]->(:Source) } AS cited, "
+            "EXISTS { (n)-[:REPORTED_BY]->(s:Source) WHERE s.known_by <= $d } AS known",
+            {"ids": ids[i:i + BATCH], "d": as_of})
+        for r in res.records:
+            node = nodes[r["id"]]
+            if r["source"]:
+                if r["id"] in known_sources:
+                    keep[r["id"]] = node
+            elif r["known"]:
+                keep[r["id"]] = node
+            elif r["cited"] == 0:
+                keep[r["id"]] = {**node, "props": {**node["props"], "unsourced": True}}
+    kept = [e for e in edges if e["start"] in keep and e["end"] in keep
+            and (not e["props"].get("sources")
+                 or any(x in known_sources for x in e["props"]["sources"]))]
+    return keep, kept, known_sources
 
 
 def _citations(store: Store, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -242,9 +297,16 @@ def select(store: Store, sel: Selection, *, include_confidential: bool = False,
     else:
         edges = _fetch_edges(store, None if ids is None and not (sel.kinds or sel.since or sel.until)
                              else keep, keep)
+    known: Optional[set[str]] = None
+    if sel.as_of is not None:
+        nodes, edges, known = _as_of(store, nodes, edges, sel.as_of)
+        keep = set(nodes)
     sub = Subgraph(nodes=nodes, edges=edges)
     if with_citations:
         sub.citations = _citations(store, sorted(keep))
+        if known is not None:
+            sub.citations = {k: [c for c in v if c.get("source") in known]
+                             for k, v in sub.citations.items()}
     if not include_confidential:
         sub = redact_subgraph(sub, Redactor.from_store(store))
     return sub

@@ -241,7 +241,8 @@ class Store:
         UNWIND $ids AS oid
         MATCH (o:Entity {id: oid})
         CALL (o) {
-          MATCH (o)-[r]->(x:Entity) WHERE type(r) IN $out AND r.sources IS NULL
+          MATCH (o)-[r]->(x:Entity) WHERE type(r) IN $out
+            AND (r.sources IS NULL OR r.statement = o.id)
           RETURN r, o AS a, x AS b
           UNION
           MATCH (x:Entity)-[r]->(o) WHERE type(r) IN $inc AND r.sources IS NULL
@@ -265,7 +266,7 @@ class Store:
         query = """
         UNWIND $pairs AS p
         MATCH (a:Entity {id: p.start})-[r]->(b:Entity {id: p.end})
-        WHERE type(r) = p.type AND r.sources IS NOT NULL
+        WHERE type(r) = p.type AND r.sources IS NOT NULL AND r.statement IS NULL
         RETURN elementId(r) AS eid, type(r) AS type, a.id AS start, b.id AS end,
                properties(r) AS props
         """
@@ -285,7 +286,7 @@ class Store:
     def relations_in_cases(self, cases: Sequence[str]) -> list[dict[str, Any]]:
         """Relation-made relationships that any of these cases states."""
         res = self.read("MATCH (a:Entity)-[r]->(b:Entity) WHERE r.sources IS NOT NULL "
-                        "AND any(c IN r.cases WHERE c IN $cases) "
+                        "AND r.statement IS NULL AND any(c IN r.cases WHERE c IN $cases) "
                         "RETURN type(r) AS type, a.id AS start, b.id AS end, r.role AS role",
                         {"cases": list(cases)})
         return [dict(r) for r in res.records]

@@ -166,6 +166,15 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
+def _as_written(raw: RawRecord, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A location as the record wrote it: `via: x` (one value where a list is also allowed,
+    held as a list) is `via`, not `via[0]`."""
+    if len(loc) == 2 and loc[1] == 0 and isinstance(raw.data, dict) \
+            and not isinstance(raw.data.get(loc[0]), list):
+        return loc[:1]
+    return loc
+
+
 def _validate_model(raw: RawRecord, model: type, problems: list[Problem]) -> Any:
     try:
         return model.model_validate(raw.data)
@@ -412,6 +421,7 @@ class Checker:
 
     def _ref(self, raw: RawRecord, loc: tuple[Any, ...], ref: str, kinds: tuple[str, ...],
              label: str) -> None:
+        loc = _as_written(raw, loc)
         kind = self.kind_of(ref)
         if kind is None:
             self.pending.append((raw.file, raw.line_of(loc), label, _field(raw, loc), ref, kinds))
@@ -442,6 +452,9 @@ class Checker:
                 if rtype in R.FIELD_ONLY_TYPES:
                     msg = (f"{rtype} is made by statement and reported_by fields, not by a "
                            "relation record")
+                    if rtype in ("COPY_OF", "KNOWN_THROUGH"):
+                        msg = (f"{rtype} is made by the source field {rtype.lower()}, not by a "
+                               "relation record")
                 else:
                     hint = difflib.get_close_matches(rtype.upper(), list(R.RELATION_TYPES), n=1)
                     msg = (f"unknown relationship type {rtype!r}"

@@ -1,20 +1,27 @@
 // name: affiliations
-// title: Affiliations of a person, or members of an organization
+// title: Affiliations of a person, or members of an organization and its sub-organizations
 // category: actors
 // description: >
-//   Given a person: the organizations they belong to. Given an organization: its members.
-//   With role and period.
+//   Given a person: the organizations they belong to, and the organizations those are part
+//   of. Given an organization: its members, and the members of its sub-organizations (a
+//   government's ministers through its ministries). With role and period; `through` is the
+//   organization the person is affiliated with directly, `depth` the steps of PART_OF
+//   between it and the organization shown (0: directly; at most 10).
 // returns: rows
 // params:
 //   - {name: id, type: string, required: true, description: A person's or an organization's id}
 MATCH (x:Entity {id: $id})
 CALL (x) {
-  MATCH (x:Person)-[r:AFFILIATED_WITH]->(o:Organization)
-  RETURN x AS p, r, o
+  MATCH (x:Person)-[r:AFFILIATED_WITH]->(d:Organization)
+  MATCH path = (d)-[:PART_OF*0..10]->(o:Organization)
+  RETURN x AS p, r, d, o, length(path) AS depth
   UNION
-  MATCH (p:Person)-[r:AFFILIATED_WITH]->(x:Organization)
-  RETURN p, r, x AS o
+  MATCH path = (d:Organization)-[:PART_OF*0..10]->(x:Organization)
+  MATCH (p:Person)-[r:AFFILIATED_WITH]->(d)
+  RETURN p, r, d, x AS o, length(path) AS depth
 }
+WITH p, r, d, o, min(depth) AS depth
 RETURN p.id AS person_id, p.name AS person, o.id AS organization_id, o.name AS organization,
-       r.role AS role, toString(r.start) AS start, toString(r.end) AS end
-ORDER BY organization_id, person_id
+       r.role AS role, toString(r.start) AS start, toString(r.end) AS end, depth,
+       d.id AS through
+ORDER BY depth, organization_id, person_id, through

@@ -3,17 +3,23 @@
 // category: actors
 // description: >
 //   Every statement of a person or organization, in date order, with where it was said, its
-//   text, whether it is verbatim, and what it is about with which stance.
+//   text, whether it is verbatim, and what it is about with which stance. With as_of, only what sources certainly published by that day carry.
 // returns: rows
 // params:
 //   - {name: id, type: string, required: true, description: The speaker's id}
+//   - {name: as_of, type: date, span: end, default: null, description: "Only what sources certainly published by this day carry (2018, 2018-10 or 2018-10-21)"}
 MATCH (sp:Entity {id: $id})-[:SAID]->(s:Statement)
-OPTIONAL MATCH (s)-[:VIA]->(via:Organization)
+  WHERE ($as_of IS NULL OR NOT EXISTS { (s)-[:REPORTED_BY]->() }
+       OR EXISTS { (s)-[:REPORTED_BY]->(k:Source) WHERE k.known_by <= $as_of })
 OPTIONAL MATCH (s)-[a:ABOUT]->(t:Entity)
-WITH s, via, t, a ORDER BY t.id
-WITH s, via, collect(t.id + ' (' + a.stance + ')') AS about
+WITH s, t, a ORDER BY t.id
+WITH s, collect(t.id + ' (' + a.stance + ')') AS about,
+     // every outlet it was said through (v1.1: several), in the order of their names
+     COLLECT { MATCH (s)-[:VIA]->(o:Organization) RETURN o.name ORDER BY o.name } AS vias
 RETURN s.id AS statement,
+       CASE s.date_bound WHEN 'on-or-before' THEN 'on or before ' WHEN 'on-or-after' THEN 'on or after ' ELSE '' END +
        CASE s.date_precision WHEN 'year' THEN toString(s.date.year)
          WHEN 'month' THEN substring(toString(s.date), 0, 7) ELSE toString(s.date) END AS date,
-       via.name AS via, s.verbatim AS verbatim, s.text AS text, about
+       CASE WHEN size(vias) > 0 THEN reduce(acc = '', v IN vias |
+         acc + CASE acc WHEN '' THEN '' ELSE ', ' END + v) END AS via, s.verbatim AS verbatim, s.text AS text, about
 ORDER BY s.date, statement

@@ -3,14 +3,18 @@
 // category: claims and denials
 // description: >
 //   One row per statement about the entity: speaker, stance, date, text. Give `stance` to
-//   keep one stance only (asserts, denies, corroborates, disputes, calls-for, mentions).
+//   keep one stance only (asserts, denies, corroborates, disputes, calls-for, mentions). With as_of, only what sources certainly published by that day carry.
 // returns: rows
 // params:
 //   - {name: id, type: string, required: true, description: The entity's id}
-//   - {name: stance, type: string, default: null, description: Only this stance}
+//   - {name: stance, type: string, default: null, values: stance, description: Only this stance}
+//   - {name: as_of, type: date, span: end, default: null, description: "Only what sources certainly published by this day carry (2018, 2018-10 or 2018-10-21)"}
 MATCH (t:Entity {id: $id})<-[a:ABOUT]-(s:Statement)<-[:SAID]-(sp:Entity)
-WHERE $stance IS NULL OR a.stance = $stance
+WHERE ($stance IS NULL OR a.stance = $stance)
+  AND ($as_of IS NULL OR NOT EXISTS { (s)-[:REPORTED_BY]->() }
+       OR EXISTS { (s)-[:REPORTED_BY]->(k:Source) WHERE k.known_by <= $as_of })
 RETURN coalesce(sp.name, sp.title) AS speaker, a.stance AS stance, s.id AS statement,
+       CASE s.date_bound WHEN 'on-or-before' THEN 'on or before ' WHEN 'on-or-after' THEN 'on or after ' ELSE '' END +
        CASE s.date_precision WHEN 'year' THEN toString(s.date.year)
          WHEN 'month' THEN substring(toString(s.date), 0, 7) ELSE toString(s.date) END AS date,
        s.text AS text

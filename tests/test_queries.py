@@ -76,6 +76,11 @@ def test_param_binding_errors_name_the_parameter():
         Q.bind(Q.Library.load().get("network"), {"id": "x", "hops": "two"})
     with pytest.raises(UsageError, match="no saved query named 'denial' \\(did you mean 'denials'"):
         Q.Library.load().get("denial")
+    with pytest.raises(UsageError, match="parameter 'stance' expects one of asserts, denies, "
+                                         ".*got 'deny' \\(did you mean 'denies'\\?\\)"):
+        Q.bind(Q.Library.load().get("statements-about"), {"id": "x", "stance": "deny"})
+    assert Q.bind(Q.Library.load().get("statements-about"),
+                  {"id": "x", "stance": "calls-for"})["stance"] == "calls-for"
     assert Q.bind(Q.Library.load().get("search"), {"q": 'a:b (c) "d"'})["q"] == \
         'a\\:b \\(c\\) \\"d\\"'
 
@@ -163,7 +168,8 @@ def test_claims_about_and_contested(chechnya):
     assert [(r["stance"], r["statements"]) for r in rows] == \
         [("asserts", 2), ("corroborates", 2), ("denies", 2), ("calls-for", 1)]
     assert rows[2]["statement_ids"] == ["karimov-denial", "chechen-government-denial"]
-    rows = run(chechnya, "contested")
+    rows = [{k: r[k] for k in ("id", "entity", "supporters", "opponents")}
+            for r in run(chechnya, "contested")]
     assert rows == [
         {"id": "abduction-campaign-2017",
          "entity": "Abduction and detention of up to 100 men suspected of being gay",
@@ -188,11 +194,15 @@ def test_single_source_and_corroboration(chechnya):
     rows = run(chechnya, "corroboration")
     assert rows[0] == {"id": "abduction-campaign-2017",
                        "event": "Abduction and detention of up to 100 men suspected of being gay",
-                       "status": "corroborated", "independent_sources": 4, "sources": 4,
+                       "status": "corroborated", "independent_origins": 4, "sources": 4,
                        "origins": ["new-york-times", "novaya-gazeta", "seed-article-2017",
                                    "the-guardian"],
+                       "counted": ["new-york-times: nyt-report-2017",
+                                   "novaya-gazeta: novaya-gazeta-report-2017",
+                                   "seed-article-2017: seed-article-2017",
+                                   "the-guardian: guardian-report-2017"],
                        "supporting_speakers": 3, "contesting_speakers": 2}
-    assert [(r["id"], r["independent_sources"]) for r in rows[1:3]] == \
+    assert [(r["id"], r["independent_origins"]) for r in rows[1:3]] == \
         [("amnesty-petition-launch-2017", 2), ("hotline-2017", 1)]
 
 
@@ -253,12 +263,17 @@ def test_places_and_time(chechnya):
                            "prophylactic-sweep-order-2017", "releases-2017", "torture-2017"]
     assert len(run(chechnya, "events-in-place", place="russia")) == 7
     assert run(chechnya, "events-in-place", place="moscow") == []
-    rows = run(chechnya, "timeline", since="2017-04", until="2017-04")
+    rows = run(chechnya, "timeline", since="2017-04", until="2017-04", kinds="event")
     assert [(r["id"], r["fit"]) for r in rows][-1] == ("amnesty-petition-launch-2017", "within")
     assert {r["fit"] for r in rows[:-1]} == {"overlaps"} and len(rows) == 8
     assert run(chechnya, "timeline", since="2018") == []
-    assert len(run(chechnya, "timeline", place="st-petersburg")) == 1
+    assert len(run(chechnya, "timeline", place="st-petersburg", kinds="event")) == 1
     assert run(chechnya, "timeline", until="2016-12-31") == []
+    # statements come in date order with the events (those about events in the place too)
+    both = run(chechnya, "timeline", since="2017-04", until="2017-04")
+    assert {r["type"] for r in both} == {"event", "statement"} and len(both) > len(rows)
+    in_place = run(chechnya, "timeline", place="north-caucasus")
+    assert "karimov-denial" in [r["id"] for r in in_place]
 
 
 @pytest.mark.neo4j

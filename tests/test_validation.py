@@ -167,8 +167,9 @@ def test_relation_kinds_and_types(tmp_path):
         f"{f}:4: relation[p->l]: type: DENIED is made by statement and reported_by fields, not "
         "by a relation record",
         f"{f}:5: relation[p->p]: type: unknown relationship type 'KNOWS'; expected one of: "
-        "AFFILIATED_WITH, ASSOCIATED_WITH, AUTHORED_BY, FOLLOWED, INVOLVED_IN, LOCATED_IN, "
-        "PART_OF, PUBLISHED_BY, RESPONDED_TO, TRIGGERED_BY, VIA",
+        "AFFILIATED_WITH, ASSOCIATED_WITH, AUTHORED_BY, CONFIRMS, CONTRADICTS, FOLLOWED, "
+        "INVOLVED_IN, LOCATED_IN, PART_OF, PUBLISHED_BY, REPEATS, RESPONDED_TO, RETRACTS, "
+        "REVISES, TRIGGERED_BY, VIA",
     ]
 
 
