@@ -448,6 +448,9 @@ def selection_options(fn: Callable) -> Callable:
         click.option("--since", metavar="DATE", help="Only dated entities overlapping from this date."),
         click.option("--until", metavar="DATE", help="Only dated entities overlapping up to this date."),
         queries_option,
+        click.option("--separate", is_flag=True,
+                     help="Show entities merged by `kg resolve apply` as their separate ids "
+                          "(default: one node listing all its ids)."),
         confidential_option,
     ]
     for opt in reversed(opts):
@@ -457,7 +460,7 @@ def selection_options(fn: Callable) -> Callable:
 
 def build_selection(case: Optional[str], around: Optional[str], hops: int, kinds: Optional[str],
                     query_name: Optional[str], params: tuple[str, ...], since: Optional[str],
-                    until: Optional[str], query_dirs: tuple[Path, ...]) -> Any:
+                    until: Optional[str], query_dirs: tuple[Path, ...], separate: bool = False) -> Any:
     from .dates import PartialDate
     from .queries import parse_cli_params
     from .selection import Selection, parse_kinds
@@ -476,7 +479,7 @@ def build_selection(case: Optional[str], around: Optional[str], hops: int, kinds
     return Selection(case=case, around=around, hops=hops, kinds=parse_kinds(kinds),
                      query=query_name, params=parse_cli_params(params),
                      since=date(since, "--since", False), until=date(until, "--until", True),
-                     query_dirs=query_dirs)
+                     query_dirs=query_dirs, separate=separate)
 
 
 @cli.command()
@@ -491,7 +494,7 @@ def build_selection(case: Optional[str], around: Optional[str], hops: int, kinds
 def export(store: Any, fmt: str, out: Path, case: Optional[str], around: Optional[str], hops: int,
            kinds: Optional[str], query_name: Optional[str], params: tuple[str, ...],
            since: Optional[str], until: Optional[str], query_dirs: tuple[Path, ...],
-           include_confidential: bool, size_by: str, title: Optional[str]) -> None:
+           separate: bool, include_confidential: bool, size_by: str, title: Optional[str]) -> None:
     """Export a selection of the graph as FORMAT: html, graphml, gexf, json, csv, cypher or ftm.
 
     Records marked confidential are redacted (stable placeholders, structure kept) unless
@@ -500,7 +503,8 @@ def export(store: Any, fmt: str, out: Path, case: Optional[str], around: Optiona
     from .export import export as do_export
     from .selection import select
 
-    sel = build_selection(case, around, hops, kinds, query_name, params, since, until, query_dirs)
+    sel = build_selection(case, around, hops, kinds, query_name, params, since, until, query_dirs,
+                          separate)
     if include_confidential:
         warn_confidential()
     sub = select(store, sel, include_confidential=include_confidential,
@@ -527,7 +531,7 @@ def export(store: Any, fmt: str, out: Path, case: Optional[str], around: Optiona
 def analyze(store: Any, what: str, case: Optional[str], around: Optional[str], hops: int,
             kinds: Optional[str], query_name: Optional[str], params: tuple[str, ...],
             since: Optional[str], until: Optional[str], query_dirs: tuple[Path, ...],
-            include_confidential: bool, from_id: Optional[str], to_id: Optional[str],
+            separate: bool, include_confidential: bool, from_id: Optional[str], to_id: Optional[str],
             top: Optional[int], write_back: bool, fmt: str, out: Optional[Path]) -> None:
     """Network analysis of a selection with networkx.
 
@@ -540,7 +544,8 @@ def analyze(store: Any, what: str, case: Optional[str], around: Optional[str], h
     from .render import render
     from .selection import select
 
-    sel = build_selection(case, around, hops, kinds, query_name, params, since, until, query_dirs)
+    sel = build_selection(case, around, hops, kinds, query_name, params, since, until, query_dirs,
+                          separate)
     sub = select(store, sel, include_confidential=True)
     if what == "centrality":
         rows = A.centrality(sub)

@@ -33,6 +33,7 @@ def ascii_lower(text: str) -> str:
     return anyascii(text).lower()
 
 
+@lru_cache(maxsize=200_000)
 def tokens(text: str) -> tuple[str, ...]:
     """The words of a name after transliteration ('al-Asiri' -> ('al', 'asiri'))."""
     return tuple(t for t in _SPLIT.split(ascii_lower(text).replace("'", "")) if t)

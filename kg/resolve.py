@@ -49,8 +49,8 @@ class Profile:
     confidential: bool
     nationality: str
     births: list[str]
-    orgs: list[tuple[str, str]]    # (id, normalized name)
-    places: list[tuple[str, str]]
+    orgs: list[tuple[str, tuple[str, ...]]]    # (id, name tokens)
+    places: list[tuple[str, tuple[str, ...]]]
 
     @classmethod
     def from_row(cls, kind: str, row: dict[str, Any]) -> "Profile":
@@ -66,8 +66,8 @@ class Profile:
         return cls(row["id"], kind, row.get("name") or row["id"], variants,
                    tuple(row.get("cases") or ()), bool(row.get("confidential")),
                    N.normalized(row.get("nationality") or ""), births,
-                   [(o[0], N.normalized(o[1])) for o in row.get("orgs") or []],
-                   [(p[0], N.normalized(p[1])) for p in row.get("places") or []])
+                   [(o[0], N.tokens(o[1])) for o in row.get("orgs") or []],
+                   [(p[0], N.tokens(p[1])) for p in row.get("places") or []])
 
 
 # --- merges already made and pairs judged apart ----------------------------------------------
@@ -98,10 +98,12 @@ class Resolved:
 
 # --- scoring --------------------------------------------------------------------------------
 
-def _same_thing(x: tuple[str, str], y: tuple[str, str], resolved: Resolved) -> bool:
+def _same_thing(x: tuple[str, tuple[str, ...]], y: tuple[str, tuple[str, ...]],
+                resolved: Resolved) -> bool:
+    """Two linked entities are one: same id, merged, or alike names ('Grozny' / 'Грозный')."""
     if x[0] == y[0] or resolved.canon(x[0]) == resolved.canon(y[0]):
         return True
-    return bool(x[1]) and (x[1] == y[1] or N.compare(tuple(x[1].split()), tuple(y[1].split())).score >= 0.85)
+    return bool(x[1]) and (x[1] == y[1] or N.compare(x[1], y[1]).score >= 0.85)
 
 
 def _dates_agree(a: str, b: str) -> bool:
@@ -387,3 +389,74 @@ def status(store: Store) -> list[dict[str, Any]]:
 def is_pair_judged(judged: Iterable[Judgement], a: str, b: str) -> bool:
     pair = tuple(sorted((a, b)))
     return any(j.pair == pair for j in judged)
+
+
+# --- the merged view of a selection (exports, analysis) ------------------------------------
+
+def merge_subgraph(sub: Any, canonical: dict[str, str]) -> Any:
+    """One node per merged entity among a selection's nodes (kg.selection.Subgraph): the
+    canonical id when selected (else the smallest selected member) carries every id of the
+    entity (`ids`), the other members' names and aliases among its `aliases`, all their
+    cases, and is confidential when any member is. Edges move to it; SAME_AS edges and
+    edges between members of one entity go."""
+    from .selection import Subgraph
+
+    if not canonical or not any(n in canonical for n in sub.nodes):
+        return sub
+    members: dict[str, list[str]] = defaultdict(list)
+    for nid in sub.nodes:
+        if nid in canonical:
+            members[canonical[nid]].append(nid)
+    everyone: dict[str, list[str]] = defaultdict(list)
+    for m, c in canonical.items():
+        everyone[c].append(m)
+    rep: dict[str, str] = {}
+    out = Subgraph(redacted=sub.redacted)
+    for c, present in members.items():
+        r = c if c in present else min(present)
+        for m in present:
+            rep[m] = r
+    for nid, node in sub.nodes.items():
+        r = rep.get(nid, nid)
+        if r != nid:
+            continue
+        if nid not in canonical:
+            out.nodes[nid] = node
+            continue
+        group = sorted(m for m in sub.nodes if rep.get(m) == r)
+        props = dict(node["props"])
+        aliases = list(props.get("aliases") or [])
+        cases = set(props.get("cases") or [])
+        for m in group:
+            if m == r:
+                continue
+            other = sub.nodes[m]["props"]
+            for text in [other.get("name") or other.get("title"), *(other.get("aliases") or [])]:
+                if text and text != props.get("name") and text not in aliases:
+                    aliases.append(text)
+            cases |= set(other.get("cases") or [])
+            if other.get("confidential"):
+                props["confidential"] = True
+            for k, v in other.items():
+                props.setdefault(k, v)
+        props["aliases"] = aliases
+        props["cases"] = sorted(cases)
+        props["ids"] = sorted(everyone[canonical[nid]])
+        out.nodes[nid] = {**node, "props": props}
+    seen: set[tuple] = set()
+    for e in sub.edges:
+        if e["type"] == "SAME_AS":
+            continue
+        s, t = rep.get(e["start"], e["start"]), rep.get(e["end"], e["end"])
+        if s == t and e["start"] != e["end"]:
+            continue
+        key = (e["type"], s, t, repr(sorted(e["props"].items())))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.edges.append({**e, "start": s, "end": t})
+    for nid, cites in sub.citations.items():
+        r = rep.get(nid, nid)
+        have = out.citations.setdefault(r, [])
+        have.extend(c for c in cites if c not in have)
+    return out

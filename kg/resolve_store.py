@@ -96,3 +96,13 @@ def cards(store: Store, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         "COLLECT { MATCH (n)-[:SAME_AS*1..2]-(m:Entity) RETURN DISTINCT m.id } AS merged_with",
         {"ids": list(ids)})
     return {r["id"]: dict(r) for r in res.records}
+
+
+def canonical_map(store: Store) -> dict[str, str]:
+    """{id: canonical id} for every member of a merged entity (canonical ids included)."""
+    out: dict[str, str] = {}
+    for r in store.read("MATCH (a:Entity)-[r:SAME_AS]->(b:Entity) "
+                        "RETURN a.id AS a, b.id AS b").records:
+        out[r["a"]] = r["b"]
+        out[r["b"]] = r["b"]
+    return out

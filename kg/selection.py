@@ -50,6 +50,7 @@ class Selection:
     since: Optional[dt.date] = None
     until: Optional[dt.date] = None
     query_dirs: tuple = ()
+    separate: bool = False   # entities merged by kg resolve as their separate ids
 
     def describe(self) -> str:
         parts = []
@@ -245,6 +246,11 @@ def select(store: Store, sel: Selection, *, include_confidential: bool = False,
     sub = Subgraph(nodes=nodes, edges=edges)
     if with_citations:
         sub.citations = _citations(store, sorted(keep))
+    if not sel.separate:
+        from .resolve import merge_subgraph
+        from .resolve_store import canonical_map
+
+        sub = merge_subgraph(sub, canonical_map(store))
     if not include_confidential:
         sub = redact_subgraph(sub, Redactor.from_store(store))
     return sub

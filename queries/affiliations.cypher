@@ -4,10 +4,12 @@
 // description: >
 //   Given a person: the organizations they belong to. Given an organization: its members.
 //   With role and period.
+//   An entity merged by `kg resolve apply` answers for all its ids.
 // returns: rows
 // params:
 //   - {name: id, type: string, required: true, description: A person's or an organization's id}
-MATCH (x:Entity {id: $id})
+MATCH (:Entity {id: $id})-[:SAME_AS*0..2]-(x:Entity)
+WITH DISTINCT x
 CALL (x) {
   MATCH (x:Person)-[r:AFFILIATED_WITH]->(o:Organization)
   RETURN x AS p, r, o

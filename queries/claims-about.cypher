@@ -4,10 +4,13 @@
 // description: >
 //   Everything said about an entity, grouped by stance (asserts, corroborates, denies,
 //   disputes, calls-for, mentions): how many statements, and who said what.
+//   An entity merged by `kg resolve apply` answers for all its ids.
 // returns: rows
 // params:
 //   - {name: id, type: string, required: true, description: The entity's id}
-MATCH (t:Entity {id: $id})<-[a:ABOUT]-(s:Statement)<-[:SAID]-(sp:Entity)
+MATCH (:Entity {id: $id})-[:SAME_AS*0..2]-(t:Entity)
+WITH DISTINCT t
+MATCH (t)<-[a:ABOUT]-(s:Statement)<-[:SAID]-(sp:Entity)
 WITH a.stance AS stance, sp, s ORDER BY s.date, sp.id, s.id
 RETURN stance, count(s) AS statements,
        collect(coalesce(sp.name, sp.title)) AS speakers,

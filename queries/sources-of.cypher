@@ -4,10 +4,13 @@
 // description: >
 //   Every source cited for an entity: title, kind, publisher, publication date, the
 //   source's reliability (A-F), the item's credibility (1-6), and the supporting quote.
+//   An entity merged by `kg resolve apply` answers for all its ids.
 // returns: rows
 // params:
 //   - {name: id, type: string, required: true, description: The entity's id}
-MATCH (e:Entity {id: $id})-[r:REPORTED_BY]->(src:Source)
+MATCH (:Entity {id: $id})-[:SAME_AS*0..2]-(e:Entity)
+WITH DISTINCT e
+MATCH (e)-[r:REPORTED_BY]->(src:Source)
 OPTIONAL MATCH (src)-[:PUBLISHED_BY]->(pub:Organization)
 RETURN src.id AS source, src.title AS title, src.kind AS kind, pub.name AS publisher,
        CASE src.published_precision WHEN 'year' THEN toString(src.published.year)
