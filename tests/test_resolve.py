@@ -306,3 +306,32 @@ def test_review_writes_decisions_and_load_applies_them(both, tmp_path, runner):
     res = runner.invoke(cli, ["load", str(p)])
     assert res.exit_code == 0 and "merged entities: 1" in res.output, res.output
     assert [r["id"] for r in run(both, "search", q="Milashina")][:1] == ["elena-milashina"]
+
+
+@pytest.mark.neo4j
+def test_exports_show_one_node_with_all_ids(both, tmp_path, runner):
+    import json
+
+    p = _file(tmp_path, """
+        judgements:
+          - same_as: [ramzan-kadyrov, kadyrov-r]
+            who: anna
+            when: 2026-11-27
+            why: Same.
+        """)
+    RS.apply(both, [p])
+    res = runner.invoke(cli, ["export", "json", "--out", str(tmp_path / "m.json")])
+    assert res.exit_code == 0, res.output
+    nodes = {n["id"]: n for n in json.loads((tmp_path / "m.json").read_text())["nodes"]}
+    assert "ramzan-kadyrov" not in nodes
+    kad = nodes["kadyrov-r"]
+    assert kad["ids"] == ["kadyrov-r", "ramzan-kadyrov"] and kad["cases"] == ["res-en", "res-ru"]
+    assert "Ramzan Kadyrov" in kad["aliases"]
+    links = json.loads((tmp_path / "m.json").read_text())["links"]
+    assert not any(e.get("type") == "SAME_AS" for e in links)
+    assert {e["target"] for e in links if e["source"] == "kadyrov-r"} >= {"chechen-government", "grozny"}
+    res = runner.invoke(cli, ["export", "json", "--separate", "--out", str(tmp_path / "s.json")])
+    nodes = {n["id"] for n in json.loads((tmp_path / "s.json").read_text())["nodes"]}
+    assert {"kadyrov-r", "ramzan-kadyrov"} <= nodes
+    res = runner.invoke(cli, ["load", str(tmp_path)])  # a judgements file inside a case folder
+    assert res.exit_code == 1 and "this is a judgements file" in res.output
