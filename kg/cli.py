@@ -132,7 +132,8 @@ def cli() -> None:
     Records (YAML or JSONL, see docs/record-format.md) are checked with `kg validate` and
     loaded with `kg load` (sheets through `--mapping`, FollowTheMoney with `--format ftm`).
     Ask with `kg query` (saved questions) or `kg cypher`; draw and hand over with
-    `kg export`; measure with `kg analyze`. `kg db` runs a local Neo4j. Connection:
+    `kg export`; measure with `kg analyze`; find and merge one entity's several ids with
+    `kg resolve`. `kg db` runs a local Neo4j. Connection:
     KG_NEO4J_URI / KG_NEO4J_USER / KG_NEO4J_PASSWORD / KG_NEO4J_DATABASE, or kg's own server
     under KG_HOME (default ./.kg). Confidential records are redacted in every output unless
     --include-confidential.
@@ -215,7 +216,9 @@ def load(paths: tuple[Path, ...], allow_existing: bool, mapping: Optional[Path],
 
     Loading is idempotent: loading the same input again changes nothing. A changed record
     updates its node and replaces the relationships it made. Sheets load through a mapping
-    (--mapping), FollowTheMoney entities with --format ftm.
+    (--mapping), FollowTheMoney entities with --format ftm. Judgements files of `kg resolve`
+    given by name are applied after the records, and every load that writes honours the
+    judgements already stored.
     """
     from .config import load_settings
     from .loader import bulk_load

@@ -279,6 +279,13 @@ def apply(store: Store, paths: Sequence[Path] = (), *, dry_run: bool = False) ->
         raise UsageError(f"two judgements files declare case {sorted(dupes)[0]!r}; one file "
                          "per judgements case")
     stored = [Judgement.from_row(r) for r in S.judgements(store)]
+    for f in files:
+        before = sorted({j.file for j in stored if j.case == f.case and j.file} -
+                        {j.file for j in f.judgements} - {str(f.path)})
+        if before and f.judgements:
+            report.notices.append(f"judgements case {f.case!r} came from {before[0]} before; "
+                                  f"{f.judgements[0].file} replaces it (give each judgements "
+                                  "file its own case id to keep both)")
     _check_conflicts(files, [j for j in stored if j.case not in cases])
     if not dry_run:
         for f in files:
@@ -411,9 +418,11 @@ def merge_subgraph(sub: Any, canonical: dict[str, str]) -> Any:
     for m, c in canonical.items():
         everyone[c].append(m)
     rep: dict[str, str] = {}
+    by_rep: dict[str, list[str]] = {}
     out = Subgraph(redacted=sub.redacted)
     for c, present in members.items():
         r = c if c in present else min(present)
+        by_rep[r] = sorted(present)
         for m in present:
             rep[m] = r
     for nid, node in sub.nodes.items():
@@ -423,7 +432,7 @@ def merge_subgraph(sub: Any, canonical: dict[str, str]) -> Any:
         if nid not in canonical:
             out.nodes[nid] = node
             continue
-        group = sorted(m for m in sub.nodes if rep.get(m) == r)
+        group = by_rep[r]
         props = dict(node["props"])
         aliases = list(props.get("aliases") or [])
         cases = set(props.get("cases") or [])
