@@ -575,6 +575,43 @@ def bench_analysis(sizes: list[int]) -> None:
     say()
 
 
+def bench_resolve(local: LocalNeo4j, tmp: Path, records: int) -> None:
+    """`kg resolve candidates` on a loaded synthetic graph: one case of `records`, and two
+    cases of half as many each whose people, organizations and places bear the same names
+    ('Person 17' in both), so that every one of them is a candidate pair to score."""
+    from kg.loader import load
+    from kg.resolve import CandidateStats, candidates
+
+    say("## Entity resolution candidates")
+    say()
+    say("`kg resolve candidates` (people, organizations and places; read from Neo4j, "
+        "transliterated, blocked, scored) on a loaded synthetic graph, timed once. Synthetic "
+        "names are 'Person 17' and 'Organization 4': within one case no two are alike; two "
+        "half-size cases made from different seeds share every name, so each entity has a "
+        "twin to find and score.")
+    say()
+    say("| graph | entities compared | blocks | pairs scored | candidates | seconds |")
+    say("| --- | ---: | ---: | ---: | ---: | ---: |")
+    layouts = [(f"one case of {records:,} records", [(records, 1, "synth")]),
+               (f"two cases of {records // 2:,} records", [(records // 2, 1, "synth-a"),
+                                                           (records // 2, 7, "synth-b")])]
+    for title, cases in layouts:
+        store = wipe(local, tmp)
+        for n, seed, name in cases:
+            folder = tmp / f"resolve-{name}-{n}"
+            if not folder.exists():
+                write_case(folder, n, seed=seed, case=name)
+            load(store, [folder])
+        stats = CandidateStats()
+        t = time.perf_counter()
+        candidates(store, stats=stats)
+        secs = time.perf_counter() - t
+        say(f"| {title} | {stats.entities:,} | {stats.blocks:,} | {stats.pairs_scored:,} | "
+            f"{stats.candidates:,} | {secs:.1f} |")
+        store.driver.close()
+    say()
+
+
 # sizes of kg loads, of naive loads, of bulk loads, and the case the queries run on
 FULL_LOAD = ([10_000, 100_000, 1_000_000], [10_000, 100_000], [100_000, 1_000_000], 1_000_000)
 
@@ -599,7 +636,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     ap.add_argument("--only", help="re-run these sections of the full run (comma-separated: "
                     "load (with the saved queries on the loaded case), export, export-e2e, draw, "
-                    "analysis) and merge them into docs/benchmarks.md")
+                    "analysis, resolve) and merge them into docs/benchmarks.md")
     args = ap.parse_args()
     quick = args.quick
     if args.only:
@@ -627,6 +664,12 @@ def main() -> None:
                 bench_draw(tmp, [500, 2_000, 5_000, 10_000], 90)
             if "analysis" in only:
                 bench_analysis([1_000, 5_000, 20_000, 100_000])
+            if "resolve" in only:
+                local, env = bench_server()
+                try:
+                    bench_resolve(local, tmp, 100_000)
+                finally:
+                    local.stop()
         merge_report(only)
         print("merged into docs/benchmarks.md")
         return
@@ -660,6 +703,7 @@ def main() -> None:
                 bench_export_e2e(local, env, tmp, 2_000, 1)
                 bench_draw(tmp, [500], 60)
                 bench_analysis([1_000, 5_000])
+                bench_resolve(local, tmp, 10_000)
             else:
                 queries = bench_load(local, env, *FULL_LOAD, tmp, 50)
                 for line in queries:
@@ -669,6 +713,7 @@ def main() -> None:
                 bench_export_e2e(local, env, tmp)
                 bench_draw(tmp, [500, 2_000, 5_000, 10_000], 90)
                 bench_analysis([1_000, 5_000, 20_000, 100_000])
+                bench_resolve(local, tmp, 100_000)
     finally:
         local.stop()
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(OUT) + "\n", encoding="utf-8")

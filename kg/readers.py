@@ -252,6 +252,12 @@ def read_yaml(path: Path, shown: str) -> FileResult:
                                             _sub(lines, (key,)), 1))
             continue
         kind = YAML_KEYS.get(key)
+        if key == "judgements":
+            result.problems.append(Problem(shown, kline, "-", "judgements",
+                                           "this is a judgements file (kg resolve), not a "
+                                           "record file: keep it outside case folders and "
+                                           "pass it to `kg load` or `kg resolve apply` by name"))
+            continue
         if kind is None:
             result.problems.append(Problem(shown, kline, "-", str(key),
                                            f"unknown top-level key {key!r}; expected one of: "

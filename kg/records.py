@@ -376,7 +376,9 @@ RELATION_TYPES: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] =
 }
 # Made only by statement and citation fields: a relation record cannot make these.
 FIELD_ONLY_TYPES = ("SAID", "DENIED", "ABOUT", "REPORTED_BY", "COPY_OF", "KNOWN_THROUGH")
-ALL_REL_TYPES = tuple(sorted(set(RELATION_TYPES) | set(FIELD_ONLY_TYPES)))
+# Made only by `kg resolve apply` from judgements (kg.resolve_store): merged entities.
+RESOLUTION_TYPES = ("SAME_AS",)
+ALL_REL_TYPES = tuple(sorted(set(RELATION_TYPES) | set(FIELD_ONLY_TYPES) | set(RESOLUTION_TYPES)))
 
 
 def relation_allowed(rel_type: str, from_kind: str, to_kind: str) -> bool:

@@ -54,6 +54,7 @@ class Selection:
     until: Optional[dt.date] = None
     query_dirs: tuple = ()
     as_of: Optional[dt.date] = None  # the last day of the --as-of date given
+    separate: bool = False   # entities merged by kg resolve as their separate ids
 
     def describe(self) -> str:
         parts = []
@@ -307,6 +308,11 @@ def select(store: Store, sel: Selection, *, include_confidential: bool = False,
         if known is not None:
             sub.citations = {k: [c for c in v if c.get("source") in known]
                              for k, v in sub.citations.items()}
+    if not sel.separate:
+        from .resolve import merge_subgraph
+        from .resolve_store import canonical_map
+
+        sub = merge_subgraph(sub, canonical_map(store))
     if not include_confidential:
         sub = redact_subgraph(sub, Redactor.from_store(store))
     return sub

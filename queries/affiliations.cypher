@@ -7,10 +7,12 @@
 //   government's ministers through its ministries). With role and period; `through` is the
 //   organization the person is affiliated with directly, `depth` the steps of PART_OF
 //   between it and the organization shown (0: directly; at most 10).
+//   An entity merged by `kg resolve apply` answers for all its ids.
 // returns: rows
 // params:
 //   - {name: id, type: string, required: true, description: A person's or an organization's id}
-MATCH (x:Entity {id: $id})
+MATCH (:Entity {id: $id})-[:SAME_AS*0..2]-(x:Entity)
+WITH DISTINCT x
 CALL (x) {
   MATCH (x:Person)-[r:AFFILIATED_WITH]->(d:Organization)
   MATCH path = (d)-[:PART_OF*0..10]->(o:Organization)

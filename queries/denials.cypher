@@ -5,6 +5,7 @@
 //   Each denial (a statement with stance `denies`) with the denier, what was denied, the
 //   statement's date (at its precision), its text, whether it is a verbatim quote, and the
 //   sources that carry it. Give `about` to see only the denials of one entity. With as_of, only what sources certainly published by that day carry.
+//   An entity merged by `kg resolve apply` answers for all its ids.
 // returns: rows
 // params:
 //   - {name: about, type: string, default: null, description: Only denials of this entity id}
@@ -12,7 +13,9 @@
 CALL () {
   // One branch runs: anchored on the entity when $about is given, else over every denial.
   WITH $about AS about WHERE about IS NOT NULL
-  MATCH (who:Entity)-[d:DENIED]->(what:Entity {id: about})
+  MATCH (:Entity {id: about})-[:SAME_AS*0..2]-(what:Entity)
+  WITH DISTINCT what
+  MATCH (who:Entity)-[d:DENIED]->(what)
   RETURN who, d, what
   UNION
   WITH $about AS about WHERE about IS NULL

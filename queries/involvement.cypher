@@ -3,10 +3,13 @@
 // category: actors
 // description: >
 //   The events an actor took part in, with role, date and place, in date order.
+//   An entity merged by `kg resolve apply` answers for all its ids.
 // returns: rows
 // params:
 //   - {name: id, type: string, required: true, description: A person's or an organization's id}
-MATCH (:Entity {id: $id})-[r:INVOLVED_IN]->(e:Event)
+MATCH (:Entity {id: $id})-[:SAME_AS*0..2]-(x:Entity)
+WITH DISTINCT x
+MATCH (x)-[r:INVOLVED_IN]->(e:Event)
 OPTIONAL MATCH (e)-[:LOCATED_IN]->(l:Location)
 RETURN e.id AS event_id, e.title AS event, r.role AS role,
        CASE e.date_precision WHEN 'year' THEN toString(e.start.year)

@@ -3,13 +3,15 @@
 // category: connections
 // description: >
 //   Paths from an entity out to `hops` steps (1 to 3) along any relationship, as a graph
-//   for export. At most `limit` paths.
+//   for export. At most `limit` paths. A merged entity (`kg resolve apply`) is the centre
+//   with all its ids: paths start from each, and its SAME_AS links are among them.
 // returns: graph
 // params:
 //   - {name: id, type: string, required: true, description: The entity at the centre}
 //   - {name: hops, type: int, default: 2, description: How many steps out (1-3)}
 //   - {name: limit, type: int, default: 1000, description: At most this many paths}
-MATCH (s:Entity {id: $id})
+MATCH (:Entity {id: $id})-[:SAME_AS*0..2]-(s:Entity)
+WITH DISTINCT s
 CALL (s) {
   MATCH p = (s)-[]-(:Entity)
   RETURN p

@@ -4,11 +4,14 @@
 // description: >
 //   Every source cited for an entity: title, kind, publisher, publication date, the
 //   source's reliability (A-F), the item's credibility (1-6), and the supporting quote. With as_of, only sources certainly published by that day.
+//   An entity merged by `kg resolve apply` answers for all its ids.
 // returns: rows
 // params:
 //   - {name: id, type: string, required: true, description: The entity's id}
 //   - {name: as_of, type: date, span: end, default: null, description: "Only what sources certainly published by this day carry (2018, 2018-10 or 2018-10-21)"}
-MATCH (e:Entity {id: $id})-[r:REPORTED_BY]->(src:Source)
+MATCH (:Entity {id: $id})-[:SAME_AS*0..2]-(e:Entity)
+WITH DISTINCT e
+MATCH (e)-[r:REPORTED_BY]->(src:Source)
   WHERE $as_of IS NULL OR src.known_by <= $as_of
 OPTIONAL MATCH (src)-[:PUBLISHED_BY]->(pub:Organization)
 RETURN src.id AS source, src.title AS title, src.kind AS kind, pub.name AS publisher,

@@ -4,12 +4,15 @@
 // description: >
 //   One row per statement about the entity: speaker, stance, date, text. Give `stance` to
 //   keep one stance only (asserts, denies, corroborates, disputes, calls-for, mentions). With as_of, only what sources certainly published by that day carry.
+//   An entity merged by `kg resolve apply` answers for all its ids.
 // returns: rows
 // params:
 //   - {name: id, type: string, required: true, description: The entity's id}
 //   - {name: stance, type: string, default: null, values: stance, description: Only this stance}
 //   - {name: as_of, type: date, span: end, default: null, description: "Only what sources certainly published by this day carry (2018, 2018-10 or 2018-10-21)"}
-MATCH (t:Entity {id: $id})<-[a:ABOUT]-(s:Statement)<-[:SAID]-(sp:Entity)
+MATCH (:Entity {id: $id})-[:SAME_AS*0..2]-(t:Entity)
+WITH DISTINCT t
+MATCH (t)<-[a:ABOUT]-(s:Statement)<-[:SAID]-(sp:Entity)
 WHERE ($stance IS NULL OR a.stance = $stance)
   AND ($as_of IS NULL OR NOT EXISTS { (s)-[:REPORTED_BY]->() }
        OR EXISTS { (s)-[:REPORTED_BY]->(k:Source) WHERE k.known_by <= $as_of })
