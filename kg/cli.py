@@ -24,7 +24,9 @@ class KgGroup(click.Group):
         try:
             return super().invoke(ctx)
         except KgError as e:
-            click.echo(f"error: {e}", err=True)
+            from .seal import scrub_message
+
+            click.echo(scrub_message(f"error: {e}"), err=True)
             ctx.exit(e.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
@@ -36,6 +38,7 @@ class KgGroup(click.Group):
                 raise
             click.echo(f"error: internal error ({type(e).__name__}: {e}). This is a bug in "
                        "kg; set KG_DEBUG=1 to see the traceback and please report it.", err=True)
+            # (a message from the code, not from the records: sealed values never reach it)
             ctx.exit(70)
 
 
@@ -93,8 +96,9 @@ def timeout_option(fn: Callable) -> Callable:
 
 def confidential_option(fn: Callable) -> Callable:
     return click.option("--include-confidential", is_flag=True,
-                        help="Do NOT redact records marked confidential (people at risk). "
-                             "The output then must not be shared.")(fn)
+                        help="Unseal records marked confidential (people at risk) with this "
+                             "installation's key, on this machine. The output then must not "
+                             "be shared.")(fn)
 
 
 def warn_confidential() -> None:
@@ -103,14 +107,17 @@ def warn_confidential() -> None:
 
 
 def redacted_rows(store: Any, keys: list[str], records: Any, include_confidential: bool) -> list:
+    """Result rows for output: sealed values opened on this machine with the key when
+    --include-confidential, else shown as [sealed] (the database holds nothing else)."""
     from .redact import Redactor
     from .render import rows_to_plain
+    from .seal import Unsealer, mask
 
     rows = rows_to_plain(keys, records)
     if include_confidential:
         warn_confidential()
-        return rows
-    return Redactor.from_store(store).value(rows)
+        return Unsealer.from_store(store).value(rows)
+    return mask(Redactor.from_store(store).value(rows))
 
 
 def with_store(fn: Callable) -> Callable:
@@ -134,8 +141,8 @@ def cli() -> None:
     Ask with `kg query` (saved questions) or `kg cypher`; draw and hand over with
     `kg export`; measure with `kg analyze`. `kg db` runs a local Neo4j. Connection:
     KG_NEO4J_URI / KG_NEO4J_USER / KG_NEO4J_PASSWORD / KG_NEO4J_DATABASE, or kg's own server
-    under KG_HOME (default ./.kg). Confidential records are redacted in every output unless
-    --include-confidential.
+    under KG_HOME (default ./.kg). Confidential records are sealed when loaded (encrypted
+    with the key in KG_HOME, `kg key`); --include-confidential unseals them in an output.
     """
 
 
@@ -153,7 +160,9 @@ def validate(paths: tuple[Path, ...], fmt: str) -> None:
     """Check record files and folders against the record format, reporting every error.
 
     Each error is one line: FILE:LINE: RECORD: FIELD: MESSAGE. Exit status 0 when valid,
-    1 otherwise. References must resolve within PATHS (no database is consulted).
+    1 otherwise. References must resolve within PATHS (no database is consulted). Warns
+    (exit 0) about public text that mentions a confidential record: loading replaces the
+    mention with the record's placeholder and seals the original.
     """
     from .errors import InputError
     from .validation import collect
@@ -167,9 +176,14 @@ def validate(paths: tuple[Path, ...], fmt: str) -> None:
             sys.exit(e.exit_code)
         raise
     _print_notices(coll.notices)
+    from .seal import validation_warnings
+
+    warnings = validation_warnings(coll)
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
     if fmt == "json":
         click.echo(json.dumps({"valid": True, "files": coll.files, "records": coll.records,
-                               "cases": sorted(coll.cases)}, indent=2))
+                               "cases": sorted(coll.cases), "warnings": warnings}, indent=2))
     else:
         click.echo(f"valid: {coll.records} records in {coll.files} files "
                    f"(case{'s' if len(coll.cases) != 1 else ''}: {', '.join(sorted(coll.cases))})")
@@ -206,16 +220,22 @@ def _summary_text(summary: dict[str, Any], dry_run: bool) -> str:
                    "the server is stopped and restarted). For millions of records.")
 @click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=5_000, show_default=True,
               help="Rows per write transaction.")
+@click.option("--confidential-dates", type=click.Choice(("day", "month", "year", "none")),
+              envvar="KG_CONFIDENTIAL_DATES", show_envvar=True, default="day", show_default=True,
+              help="The precision at which confidential records keep their dates in the "
+                   "graph (the exact dates are sealed with the rest).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def load(paths: tuple[Path, ...], allow_existing: bool, mapping: Optional[Path],
-         input_format: str, dry_run: bool, bulk: bool, batch_size: int, as_json: bool,
-         quiet: bool) -> None:
+         input_format: str, dry_run: bool, bulk: bool, batch_size: int,
+         confidential_dates: str, as_json: bool, quiet: bool) -> None:
     """Validate records, then load them into Neo4j (a bad input writes nothing).
 
     Loading is idempotent: loading the same input again changes nothing. A changed record
     updates its node and replaces the relationships it made. Sheets load through a mapping
-    (--mapping), FollowTheMoney entities with --format ftm.
+    (--mapping), FollowTheMoney entities with --format ftm. Records marked confidential are
+    sealed: the graph keeps their kind, a placeholder, dates, cases and relationships; the
+    rest is encrypted with the key in KG_HOME (made on first use; see `kg key`).
     """
     from .config import load_settings
     from .loader import bulk_load
@@ -231,12 +251,13 @@ def load(paths: tuple[Path, ...], allow_existing: bool, mapping: Optional[Path],
     if bulk:
         if dry_run:
             raise UsageError("--bulk and --dry-run do not go together")
+        os.environ["KG_CONFIDENTIAL_DATES"] = confidential_dates
         plan = bulk_load(load_settings(), list(paths), mapping=mapping, input_format=input_format)
     else:
         with open_store(load_settings()) as store:
             plan = do_load(store, list(paths), allow_existing=allow_existing, dry_run=dry_run,
                            batch_size=batch_size, progress_factory=bar, mapping=mapping,
-                           input_format=input_format)
+                           input_format=input_format, confidential_dates=confidential_dates)
     _print_notices(plan.coll.notices)
     summary = plan.summary()
     if as_json:
@@ -301,7 +322,8 @@ def cypher(store: Any, query: str, params: tuple[str, ...], fmt: str, out: Optio
            write: bool, timeout: Optional[float], include_confidential: bool) -> None:
     """Run one Cypher QUERY, read-only unless --write is given.
 
-    Records marked confidential are redacted in the output unless --include-confidential.
+    Confidential records are sealed in the database: a query sees placeholders, dates and
+    structure only. --include-confidential unseals what the query returns, on this machine.
 
     Example: kg cypher 'MATCH (p:Person) WHERE p.name CONTAINS $q RETURN p.name' -p q=Kadyrov
     """
@@ -476,8 +498,8 @@ def export(store: Any, fmt: str, out: Path, case: Optional[str], around: Optiona
            include_confidential: bool, size_by: str, title: Optional[str]) -> None:
     """Export a selection of the graph as FORMAT: html, graphml, gexf, json, csv, cypher or ftm.
 
-    Records marked confidential are redacted (stable placeholders, structure kept) unless
-    --include-confidential is given.
+    Records marked confidential show as their placeholders (structure kept, sealed values
+    left out) unless --include-confidential is given.
     """
     from .export import export as do_export
     from .selection import select
@@ -488,6 +510,10 @@ def export(store: Any, fmt: str, out: Path, case: Optional[str], around: Optiona
     sub = select(store, sel, include_confidential=include_confidential,
                  with_citations=fmt == "html")
     heading = title or f"kg: {sel.describe()}"
+    if not include_confidential:  # no hidden name or id in a title or file metadata
+        from .seal import hidden_scrubber
+
+        heading = hidden_scrubber(store)[0].scrub(heading)
     written = do_export(sub, fmt, out, title=heading, size_by=size_by)
     click.echo(f"exported {len(sub.nodes)} nodes and {len(sub.edges)} relationships "
                f"({sel.describe()}) to {', '.join(str(p) for p in written)}")
@@ -518,12 +544,12 @@ def analyze(store: Any, what: str, case: Optional[str], around: Optional[str], h
     shortest paths between --from and --to.
     """
     from . import analyze as A
-    from .redact import Redactor
     from .render import render
+    from .seal import Unsealer, stored_id
     from .selection import select
 
     sel = build_selection(case, around, hops, kinds, query_name, params, since, until, query_dirs)
-    sub = select(store, sel, include_confidential=True)
+    sub = select(store, sel)  # placeholders: write-back finds sealed nodes by their stored id
     if what == "centrality":
         rows = A.centrality(sub)
         if write_back:
@@ -546,14 +572,13 @@ def analyze(store: Any, what: str, case: Optional[str], around: Optional[str], h
     else:
         if not (from_id and to_id):
             raise UsageError("`kg analyze paths` needs --from ID and --to ID")
-        rows = A.paths(sub, from_id, to_id)
+        rows = A.paths(sub, stored_id(store, from_id), stored_id(store, to_id))
         keys = ["path", "hops", "ids", "names"]
     if write_back and what in ("centrality", "communities"):
         click.echo(f"wrote analysis_* properties on {len(sub.nodes)} nodes", err=True)
     if include_confidential:
         warn_confidential()
-    else:
-        rows = Redactor.from_store(store).value(rows)
+        rows = Unsealer.from_store(store).value(rows)
     emit(render(keys, rows, fmt), out)
 
 

@@ -31,6 +31,7 @@ from . import records as R
 from .errors import InputError, Problem
 from .mapping import (KEY_PROPS, OWNED_INCOMING, OWNED_OUTGOING, RELATION_KEY, EdgeRow, GraphRows,
                       edge_key, map_records)
+from .seal import Sealing, for_load, record_fingerprint
 from .store import Store, native
 from .validation import Checker, Collection, Entity, RecordInput, RelationRecord, check, iter_valid
 
@@ -373,20 +374,27 @@ def load(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
          dry_run: bool = False, batch_size: int = DEFAULT_BATCH,
          progress_factory: Optional[Callable[[int], Any]] = None,
          mapping: Optional[Path] = None, input_format: str = "records",
-         chunk_records: int = CHUNK_RECORDS) -> Plan:
-    """Validate, plan and (unless dry_run) write. Returns the plan with its summary."""
+         chunk_records: int = CHUNK_RECORDS, confidential_dates: Optional[str] = None) -> Plan:
+    """Validate, plan and (unless dry_run) write. Returns the plan with its summary.
+
+    ``confidential_dates`` (day, month, year, none; default KG_CONFIDENTIAL_DATES or day):
+    the precision at which confidential records keep their dates (kg.seal)."""
     inp, checker, empty = validate_input(store, paths, allow_existing=allow_existing,
                                          mapping=mapping, input_format=input_format)
     coll = checker.coll
     plan = Plan(coll)
     if not dry_run:
         store.apply_schema()
+    sealing = for_load(store, checker.confidential, checker.defs, coll.cases, dry_run=dry_run,
+                       dates=confidential_dates)
     total = coll.records
     if progress_factory is not None and total and not dry_run:
         with progress_factory(total) as bar:
-            _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, bar.update, empty)
+            _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, bar.update,
+                    empty, sealing)
     else:
-        _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, None, empty)
+        _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, None, empty,
+                sealing)
     if plan.writes() and not dry_run:
         # The full-text index is eventually consistent: make searches see this load.
         store.auto_commit("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")
@@ -395,27 +403,33 @@ def load(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
 
 def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_run: bool,
             batch_size: int, chunk_records: int, progress: Optional[Callable[[int], None]],
-            empty: bool) -> None:
+            empty: bool, sealing: Optional[Sealing] = None) -> None:
     """Pass two: chunk by chunk, plan against the database and hand the writes to a thread.
 
     A relationship is created only after both of its nodes: one whose end is defined later in
     the input waits (in memory) until that node has been written. Into a database that was
-    empty, ids the input defines once are new: nothing is read for them.
+    empty, ids the input defines once are new: nothing is read for them. With ``sealing``
+    (kg.seal), rows are sealed before they are planned: ids in rows are then stored ids.
     """
     defs, multi = checker.defs, checker.multi
-    new = (lambda i: i in defs and i not in multi) if empty else None
+    real = sealing.real_id if sealing is not None else (lambda i: i)
+    new = (lambda i: real(i) in defs and real(i) not in multi) if empty else None
     cases = list(checker.coll.cases)
     writer = None if dry_run else _Writers(store, batch_size, progress)
     waiting: dict[str, list[dict]] = defaultdict(list)
     done_seq = -1  # entities up to this position in the input have been handed to the writer
 
     def ready(nid: str) -> bool:
+        nid = real(nid)
         d = defs.get(nid)
         return d is None or (nid not in multi and d.seq <= done_seq)
 
     try:
         for ents, rels, n in _chunks(iter_valid(inp, checker), chunk_records):
-            changes = plan_chunk(store, ents, map_records(ents.values(), rels), cases, new=new)
+            rows = map_records(ents.values(), rels)
+            if sealing is not None:  # the one sealing step (kg.seal): nothing hidden in clear
+                rows = sealing.rows(rows)
+            changes = plan_chunk(store, _stored_ids(ents, sealing), rows, cases, new=new)
             plan.add(changes)
             if writer is None:
                 continue
@@ -435,6 +449,12 @@ def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_ru
         if writer is not None:
             writer.close(raise_error=False)
         raise
+
+
+def _stored_ids(ents: dict[str, Entity], sealing: Optional[Sealing]) -> dict[str, Entity]:
+    if sealing is None:
+        return ents
+    return {sealing.sid(k): v for k, v in ents.items()}
 
 
 @_fewer_collections()
@@ -463,6 +483,8 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
             raise UsageError("--bulk loads into an empty database only; this one has data.",
                              hint="Use a normal `kg load`, or `kg db reset --yes` first.")
         inp, checker, _ = validate_input(store, paths, mapping=mapping, input_format=input_format)
+        sealing = for_load(store, checker.confidential, checker.defs, checker.coll.cases,
+                           dry_run=True)
     plan = Plan(checker.coll)
     folder = local.import_dir / "bulk"
     shutil.rmtree(folder, ignore_errors=True)
@@ -474,6 +496,8 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
         try:
             for ents, rels, _ in _chunks(iter_valid(inp, checker), CHUNK_RECORDS):
                 rows = map_records(ents.values(), rels)
+                if sealing is not None:  # the one sealing step (kg.seal)
+                    rows = sealing.rows(rows)
                 for n in rows.nodes:
                     exporter.write_node(n.id, {"labels": ["Entity", n.label],
                                                "props": {**n.props, "cases": list(n.cases)}})
@@ -499,6 +523,8 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
         for statement in script_statements((folder / "post-import.cypher").read_text(encoding="utf-8")):
             store.write(statement)
         store.apply_schema()
+        if sealing is not None:
+            record_fingerprint(store, sealing.keys)
         store.await_indexes()
     shutil.rmtree(folder, ignore_errors=True)
     return plan

@@ -49,7 +49,9 @@ class Redactor:
 
     @classmethod
     def from_store(cls, store: Any) -> "Redactor":
-        res = store.read("MATCH (n:Entity) WHERE n.confidential = true "
+        # Sealed records (kg.seal) hold nothing to redact; this is for databases loaded
+        # before sealing existed, until `kg db reseal` rebuilds them.
+        res = store.read("MATCH (n:Entity) WHERE n.confidential = true AND n.kg_sealed IS NULL "
                          "RETURN n.id AS id, labels(n) AS labels, properties(n) AS props")
         return cls.from_nodes([(r["id"], list(r["labels"]), dict(r["props"])) for r in res.records])
 

@@ -18,6 +18,7 @@ import neo4j.graph as g
 from . import records as R
 from .errors import UsageError
 from .redact import Redactor
+from .seal import Unsealer, drop_sealed, stored_id
 from .store import Store, native
 
 BATCH = 10_000
@@ -92,6 +93,7 @@ def _ids_for(store: Store, sel: Selection) -> Optional[set[str]]:
         if not ids:
             raise UsageError(f"no entity belongs to case {sel.case!r}")
     if sel.around:
+        sel.around = stored_id(store, sel.around)  # a confidential id given in clear
         if not store.read("MATCH (n:Entity {id: $id}) RETURN n.id", {"id": sel.around}).records:
             raise UsageError(f"--around: no entity with id {sel.around!r}")
         reached = {sel.around}
@@ -245,8 +247,44 @@ def select(store: Store, sel: Selection, *, include_confidential: bool = False,
     sub = Subgraph(nodes=nodes, edges=edges)
     if with_citations:
         sub.citations = _citations(store, sorted(keep))
-    if not include_confidential:
-        sub = redact_subgraph(sub, Redactor.from_store(store))
+    if include_confidential:
+        return unseal_subgraph(sub, Unsealer.from_store(store, plain=False))
+    sub = redact_subgraph(sub, Redactor.from_store(store))  # records loaded before sealing
+    return mask_subgraph(sub)
+
+
+def unseal_subgraph(sub: Subgraph, uns: Unsealer) -> Subgraph:
+    """The selection with sealed values opened (the key, on this machine): real ids,
+    names, text and quotes."""
+    if not uns.nodes:
+        return sub
+    out = Subgraph(redacted=False)
+    for nid, node in sub.nodes.items():
+        out.nodes[uns.rid(nid)] = {**node, "props": uns.props(node["props"])}
+    for e in sub.edges:
+        out.edges.append({"type": e["type"], "start": uns.rid(e["start"]), "end": uns.rid(e["end"]),
+                          "props": uns.edge_props(e["props"])})
+    for nid, cites in sub.citations.items():
+        items = []
+        for c in cites:
+            src = uns.nodes.get(c.get("source", ""))
+            c = {k: uns.value(v) for k, v in c.items()}
+            if src is not None and "title" in src["props"]:
+                c["title"] = src["props"]["title"]
+            items.append(c)
+        out.citations[uns.rid(nid)] = items
+    return out
+
+
+def mask_subgraph(sub: Subgraph) -> Subgraph:
+    """Without the key: sealed values left out of nodes, relationships and citations."""
+    for node in sub.nodes.values():
+        node["props"] = drop_sealed(node["props"])
+    for e in sub.edges:
+        e["props"] = drop_sealed(e["props"])
+    for nid, cites in sub.citations.items():
+        sub.citations[nid] = [drop_sealed(c) for c in cites]
+    sub.redacted = True
     return sub
 
 

@@ -333,6 +333,8 @@ class Checker:
         self.rel_keys: dict[RelKey, int] = {}
         self.parents: dict[str, dict[str, tuple[str, int]]] = {"located_in": {}, "parent": {}}
         self._cases: dict[tuple[str, str, str], tuple[str, dict]] = {}  # one lookup per file
+        # id -> (kind, names and aliases) of records marked confidential (kg.seal hides them)
+        self.confidential: dict[str, tuple[str, list[str]]] = {}
 
     # --- what later steps ask -------------------------------------------------------------
     def kind_of(self, ref: str) -> Optional[str]:
@@ -404,6 +406,11 @@ class Checker:
                 ent = coll.entities[model.id]
                 ent.cases.append(case_id)
                 _merge(ent, model, raw, coll.notices)
+        if model.confidential:
+            names = self.confidential.setdefault(model.id, (raw.kind, []))[1]
+            for name in (getattr(model, R.NAME_FIELD[raw.kind]), *model.aliases):
+                if name not in names:
+                    names.append(name)
         for path, kinds in R.REFERENCE_FIELDS[raw.kind].items():
             for loc, ref in _get_path(model, path):
                 self._ref(raw, loc, ref, kinds, model.id)
