@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -118,6 +119,18 @@ def redacted_rows(store: Any, keys: list[str], records: Any, include_confidentia
         warn_confidential()
         return Unsealer.from_store(store).value(rows)
     return mask(Redactor.from_store(store).value(rows))
+
+
+ID_PARAMS = ("id", "about", "place", "from", "to", "publisher")  # saved queries' entity ids
+
+
+def stored_params(store: Any, params: dict[str, str]) -> dict[str, str]:
+    """Parameters naming an entity, with a confidential record's real id (typed by a user
+    who has the key) turned into the placeholder id the database holds."""
+    from .seal import stored_id
+
+    return {k: stored_id(store, v) if k in ID_PARAMS and isinstance(v, str) else v
+            for k, v in params.items()}
 
 
 def with_store(fn: Callable) -> Callable:
@@ -422,17 +435,73 @@ def query_run(store: Any, name: str, params: tuple[str, ...], query_dirs: tuple[
             raise UsageError("--export needs --out FILE")
         if include_confidential:
             warn_confidential()
-        sel = Selection(query=name, params=Q.parse_cli_params(params), query_dirs=query_dirs)
+        sel = Selection(query=name, params=stored_params(store, Q.parse_cli_params(params)),
+                        query_dirs=query_dirs)
         sub = select(store, sel, include_confidential=include_confidential,
                      with_citations=export_fmt == "html")
         written = do_export(sub, export_fmt, out, title=f"kg: {q.title}")
         click.echo(f"exported {len(sub.nodes)} nodes and {len(sub.edges)} relationships to "
                    f"{', '.join(str(p) for p in written)}")
         return
-    bound = Q.bind(q, Q.parse_cli_params(params))
+    bound = Q.bind(q, stored_params(store, Q.parse_cli_params(params)))
     result = Q.run(store, q, bound)
     keys = list(result.keys)
     emit(render(keys, redacted_rows(store, keys, result.records, include_confidential), fmt), out)
+
+
+# --- find -----------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("text")
+@click.option("--limit", type=click.IntRange(1), default=25, show_default=True,
+              help="At most this many entities.")
+@format_option()
+@confidential_option
+@with_store
+def find(store: Any, text: str, limit: int, fmt: str, include_confidential: bool) -> None:
+    """Find entities by a word or words of their name, aliases, title, text or description.
+
+    Searches the full-text index, which holds public text and placeholders only. With
+    --include-confidential, sealed records are also opened on this machine (with the key)
+    and searched word by word, ignoring letter case and accents: a cleared user finds a
+    witness by one word of the hidden name.
+    """
+    from .render import render, rows_to_plain
+    from .seal import Unsealer, mask, words
+
+    escaped = re.sub(r'([+\-!(){}\[\]^"~*?:\\/]|&&|\|\|)', r"\\\1", text)
+    res = store.read("CALL db.index.fulltext.queryNodes('entity_text', $q) YIELD node, score "
+                     "RETURN node.id AS id, [l IN labels(node) WHERE l <> 'Entity'][0] AS kind, "
+                     "coalesce(node.name, node.title, node.text) AS name, score "
+                     "ORDER BY score DESC, id LIMIT $limit", {"q": escaped, "limit": limit})
+    keys = ["id", "kind", "name", "score"]
+    rows = rows_to_plain(keys, res.records)
+    if include_confidential:
+        warn_confidential()
+        uns = Unsealer.from_store(store)
+        wanted = set(words(text))
+        seen = {r["id"] for r in rows}
+        hits = []
+        for sid, node in sorted(uns.nodes.items()):
+            if sid in seen or not wanted:
+                continue
+            found: set[str] = set()
+            for v in node["props"].values():
+                for item in (v if isinstance(v, list) else [v]):
+                    if isinstance(item, str):
+                        found.update(words(item))
+            if wanted <= found:
+                kind = next((lb for lb in node["labels"] if lb != "Entity"), "Entity")
+                hits.append({"id": sid, "kind": kind, "name": sid, "score": None})
+        rows = uns.value(rows + hits)[:limit]
+        for r, hit in zip(rows[len(rows) - len(hits):], hits):
+            if r["name"] == hit["id"] or r["name"] == r["id"]:
+                node = uns.nodes[hit["id"]]
+                r["name"] = next((node["props"][k] for k in ("name", "title", "text")
+                                  if k in node["props"]), r["id"])
+    else:
+        rows = mask(rows)
+    click.echo(render(keys, rows, fmt), nl=False)
 
 
 # --- selection, export, analyze ------------------------------------------------------------
@@ -505,6 +574,7 @@ def export(store: Any, fmt: str, out: Path, case: Optional[str], around: Optiona
     from .selection import select
 
     sel = build_selection(case, around, hops, kinds, query_name, params, since, until, query_dirs)
+    sel.params = stored_params(store, sel.params)
     if include_confidential:
         warn_confidential()
     sub = select(store, sel, include_confidential=include_confidential,
@@ -662,10 +732,23 @@ def reset(store: Any, yes: bool) -> None:
 @db.command()
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The dump file to write (mode 0600).")
-def dump(out: Path) -> None:
-    """Back up kg's local database to a file (neo4j-admin dump; stops and restarts it)."""
+@click.option("--with-key", is_flag=True,
+              help="Also write the sealing key next to it (OUT.key, mode 0600). Without it, "
+                   "the dump shows confidential records as placeholders only.")
+def dump(out: Path, with_key: bool) -> None:
+    """Back up kg's local database to a file (neo4j-admin dump; stops and restarts it).
+
+    Confidential records are sealed in the dump; the key is not in it unless --with-key."""
+    from .seal import key_path, read_key_file, write_key_file
+
     path = _local().dump(out)
     click.echo(f"dumped the database to {path}")
+    if with_key:
+        if not key_path().exists():
+            raise UsageError(f"there is no sealing key at {key_path()}: nothing is sealed")
+        kfile = Path(f"{path}.key")
+        write_key_file(kfile, read_key_file(key_path()), overwrite=True)
+        click.echo(f"wrote the sealing key to {kfile} (mode 0600): keep it apart from the dump")
 
 
 @db.command()
@@ -675,8 +758,124 @@ def restore(dump_file: Path, yes: bool) -> None:
     """Replace kg's local database with a dump (stops and restarts it). Needs --yes."""
     if not yes:
         raise UsageError("`kg db restore` replaces the whole graph; add --yes to confirm.")
+    from .seal import Keyring, load_key, read_key_file
+
     _local().restore(dump_file)
     click.echo(f"restored the database from {dump_file}")
+    kfile = Path(f"{dump_file}.key")
+    if kfile.exists():
+        mine = load_key()
+        theirs = Keyring(read_key_file(kfile)).fingerprint
+        if mine is None or mine.fingerprint != theirs:
+            click.echo(f"note: {kfile} holds the key its sealed records need (fingerprint "
+                       f"{theirs}); install it with `kg key import {kfile}`", err=True)
+
+
+@db.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm: rebuild the whole database from PATHS.")
+def reseal(paths: tuple[Path, ...], yes: bool) -> None:
+    """Rebuild kg's local database from the record files of every case it holds, sealed.
+
+    For a database loaded before sealing existed (it holds confidential records in clear,
+    in its store files and transaction logs). PATHS must hold every case the database
+    holds; they are validated first. Then the server stops, the database's store files and
+    transaction logs are deleted (the password and the key stay), the server starts with an
+    empty database, and PATHS are loaded: confidential records sealed. analysis_*
+    properties are not kept (re-run `kg analyze --write-back`). Needs --yes. Older dumps
+    (`kg db dump`) of that database still hold clear text: destroy them.
+    """
+    import shutil
+
+    from .config import load_settings
+    from .loader import load as do_load
+    from .store import open_store
+    from .validation import collect
+
+    if not yes:
+        raise UsageError("`kg db reseal` rebuilds the whole database from PATHS; add --yes "
+                         "to confirm.")
+    local = _local()
+    coll = collect(list(paths))
+    with open_store(load_settings()) as store:
+        held = {r["c"] for r in store.read("MATCH (n:Entity) UNWIND n.cases AS c "
+                                           "RETURN DISTINCT c").records}
+    missing = sorted(held - set(coll.cases))
+    if missing:
+        raise UsageError(f"the database holds case{'s' if len(missing) > 1 else ''} "
+                         f"{', '.join(missing)}, which PATHS do not: nothing was changed.",
+                         hint="Give the record files of every case the database holds.")
+    local.stop()
+    for sub in ("databases/neo4j", "transactions/neo4j"):
+        shutil.rmtree(local.data_dir / sub, ignore_errors=True)
+    local.start()
+    with open_store(load_settings()) as store:
+        plan = do_load(store, list(paths))
+    click.echo(f"resealed: the database was rebuilt from {plan.coll.records} records "
+               f"({', '.join(sorted(plan.coll.cases))}); no clear text of confidential "
+               "records is left in its store files or transaction logs")
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+@cli.group(cls=KgGroup)
+def key() -> None:
+    """The sealing key: confidential records are encrypted with it (KG_HOME/seal.key).
+
+    Made on the first load of a confidential record, readable by its owner only, never
+    printed. Without it sealed values cannot be read by anyone: back it up (`kg key
+    export`) somewhere as safe as the case files. Losing it loses the sealed values; the
+    structure (placeholders, dates, relationships) stays.
+    """
+
+
+@key.command("show")
+def key_show() -> None:
+    """Where the key is and its fingerprint (never the key itself)."""
+    from .seal import key_path, load_key
+
+    keys = load_key()
+    if keys is None:
+        click.echo(f"no sealing key yet ({key_path()} is made on the first confidential load)")
+        return
+    click.echo(f"key file: {key_path()}\nfingerprint: {keys.fingerprint}")
+
+
+@key.command("export")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write (mode 0600). Keep it apart from dumps and exports.")
+def key_export(out: Path) -> None:
+    """Copy the key to a file, to move it to another trusted machine or back it up."""
+    from .seal import key_path, read_key_file, write_key_file
+
+    path = key_path()
+    if not path.exists():
+        raise UsageError(f"there is no sealing key at {path} yet")
+    try:
+        write_key_file(out, read_key_file(path))
+    except FileExistsError:
+        raise UsageError(f"{out} exists; not overwritten") from None
+    click.echo(f"wrote the sealing key to {out} (mode 0600)", err=True)
+
+
+@key.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--replace", is_flag=True,
+              help="Replace a different key this installation already has.")
+def key_import(file: Path, replace: bool) -> None:
+    """Install a key exported with `kg key export` (or saved by `kg db dump --with-key`)."""
+    from .seal import Keyring, key_path, load_key, read_key_file, write_key_file
+
+    new = read_key_file(file)
+    fp = Keyring(new).fingerprint
+    old = load_key()
+    if old is not None and old.fingerprint != fp and not replace:
+        raise UsageError(f"this installation already has another key (fingerprint "
+                         f"{old.fingerprint}); the file's is {fp}. Nothing was changed.",
+                         hint="Export the current key first (`kg key export`), then re-run "
+                              "with --replace.")
+    write_key_file(key_path(), new, overwrite=True)
+    click.echo(f"imported the sealing key (fingerprint {fp}) to {key_path()}")
 
 
 def main() -> None:

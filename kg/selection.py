@@ -224,7 +224,10 @@ def _citations(store: Store, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
 
 
 def select(store: Store, sel: Selection, *, include_confidential: bool = False,
-           with_citations: bool = False) -> Subgraph:
+           with_citations: bool = False, raw: bool = False) -> Subgraph:
+    """The selection as plain data: sealed values left out, or opened with the key when
+    ``include_confidential``; ``raw``: as stored (sealed values as their tokens), for a copy
+    of the database that stays sealed."""
     if sel.query:
         nodes, edges = _from_query(store, sel)
         base = _ids_for(store, sel) if (sel.case or sel.around) else None
@@ -247,6 +250,8 @@ def select(store: Store, sel: Selection, *, include_confidential: bool = False,
     sub = Subgraph(nodes=nodes, edges=edges)
     if with_citations:
         sub.citations = _citations(store, sorted(keep))
+    if raw:
+        return sub
     if include_confidential:
         return unseal_subgraph(sub, Unsealer.from_store(store, plain=False))
     sub = redact_subgraph(sub, Redactor.from_store(store))  # records loaded before sealing

@@ -287,8 +287,9 @@ class Store:
 
     def canonical_lines(self) -> list[str]:
         """The whole graph as sorted canonical JSON lines (nodes, then relationships)."""
+        # (:KgMeta holds the sealing key's fingerprint: the database's, not the graph's)
         nodes = sorted(_canon({"l": sorted(r["l"]), "p": r["p"]}) for r in self.read(
-            "MATCH (n) RETURN labels(n) AS l, properties(n) AS p").records)
+            "MATCH (n) WHERE NOT n:KgMeta RETURN labels(n) AS l, properties(n) AS p").records)
         rels = sorted(_canon({"t": r["t"], "a": r["a"], "b": r["b"], "p": r["p"]}) for r in self.read(
             "MATCH (a)-[r]->(b) RETURN type(r) AS t, a.id AS a, b.id AS b, properties(r) AS p"
         ).records)

@@ -65,7 +65,7 @@ def test_network_formats_carry_the_selection(both, tmp_path, fmt):
 
 def test_cypher_script_rebuilds_the_graph(both, tmp_path):
     before = both.digest()
-    sub = select(both, Selection(), include_confidential=True)
+    sub = select(both, Selection(), raw=True)  # sealed values travel sealed
     out = tmp_path / "g.cypher"
     export(sub, "cypher", out)
     both.write("MATCH (n) DETACH DELETE n")
@@ -86,7 +86,7 @@ def test_csv_imports_into_an_empty_neo4j(both, tmp_path):
 
     load(both, [_hostile_case(tmp_path)])  # hostile text must survive the CSV route too
     before = both.digest()
-    sub = select(both, Selection(), include_confidential=True)
+    sub = select(both, Selection(), raw=True)
     folder = tmp_path / "csv"
     export(sub, "csv", folder)
     header = (folder / "nodes.csv").read_text().splitlines()[0]
