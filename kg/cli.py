@@ -22,6 +22,10 @@ class KgGroup(click.Group):
     """Runs a command and turns every KgError into `error: ...` and its exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        if ctx.parent is None:
+            from .seal import forget_messages
+
+            forget_messages()
         try:
             return super().invoke(ctx)
         except KgError as e:

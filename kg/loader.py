@@ -385,8 +385,7 @@ def load(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
     plan = Plan(coll)
     if not dry_run:
         store.apply_schema()
-    sealing = for_load(store, checker.confidential, checker.defs, coll.cases, dry_run=dry_run,
-                       dates=confidential_dates)
+    sealing = for_load(store, checker, dry_run=dry_run, dates=confidential_dates)
     total = coll.records
     if progress_factory is not None and total and not dry_run:
         with progress_factory(total) as bar:
@@ -483,8 +482,7 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
             raise UsageError("--bulk loads into an empty database only; this one has data.",
                              hint="Use a normal `kg load`, or `kg db reset --yes` first.")
         inp, checker, _ = validate_input(store, paths, mapping=mapping, input_format=input_format)
-        sealing = for_load(store, checker.confidential, checker.defs, checker.coll.cases,
-                           dry_run=True)
+        sealing = for_load(store, checker, dry_run=True)
     plan = Plan(checker.coll)
     folder = local.import_dir / "bulk"
     shutil.rmtree(folder, ignore_errors=True)

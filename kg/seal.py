@@ -59,9 +59,13 @@ ID_PROPS = ("statement", "via")
 NOT_TEXT = ("id", "cases", "confidential", "date_precision", "published_precision",
             "retrieved_precision", SEALED_PROP)
 # Words of a hidden person's name too common to hide on their own (the full name still is).
+# So are kg's own vocabulary (roles, stances, the words of placeholders).
 STOP_WORDS = frozenset("""
 al el la le de da del der den di do dos du van von ben bin ibn abu ul ur the and of mr mrs
-ms dr jr sr""".split())
+ms dr jr sr""".split()) | frozenset(
+    w for group in (R.PARTICIPANT_ROLES, R.STANCES, R.ENTITY_KINDS, ("confidential", "name",
+                                                                   "sealed", "calls", "for"))
+    for item in group for w in item.split("-"))
 MIN_WORD = 3
 
 
@@ -206,7 +210,7 @@ class Scrubber:
     """Replaces mentions of hidden records in text, word by word.
 
     A hidden *person*'s name and aliases hide each of their words (three letters or more, a
-    few particles aside: "Testov" alone is a mention); every hidden record's full name,
+    few particles and words of public people's names aside: "Testov" alone is a mention); every hidden record's full name,
     aliases and id hide as whole word sequences ("Sokiryanskaya's sources within Chechnya"
     hides that phrase, not the word Chechnya)."""
 
@@ -219,7 +223,9 @@ class Scrubber:
     def __bool__(self) -> bool:
         return bool(self._first or self._ids)
 
-    def add(self, kind: str, label: str, names: Iterable[str], ids: Iterable[str] = ()) -> None:
+    def add(self, kind: str, label: str, names: Iterable[str], ids: Iterable[str] = (),
+            common: Any = frozenset()) -> None:
+        """``common``: words that stay visible alone (words of public people's names)."""
         phrases: set[tuple[str, ...]] = set()
         for name in names:
             if not isinstance(name, str):
@@ -229,7 +235,7 @@ class Scrubber:
                 phrases.add(seq)
             if kind == "person":
                 phrases.update((w,) for w in seq if len(w) >= MIN_WORD and w not in STOP_WORDS
-                               and not w.isdigit())
+                               and not w.isdigit() and w not in common)
         for rid in ids:  # an id is hidden where it is written as an id
             self._ids.setdefault(rid.lower(), label)
             self._id_re = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(
@@ -526,15 +532,17 @@ def _rename(store: Any, old: str, new: str) -> None:
                 {"old": old, "new": new})
 
 
-def for_load(store: Any, confidential: dict[str, tuple[str, list[str]]], input_ids: Any,
-             loaded_cases: Iterable[str], *, dry_run: bool = False, dates: Optional[str] = None
+def for_load(store: Any, checker: Any, *, dry_run: bool = False, dates: Optional[str] = None
              ) -> Optional[Sealing]:
-    """Prepare sealing for one load; None when nothing is confidential (no work at all).
+    """Prepare sealing for one load, after validation (pass one) and before any row is
+    planned; None when nothing is confidential in the input or the database (no work).
 
-    ``confidential``: {real id: (kind, names and aliases)} of the input's confidential
-    records (kg.validation.Checker.confidential); ``input_ids``: the ids the input defines
-    (a container). A record another loaded case keeps confidential stays sealed; a record
-    whose confidentiality changed is renamed in the database (unless ``dry_run``)."""
+    From ``checker`` (kg.validation.Checker): ``confidential`` {real id: (kind, names and
+    aliases)}, ``defs`` (the ids the input defines), ``coll.cases`` and ``public_words``.
+    A record another loaded case keeps confidential stays sealed; a record whose
+    confidentiality changed is renamed in the database (unless ``dry_run``)."""
+    confidential: dict[str, tuple[str, list[str]]] = checker.confidential
+    input_ids, loaded_cases = checker.defs, checker.coll.cases
     dates = dates or os.environ.get("KG_CONFIDENTIAL_DATES") or "day"
     if dates not in DATE_LEVELS:
         raise ConfigError(f"KG_CONFIDENTIAL_DATES / --confidential-dates must be one of "
@@ -572,12 +580,12 @@ def for_load(store: Any, confidential: dict[str, tuple[str, list[str]]], input_i
             if clash.setdefault(h.pid, real) != real:
                 raise SealKeyError(f"two confidential ids share the placeholder {h.pid}; "
                                 "rename one of them")
-        for real in [r for r in confidential if store.read(
-                "MATCH (n:Entity {id: $id}) RETURN n.id", {"id": r}).records]:
+        for real in sorted(store.kinds_of(list(confidential))):
             renames.append((real, hidden[real].pid))  # confidential now: sealed id
     scrubber = Scrubber()
+    common = getattr(checker, "public_words", frozenset())
     for real, h in sorted(hidden.items(), key=lambda kv: kv[1].pid):
-        scrubber.add(h.kind, h.label, names.get(real, []), [real])
+        scrubber.add(h.kind, h.label, names.get(real, []), [real], common)
     if not dry_run:
         if confidential and fp is None:
             record_fingerprint(store, keys)
@@ -722,6 +730,11 @@ def hidden_scrubber(store: Any) -> tuple[Scrubber, dict[str, str]]:
     return scrubber, ids
 
 
+def forget_messages() -> None:
+    """A new command: no hidden name known yet."""
+    _message_scrubbers.clear()
+
+
 def scrub_message(text: str) -> str:
     """An error message or title with every hidden name this command knows replaced."""
     for fn in _message_scrubbers:
@@ -747,13 +760,18 @@ def stored_id(store: Any, given: str) -> str:
 def validation_warnings(coll: Any) -> list[str]:
     """`kg validate`: public text that mentions a confidential record (it will be scrubbed
     at load time, but the curator should know)."""
+    from .validation import name_words
+
     scrubber = Scrubber()
     conf = {eid: ent for eid, ent in coll.entities.items() if ent.model.confidential}
     if not conf:
         return []
+    common = {w for pid_, ent in coll.entities.items() if ent.kind == "person" and pid_ not in conf
+              for name in (ent.model.name, *ent.model.aliases) for w in name_words(name)}
     for eid, ent in conf.items():
         m = ent.model
-        scrubber.add(ent.kind, eid, [getattr(m, R.NAME_FIELD[ent.kind]), *m.aliases], [eid])
+        scrubber.add(ent.kind, eid, [getattr(m, R.NAME_FIELD[ent.kind]), *m.aliases], [eid],
+                     common)
     out = []
     for eid, ent in coll.entities.items():
         if eid in conf:

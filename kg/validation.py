@@ -20,6 +20,18 @@ from . import records as R
 from .errors import InputError, Problem
 from .readers import RawRecord, discover, display_path, iter_file
 
+
+def name_words(text: str) -> list[str]:
+    """The words of a name as kg.seal compares them (fast for ASCII names)."""
+    if text.isascii():
+        return [w.lower() for w in _NAME_WORD.findall(text)]
+    from .seal import words
+
+    return words(text)
+
+
+_NAME_WORD = re.compile(r"\w+")
+
 ExistingLookup = Callable[[set[str]], dict[str, str]]  # ids -> {id: kind} found in the database
 
 
@@ -335,6 +347,9 @@ class Checker:
         self._cases: dict[tuple[str, str, str], tuple[str, dict]] = {}  # one lookup per file
         # id -> (kind, names and aliases) of records marked confidential (kg.seal hides them)
         self.confidential: dict[str, tuple[str, list[str]]] = {}
+        # words of public people's names and aliases: not hidden alone by a confidential
+        # person's name that shares them ("Ramzan" of a public Ramzan Kadyrov)
+        self.public_words: set[str] = set()
 
     # --- what later steps ask -------------------------------------------------------------
     def kind_of(self, ref: str) -> Optional[str]:
@@ -411,6 +426,9 @@ class Checker:
             for name in (getattr(model, R.NAME_FIELD[raw.kind]), *model.aliases):
                 if name not in names:
                     names.append(name)
+        elif raw.kind == "person":
+            for name in (model.name, *model.aliases):
+                self.public_words.update(name_words(name))
         for path, kinds in R.REFERENCE_FIELDS[raw.kind].items():
             for loc, ref in _get_path(model, path):
                 self._ref(raw, loc, ref, kinds, model.id)

@@ -294,3 +294,35 @@ def test_validate_warns_about_public_text_naming_a_confidential_record(runner):
     assert any("officer-ivanov: description: mentions confidential record zelimkhan-testov" in w
                for w in warnings)
     assert not any("actor" in w or "speaker" in w for w in warnings)  # references are structure
+
+
+def _bytes_under(folder: Path, needle: bytes) -> list[str]:
+    return [str(p) for p in folder.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+@pytest.mark.neo4j
+def test_reseal_rebuilds_a_database_loaded_before_sealing(store, runner, monkeypatch):
+    from kg import loader
+    from kg.config import load_settings
+    from kg.runtime import LocalNeo4j
+    from kg.store import Store, connect
+
+    with monkeypatch.context() as m:  # as kg did before sealing: confidential text in clear
+        m.setattr(loader, "for_load", lambda *a, **k: None)
+        load(store, [SEALED])
+    assert store.read("MATCH (p {id: 'zelimkhan-testov'}) RETURN p.nationality AS n").records
+    # kg still redacts such records in outputs
+    res, out = _cli(runner, "cypher", "MATCH (p:Person) RETURN p.name, p.description")
+    assert "Zelimkhan" not in out
+    settings = load_settings()
+    data = LocalNeo4j(settings.home, int(settings.uri.rsplit(":", 1)[-1])).data_dir
+    assert _bytes_under(data, b"twelve days")  # the clear text is in the store files / logs
+    res, out = _cli(runner, "db", "reseal", str(EARLY), "--yes")
+    assert res.exit_code == 2 and "sealed-case" in out  # PATHS must hold every case
+    res, out = _cli(runner, "db", "reseal", str(SEALED), "--yes")
+    assert res.exit_code == 0, out
+    assert _bytes_under(data, b"twelve days") == []
+    with connect(load_settings()) as drv:
+        fresh = Store(drv, "neo4j")
+        assert leaks("\n".join(fresh.canonical_lines())) == []
+        assert fresh.read("MATCH (p:Person) WHERE p.confidential RETURN count(p) AS n").records[0]["n"] == 1
