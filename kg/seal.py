@@ -215,10 +215,11 @@ class Scrubber:
     hides that phrase, not the word Chechnya)."""
 
     def __init__(self) -> None:
-        self._first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        self.owner: dict[tuple[str, ...], str] = {}
+        self._first: dict[str, list[int]] = {}  # first word -> phrase lengths, longest first
+        self.owner: dict[tuple[str, ...], str] = {}  # phrase -> label
         self._ids: dict[str, str] = {}
         self._id_re: Optional[re.Pattern] = None
+        self._id_dirty = False
 
     def __bool__(self) -> bool:
         return bool(self._first or self._ids)
@@ -238,21 +239,29 @@ class Scrubber:
                                and not w.isdigit() and w not in common)
         for rid in ids:  # an id is hidden where it is written as an id
             self._ids.setdefault(rid.lower(), label)
-            self._id_re = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(
-                re.escape(i) for i in sorted(self._ids, key=len, reverse=True)) + r")(?![A-Za-z0-9])",
-                re.IGNORECASE)
+            self._id_dirty = True
         for seq in phrases:
             if seq in self.owner:
                 continue
             self.owner[seq] = label
-            lst = self._first.setdefault(seq[0], [])
-            lst.append((seq, label))
-            lst.sort(key=lambda p: -len(p[0]))
+            lens = self._first.setdefault(seq[0], [])
+            if len(seq) not in lens:
+                lens.append(len(seq))
+                lens.sort(reverse=True)
+
+    def _ids_re(self) -> Optional[re.Pattern]:
+        if self._id_dirty:
+            self._id_re = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(
+                re.escape(i) for i in sorted(self._ids, key=len, reverse=True))
+                + r")(?![A-Za-z0-9])", re.IGNORECASE)
+            self._id_dirty = False
+        return self._id_re
 
     def _spans(self, text: str) -> list[tuple[int, int, str]]:
-        if self._id_re is not None:
+        id_re = self._ids_re()
+        if id_re is not None:
             hits = [(m.start(), m.end(), self._ids[m.group(0).lower()])
-                    for m in self._id_re.finditer(text)]
+                    for m in id_re.finditer(text)]
             if hits:
                 rest = self._word_spans(text)
                 return sorted(hits + [w for w in rest if not any(
@@ -260,16 +269,23 @@ class Scrubber:
         return self._word_spans(text)
 
     def _word_spans(self, text: str) -> list[tuple[int, int, str]]:
+        # Most text mentions no one: a cheap test first (C-speed for ASCII text).
+        if text.isascii():
+            if self._first.keys().isdisjoint(_WORD.findall(text.lower())):
+                return []
+        elif self._first.keys().isdisjoint(words(text)):
+            return []
         toks = [(m.start(), m.end(), norm(m.group(0))) for m in _WORD.finditer(text)]
         out: list[tuple[int, int, str]] = []
         i = 0
         while i < len(toks):
             hit = None
-            for seq, label in self._first.get(toks[i][2], ()):
-                n = len(seq)
-                if i + n <= len(toks) and all(toks[i + k][2] == seq[k] for k in range(n)):
-                    hit = (n, label)
-                    break
+            for n in self._first.get(toks[i][2], ()):
+                if i + n <= len(toks):
+                    label = self.owner.get(tuple(t[2] for t in toks[i:i + n]))
+                    if label is not None:
+                        hit = (n, label)
+                        break
             if hit is None:
                 i += 1
                 continue

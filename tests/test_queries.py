@@ -327,6 +327,6 @@ def test_query_run_cli_formats_and_redaction(chechnya, runner, tmp_path):
                               "RETURN n.name AS name, n.description AS d, n"])
     assert "Sokiryanskaya's sources" not in res.output and "The many people" not in res.output
     assert label_for("organization", sok) in res.output
-    res = runner.invoke(cli, ["cypher", "--include-confidential", f"MATCH (n {{id: '{sok}'}}) "
-                              "RETURN n.name AS name, n"])
+    res = runner.invoke(cli, ["cypher", "--include-confidential", "--format", "json",
+                              f"MATCH (n {{id: '{sok}'}}) RETURN n.name AS name, n"])
     assert "Sokiryanskaya's sources" in res.output and "The many people" in res.output
