@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -22,10 +23,16 @@ class KgGroup(click.Group):
     """Runs a command and turns every KgError into `error: ...` and its exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        if ctx.parent is None:
+            from .seal import forget_messages
+
+            forget_messages()
         try:
             return super().invoke(ctx)
         except KgError as e:
-            click.echo(mask_secrets(f"error: {e}"), err=True)
+            from .seal import scrub_message
+
+            click.echo(mask_secrets(scrub_message(f"error: {e}")), err=True)
             ctx.exit(e.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
@@ -38,6 +45,7 @@ class KgGroup(click.Group):
             click.echo(mask_secrets(f"error: internal error ({type(e).__name__}: {e}). This "
                                     "is a bug in kg; set KG_DEBUG=1 to see the traceback and "
                                     "please report it."), err=True)
+            # (a message from the code, not from the records: sealed values never reach it)
             ctx.exit(70)
 
 
@@ -119,8 +127,9 @@ def _as_of_day(value: Optional[str]) -> Any:
 
 def confidential_option(fn: Callable) -> Callable:
     return click.option("--include-confidential", is_flag=True,
-                        help="Do NOT redact records marked confidential (people at risk). "
-                             "The output then must not be shared.")(fn)
+                        help="Unseal records marked confidential (people at risk) with this "
+                             "installation's key, on this machine. The output then must not "
+                             "be shared.")(fn)
 
 
 def warn_confidential() -> None:
@@ -129,14 +138,29 @@ def warn_confidential() -> None:
 
 
 def redacted_rows(store: Any, keys: list[str], records: Any, include_confidential: bool) -> list:
+    """Result rows for output: sealed values opened on this machine with the key when
+    --include-confidential, else shown as [sealed] (the database holds nothing else)."""
     from .redact import Redactor
     from .render import rows_to_plain
+    from .seal import Unsealer, mask
 
     rows = rows_to_plain(keys, records)
     if include_confidential:
         warn_confidential()
-        return rows
-    return Redactor.from_store(store).value(rows)
+        return Unsealer.from_store(store).value(rows)
+    return mask(Redactor.from_store(store).value(rows))
+
+
+ID_PARAMS = ("id", "about", "place", "from", "to", "publisher")  # saved queries' entity ids
+
+
+def stored_params(store: Any, params: dict[str, str]) -> dict[str, str]:
+    """Parameters naming an entity, with a confidential record's real id (typed by a user
+    who has the key) turned into the placeholder id the database holds."""
+    from .seal import stored_id
+
+    return {k: stored_id(store, v) if k in ID_PARAMS and isinstance(v, str) else v
+            for k, v in params.items()}
 
 
 def with_store(fn: Callable) -> Callable:
@@ -161,8 +185,8 @@ def cli() -> None:
     `kg export`; measure with `kg analyze`; find and merge one entity's several ids with
     `kg resolve`. `kg db` runs a local Neo4j. Connection:
     KG_NEO4J_URI / KG_NEO4J_USER / KG_NEO4J_PASSWORD / KG_NEO4J_DATABASE, or kg's own server
-    under KG_HOME (default ./.kg). Confidential records are redacted in every output unless
-    --include-confidential.
+    under KG_HOME (default ./.kg). Confidential records are sealed when loaded (encrypted
+    with the key in KG_HOME, `kg key`); --include-confidential unseals them in an output.
     """
 
 
@@ -180,7 +204,9 @@ def validate(paths: tuple[Path, ...], fmt: str) -> None:
     """Check record files and folders against the record format, reporting every error.
 
     Each error is one line: FILE:LINE: RECORD: FIELD: MESSAGE. Exit status 0 when valid,
-    1 otherwise. References must resolve within PATHS (no database is consulted).
+    1 otherwise. References must resolve within PATHS (no database is consulted). Warns
+    (exit 0) about public text that mentions a confidential record: loading replaces the
+    mention with the record's placeholder and seals the original.
     """
     from .errors import InputError
     from .validation import collect
@@ -194,9 +220,14 @@ def validate(paths: tuple[Path, ...], fmt: str) -> None:
             sys.exit(e.exit_code)
         raise
     _print_notices(coll.notices)
+    from .seal import validation_warnings
+
+    warnings = validation_warnings(coll)
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
     if fmt == "json":
         click.echo(json.dumps({"valid": True, "files": coll.files, "records": coll.records,
-                               "cases": sorted(coll.cases)}, indent=2))
+                               "cases": sorted(coll.cases), "warnings": warnings}, indent=2))
     else:
         click.echo(f"valid: {coll.records} records in {coll.files} files "
                    f"(case{'s' if len(coll.cases) != 1 else ''}: {', '.join(sorted(coll.cases))})")
@@ -260,6 +291,10 @@ def _write_changes(plan: Any, changes: Optional[Path], verbose: bool) -> None:
                    "the server is stopped and restarted). For millions of records.")
 @click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=5_000, show_default=True,
               help="Rows per write transaction.")
+@click.option("--confidential-dates", type=click.Choice(("day", "month", "year", "none")),
+              envvar="KG_CONFIDENTIAL_DATES", show_envvar=True, default="day", show_default=True,
+              help="The precision at which confidential records keep their dates in the "
+                   "graph (the exact dates are sealed with the rest).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--verbose", "-v", is_flag=True,
@@ -267,8 +302,9 @@ def _write_changes(plan: Any, changes: Optional[Path], verbose: bool) -> None:
 @click.option("--changes", type=click.Path(dir_okay=False, path_type=Path),
               help="Write that list as JSON lines to this file.")
 def load(paths: tuple[Path, ...], allow_existing: bool, mapping: Optional[Path],
-         input_format: str, dry_run: bool, bulk: bool, batch_size: int, as_json: bool,
-         quiet: bool, verbose: bool, changes: Optional[Path]) -> None:
+         input_format: str, dry_run: bool, bulk: bool, batch_size: int,
+         confidential_dates: str, as_json: bool, quiet: bool, verbose: bool,
+         changes: Optional[Path]) -> None:
     """Validate records, then load them into Neo4j (a bad input writes nothing).
 
     Loading is idempotent: loading the same input again changes nothing. Each case's
@@ -277,7 +313,9 @@ def load(paths: tuple[Path, ...], allow_existing: bool, mapping: Optional[Path],
     the union of their definitions; conflicting single values are kept and reported. Sheets
     load through a mapping (--mapping), FollowTheMoney entities with --format ftm. Judgements
     files of `kg resolve` given by name are applied after the records, and every load that
-    writes honours the judgements already stored.
+    writes honours the judgements already stored. Records marked confidential are sealed: the
+    graph keeps their kind, a placeholder, dates, cases and relationships; the rest is
+    encrypted with the key in KG_HOME (made on first use; see `kg key`).
     """
     from .config import load_settings
     from .loader import bulk_load
@@ -302,12 +340,14 @@ def load(paths: tuple[Path, ...], allow_existing: bool, mapping: Optional[Path],
     if bulk and paths:
         if dry_run:
             raise UsageError("--bulk and --dry-run do not go together")
+        os.environ["KG_CONFIDENTIAL_DATES"] = confidential_dates
         plan = bulk_load(load_settings(), list(paths), mapping=mapping, input_format=input_format)
     with open_store(load_settings()) as store:
         if paths and not bulk:
             plan = do_load(store, list(paths), allow_existing=allow_existing, dry_run=dry_run,
                            batch_size=batch_size, progress_factory=bar, mapping=mapping,
-                           input_format=input_format, changes=verbose or changes is not None)
+                           input_format=input_format, changes=verbose or changes is not None,
+                           confidential_dates=confidential_dates)
         resolved = None
         if judged or (plan is not None and plan.writes() and not dry_run):
             resolved = apply_judgements(store, judged, dry_run=dry_run)
@@ -441,6 +481,9 @@ def cypher(store: Any, query: str, params: tuple[str, ...], fmt: str, out: Optio
 
     Records marked confidential are redacted in the output unless --include-confidential.
 
+    Confidential records are sealed in the database: a query sees placeholders, dates and
+    structure only. --include-confidential unseals what the query returns, on this machine.
+
     Example: kg cypher 'MATCH (p:Person) WHERE p.name CONTAINS $q RETURN p.name' -p q=Kadyrov
     """
     from .render import render
@@ -560,18 +603,74 @@ def query_run(store: Any, name: str, params: tuple[str, ...], query_dirs: tuple[
             raise UsageError("--export needs --out FILE")
         if include_confidential:
             warn_confidential()
-        sel = Selection(query=name, params=given, query_dirs=query_dirs, as_of=_as_of_day(as_of))
+        sel = Selection(query=name, params=stored_params(store, given), query_dirs=query_dirs,
+                        as_of=_as_of_day(as_of))
         sub = select(store, sel, include_confidential=include_confidential,
                      with_citations=export_fmt == "html")
         written = do_export(sub, export_fmt, out, title=f"kg: {q.title}")
         click.echo(f"exported {len(sub.nodes)} nodes and {len(sub.edges)} relationships to "
                    f"{', '.join(str(p) for p in written)}")
         return
-    bound = Q.bind(q, given)
+    bound = Q.bind(q, stored_params(store, given))
     result = Q.run(store, q, bound)
     keys = list(result.keys)
     emit(render(keys, redacted_rows(store, keys, result.records, include_confidential), fmt), out,
          private=include_confidential)
+
+
+# --- find -----------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("text")
+@click.option("--limit", type=click.IntRange(1), default=25, show_default=True,
+              help="At most this many entities.")
+@format_option()
+@confidential_option
+@with_store
+def find(store: Any, text: str, limit: int, fmt: str, include_confidential: bool) -> None:
+    """Find entities by a word or words of their name, aliases, title, text or description.
+
+    Searches the full-text index, which holds public text and placeholders only. With
+    --include-confidential, sealed records are also opened on this machine (with the key)
+    and searched word by word, ignoring letter case and accents: a cleared user finds a
+    witness by one word of the hidden name.
+    """
+    from .render import render, rows_to_plain
+    from .seal import Unsealer, mask, words
+
+    escaped = re.sub(r'([+\-!(){}\[\]^"~*?:\\/]|&&|\|\|)', r"\\\1", text)
+    res = store.read("CALL db.index.fulltext.queryNodes('entity_text', $q) YIELD node, score "
+                     "RETURN node.id AS id, [l IN labels(node) WHERE l <> 'Entity'][0] AS kind, "
+                     "coalesce(node.name, node.title, node.text) AS name, score "
+                     "ORDER BY score DESC, id LIMIT $limit", {"q": escaped, "limit": limit})
+    keys = ["id", "kind", "name", "score"]
+    rows = rows_to_plain(keys, res.records)
+    if include_confidential:
+        warn_confidential()
+        uns = Unsealer.from_store(store)
+        wanted = set(words(text))
+        seen = {r["id"] for r in rows}
+        hits = []
+        for sid, node in sorted(uns.nodes.items()):
+            if sid in seen or not wanted:
+                continue
+            found: set[str] = set()
+            for v in node["props"].values():
+                for item in (v if isinstance(v, list) else [v]):
+                    if isinstance(item, str):
+                        found.update(words(item))
+            if wanted <= found:
+                kind = next((lb for lb in node["labels"] if lb != "Entity"), "Entity")
+                hits.append({"id": sid, "kind": kind, "name": sid, "score": None})
+        rows = uns.value(rows + hits)[:limit]
+        for r, hit in zip(rows[len(rows) - len(hits):], hits):
+            if r["name"] == hit["id"] or r["name"] == r["id"]:
+                node = uns.nodes[hit["id"]]
+                r["name"] = next((node["props"][k] for k in ("name", "title", "text")
+                                  if k in node["props"]), r["id"])
+    else:
+        rows = mask(rows)
+    click.echo(render(keys, rows, fmt), nl=False)
 
 
 # --- selection, export, analyze ------------------------------------------------------------
@@ -648,19 +747,24 @@ def export(store: Any, fmt: str, out: Path, case: Optional[str], around: Optiona
            size_by: str, focus_id: Optional[str], title: Optional[str]) -> None:
     """Export a selection of the graph as FORMAT: html, graphml, gexf, json, csv, cypher or ftm.
 
-    Records marked confidential are redacted (stable placeholders, structure kept) unless
-    --include-confidential is given.
+    Records marked confidential show as their placeholders (structure kept, sealed values
+    left out) unless --include-confidential is given.
     """
     from .export import export as do_export
     from .selection import select
 
     sel = build_selection(case, around, hops, kinds, query_name, params, since, until, query_dirs,
                           as_of, separate)
+    sel.params = stored_params(store, sel.params)
     if include_confidential:
         warn_confidential()
     sub = select(store, sel, include_confidential=include_confidential,
                  with_citations=fmt == "html")
     heading = title or f"kg: {sel.describe()}"
+    if not include_confidential:  # no hidden name or id in a title or file metadata
+        from .seal import hidden_scrubber
+
+        heading = hidden_scrubber(store)[0].scrub(heading)
     if focus_id and fmt != "html":
         raise UsageError("--focus goes with the html format")
     options = {"size_by": size_by, "focus": focus_id} if fmt == "html" else {}
@@ -699,13 +803,13 @@ def analyze(store: Any, what: str, case: Optional[str], around: Optional[str], h
     everyone is not a central actor) unless --with-sources, or --kinds names them.
     """
     from . import analyze as A
-    from .redact import Redactor
     from .render import render
+    from .seal import Unsealer, stored_id
     from .selection import select
 
     sel = build_selection(case, around, hops, kinds, query_name, params, since, until, query_dirs,
                           as_of, separate)
-    sub = select(store, sel, include_confidential=True)
+    sub = select(store, sel)  # placeholders: write-back finds sealed nodes by their stored id
     if not with_sources and not (sel.kinds and "source" in sel.kinds):
         A.drop_sources(sub)
     if what == "centrality":
@@ -730,14 +834,13 @@ def analyze(store: Any, what: str, case: Optional[str], around: Optional[str], h
     else:
         if not (from_id and to_id):
             raise UsageError("`kg analyze paths` needs --from ID and --to ID")
-        rows = A.paths(sub, from_id, to_id)
+        rows = A.paths(sub, stored_id(store, from_id), stored_id(store, to_id))
         keys = ["path", "hops", "ids", "names"]
     if write_back and what in ("centrality", "communities"):
         click.echo(f"wrote analysis_* properties on {len(sub.nodes)} nodes", err=True)
     if include_confidential:
         warn_confidential()
-    else:
-        rows = Redactor.from_store(store).value(rows)
+        rows = Unsealer.from_store(store).value(rows)
     emit(render(keys, rows, fmt), out, private=include_confidential)
 
 
@@ -1020,10 +1123,23 @@ def reset(store: Any, yes: bool) -> None:
 @db.command()
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The dump file to write (mode 0600).")
-def dump(out: Path) -> None:
-    """Back up kg's local database to a file (neo4j-admin dump; stops and restarts it)."""
+@click.option("--with-key", is_flag=True,
+              help="Also write the sealing key next to it (OUT.key, mode 0600). Without it, "
+                   "the dump shows confidential records as placeholders only.")
+def dump(out: Path, with_key: bool) -> None:
+    """Back up kg's local database to a file (neo4j-admin dump; stops and restarts it).
+
+    Confidential records are sealed in the dump; the key is not in it unless --with-key."""
+    from .seal import key_path, read_key_file, write_key_file
+
     path = _local().dump(out)
     click.echo(f"dumped the database to {path}")
+    if with_key:
+        if not key_path().exists():
+            raise UsageError(f"there is no sealing key at {key_path()}: nothing is sealed")
+        kfile = Path(f"{path}.key")
+        write_key_file(kfile, read_key_file(key_path()), overwrite=True)
+        click.echo(f"wrote the sealing key to {kfile} (mode 0600): keep it apart from the dump")
 
 
 @db.command()
@@ -1033,8 +1149,124 @@ def restore(dump_file: Path, yes: bool) -> None:
     """Replace kg's local database with a dump (stops and restarts it). Needs --yes."""
     if not yes:
         raise UsageError("`kg db restore` replaces the whole graph; add --yes to confirm.")
+    from .seal import Keyring, load_key, read_key_file
+
     _local().restore(dump_file)
     click.echo(f"restored the database from {dump_file}")
+    kfile = Path(f"{dump_file}.key")
+    if kfile.exists():
+        mine = load_key()
+        theirs = Keyring(read_key_file(kfile)).fingerprint
+        if mine is None or mine.fingerprint != theirs:
+            click.echo(f"note: {kfile} holds the key its sealed records need (fingerprint "
+                       f"{theirs}); install it with `kg key import {kfile}`", err=True)
+
+
+@db.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm: rebuild the whole database from PATHS.")
+def reseal(paths: tuple[Path, ...], yes: bool) -> None:
+    """Rebuild kg's local database from the record files of every case it holds, sealed.
+
+    For a database loaded before sealing existed (it holds confidential records in clear,
+    in its store files and transaction logs). PATHS must hold every case the database
+    holds; they are validated first. Then the server stops, the database's store files and
+    transaction logs are deleted (the password and the key stay), the server starts with an
+    empty database, and PATHS are loaded: confidential records sealed. analysis_*
+    properties are not kept (re-run `kg analyze --write-back`). Needs --yes. Older dumps
+    (`kg db dump`) of that database still hold clear text: destroy them.
+    """
+    import shutil
+
+    from .config import load_settings
+    from .loader import load as do_load
+    from .store import open_store
+    from .validation import collect
+
+    if not yes:
+        raise UsageError("`kg db reseal` rebuilds the whole database from PATHS; add --yes "
+                         "to confirm.")
+    local = _local()
+    coll = collect(list(paths))
+    with open_store(load_settings()) as store:
+        held = {r["c"] for r in store.read("MATCH (n:Entity) UNWIND n.cases AS c "
+                                           "RETURN DISTINCT c").records}
+    missing = sorted(held - set(coll.cases))
+    if missing:
+        raise UsageError(f"the database holds case{'s' if len(missing) > 1 else ''} "
+                         f"{', '.join(missing)}, which PATHS do not: nothing was changed.",
+                         hint="Give the record files of every case the database holds.")
+    local.stop()
+    for sub in ("databases/neo4j", "transactions/neo4j"):
+        shutil.rmtree(local.data_dir / sub, ignore_errors=True)
+    local.start()
+    with open_store(load_settings()) as store:
+        plan = do_load(store, list(paths))
+    click.echo(f"resealed: the database was rebuilt from {plan.coll.records} records "
+               f"({', '.join(sorted(plan.coll.cases))}); no clear text of confidential "
+               "records is left in its store files or transaction logs")
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+@cli.group(cls=KgGroup)
+def key() -> None:
+    """The sealing key: confidential records are encrypted with it (KG_HOME/seal.key).
+
+    Made on the first load of a confidential record, readable by its owner only, never
+    printed. Without it sealed values cannot be read by anyone: back it up (`kg key
+    export`) somewhere as safe as the case files. Losing it loses the sealed values; the
+    structure (placeholders, dates, relationships) stays.
+    """
+
+
+@key.command("show")
+def key_show() -> None:
+    """Where the key is and its fingerprint (never the key itself)."""
+    from .seal import key_path, load_key
+
+    keys = load_key()
+    if keys is None:
+        click.echo(f"no sealing key yet ({key_path()} is made on the first confidential load)")
+        return
+    click.echo(f"key file: {key_path()}\nfingerprint: {keys.fingerprint}")
+
+
+@key.command("export")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write (mode 0600). Keep it apart from dumps and exports.")
+def key_export(out: Path) -> None:
+    """Copy the key to a file, to move it to another trusted machine or back it up."""
+    from .seal import key_path, read_key_file, write_key_file
+
+    path = key_path()
+    if not path.exists():
+        raise UsageError(f"there is no sealing key at {path} yet")
+    try:
+        write_key_file(out, read_key_file(path))
+    except FileExistsError:
+        raise UsageError(f"{out} exists; not overwritten") from None
+    click.echo(f"wrote the sealing key to {out} (mode 0600)", err=True)
+
+
+@key.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--replace", is_flag=True,
+              help="Replace a different key this installation already has.")
+def key_import(file: Path, replace: bool) -> None:
+    """Install a key exported with `kg key export` (or saved by `kg db dump --with-key`)."""
+    from .seal import Keyring, key_path, load_key, read_key_file, write_key_file
+
+    new = read_key_file(file)
+    fp = Keyring(new).fingerprint
+    old = load_key()
+    if old is not None and old.fingerprint != fp and not replace:
+        raise UsageError(f"this installation already has another key (fingerprint "
+                         f"{old.fingerprint}); the file's is {fp}. Nothing was changed.",
+                         hint="Export the current key first (`kg key export`), then re-run "
+                              "with --replace.")
+    write_key_file(key_path(), new, overwrite=True)
+    click.echo(f"imported the sealing key (fingerprint {fp}) to {key_path()}")
 
 
 def main() -> None:

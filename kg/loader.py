@@ -30,8 +30,9 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 from . import records as R
 from .errors import InputError, Problem, RemovalRefused
 from .contributions import INTERNAL_PREFIX, Definition, entity_rows, entry_case, relation_row
-from .mapping import (KEY_PROPS, OWNED_INCOMING, OWNED_OUTGOING, RELATION_KEY, EdgeRow, edge_key,
-                      map_records)
+from .mapping import (KEY_PROPS, OWNED_INCOMING, OWNED_OUTGOING, RELATION_KEY, EdgeRow, GraphRows,
+                      NodeRow, edge_key, map_records)
+from .seal import Sealing, for_load, open_entry, record_fingerprint
 from .store import Store, native
 from .validation import (Checker, Collection, Entity, RecordInput, RelationRecord, RelKey, check,
                          conflict_notices, iter_valid)
@@ -173,7 +174,7 @@ def _jsonable(v: Any) -> Any:
 
 def plan_chunk(store: Store, ents: dict[str, Entity], rels: dict[RelKey, dict[str, Definition]],
                replaced: Iterable[str], *, new: Optional[Callable[[str], bool]] = None,
-               log: bool = False) -> Changes:
+               log: bool = False, sealing: Optional[Sealing] = None) -> Changes:
     """Diff one chunk against the database: the nodes of its entities, the edges they own,
     and the relation-made edges of its relation keys.
 
@@ -181,45 +182,56 @@ def plan_chunk(store: Store, ents: dict[str, Entity], rels: dict[RelKey, dict[st
     cases in ``replaced``, which this load replaces) and every other case's, read from the
     database (kg.contributions). An entity or relation left with no definition is removed.
     ``new`` tells ids that cannot be in the database (on a first load into an empty database:
-    the ids the input defines once); nothing is read for them."""
+    the ids the input defines once); nothing is read for them.
+
+    With ``sealing`` (kg.seal), the rows are sealed once computed, before they are diffed:
+    confidential records are then stored under their placeholder ids, and their entries in
+    ``kg_records`` are opened with the key to compute the union."""
     plan = Changes()
     replaced = set(replaced)
     unread = new or (lambda _id: False)
-    existing = store.nodes_by_id([i for i in ents if not unread(i)])
+    sid = sealing.sid if sealing is not None else (lambda i: i)
+    real = sealing.real_id if sealing is not None else (lambda i: i)
+    existing = store.nodes_by_id([sid(i) for i in ents if not unread(i)])
     new_by_key: dict[tuple, EdgeRow] = {}
     owners: list[str] = []
     hidden: set[str] = set()
     for eid, ent in ents.items():
-        old = existing.get(eid)
+        stored = sid(eid)
+        old = existing.get(stored)
         kind = ent.kind
         defs = list(ent.defs.values())
         if old is not None:
             old_kind = _kind_of(old[0])
             if old_kind != kind:
                 continue  # made "if missing" (validation refused the rest): left as it is
-            owners.append(eid)
-            defs += [Definition.from_entry(kind, e) for e in old[1].get("kg_records") or []
+            owners.append(stored)
+            defs += [open_entry(kind, e, sealing) for e in old[1].get("kg_records") or []
                      if entry_case(e) not in replaced]
         label = R.LABELS[kind]
         if not defs:
             if old is not None:
-                plan.delete_nodes[label].append(eid)
+                plan.delete_nodes[label].append(stored)
                 if old[1].get("confidential"):
-                    hidden.add(eid)
+                    hidden.update((eid, stored))
                 if log:
                     plan.log.append({"op": "deleted", "node": _shown(eid, kind, old[1]),
                                      "label": label})
             continue
         rows = entity_rows(kind, eid, defs)
         if rows.confidential:
-            hidden.add(eid)
+            hidden.update((eid, stored))
         if rows.conflicts:
             plan.conflicts.extend(conflict_notices(eid, kind, rows.confidential, rows.conflicts))
-        props = rows.props
-        for e in rows.edges:
+        props, edges = rows.props, rows.edges
+        if sealing is not None:  # the one sealing step (kg.seal): nothing hidden in clear
+            sealed = sealing.rows(GraphRows([NodeRow(eid, label, props, tuple(props["cases"]))],
+                                            edges))
+            props, edges = sealed.nodes[0].props, sealed.edges
+        for e in edges:
             new_by_key[e.key] = e
         if old is None:
-            plan.create_nodes[label].append({"id": eid, "props": props})
+            plan.create_nodes[label].append({"id": stored, "props": props})
             if log:
                 plan.log.append({"op": "created", "node": _shown(eid, kind, props), "label": label})
             continue
@@ -230,29 +242,31 @@ def plan_chunk(store: Store, ents: dict[str, Entity], rels: dict[RelKey, dict[st
         if _same(props, old_props):
             plan.unchanged_nodes[label] += 1
         else:
-            plan.update_nodes[label].append({"id": eid, "props": props})
+            plan.update_nodes[label].append({"id": stored, "props": props})
             if log:
                 plan.log.append({"op": "updated", "node": _shown(eid, kind, props), "label": label,
                                  "fields": _changed_fields(old_props, props, rows.confidential)})
 
     old_rows = store.owned_edges(owners, OWNED_OUTGOING, OWNED_INCOMING) if owners else []
     # Relation-made edges: every case's record of each relation key of the chunk.
-    pairs = [{"type": k[0], "start": k[1], "end": k[2]} for k in rels
+    pairs = [{"type": k[0], "start": sid(k[1]), "end": sid(k[2])} for k in rels
              if not (unread(k[1]) or unread(k[2]))]
     rel_defs: dict[tuple, list[Definition]] = {}
     if pairs:
         for r in store.relation_edges(pairs):
-            key = (r["type"], r["start"], r["end"], native(r["props"].get("role")))
+            key = (r["type"], real(r["start"]), real(r["end"]), native(r["props"].get("role")))
             if key in rels:
                 old_rows.append(r)
                 rel_defs.setdefault(key, []).extend(
-                    Definition.from_entry("relation", e) for e in r["props"].get("kg_records") or []
+                    open_entry("relation", e, sealing) for e in r["props"].get("kg_records") or []
                     if entry_case(e) not in replaced)
     for key, defs in rels.items():
         every = {d.case: d for d in rel_defs.get(key, [])}
         every.update(defs)
         if every:
             edge = relation_row(every.values())
+            if sealing is not None:
+                edge = sealing.edge(edge)
             new_by_key[edge.key] = edge
 
     seen_eids: set[str] = set()
@@ -485,25 +499,28 @@ class _Stale:
     relations: dict[RelKey, dict[str, Definition]] = field(default_factory=dict)
 
 
-def _find_stale(store: Store, checker: Checker, replaced: set[str], plan: Plan) -> _Stale:
+def _find_stale(store: Store, checker: Checker, replaced: set[str], plan: Plan,
+                sealing: Optional[Sealing] = None) -> _Stale:
     """Entities and relations the loaded cases held in the database that their input no longer
     has. Refuses (RemovalRefused) when removing one would take an entity that another case
     still refers to."""
     stale = _Stale()
-    doomed = []
+    real = sealing.real_id if sealing is not None else (lambda i: i)
+    doomed = []  # stored ids
     for r in store.entities_in_cases(sorted(replaced)):
-        if r["id"] in checker.defs:
+        rid = real(r["id"])
+        if rid in checker.defs:
             continue
         kind = _kind_of(r["labels"])
         if kind == "entity":
             continue
-        stale.entities[r["id"]] = Entity(kind, r["id"], {}, None)
+        stale.entities[rid] = Entity(kind, rid, {}, None)
         for case in sorted(set(r["cases"]) & replaced):
-            plan.removed.append({"case": case, "record": r["id"]})
+            plan.removed.append({"case": case, "record": r["id"]})  # a placeholder if sealed
         if set(r["cases"]) <= replaced:
             doomed.append(r["id"])
     for r in store.relations_in_cases(sorted(replaced)):
-        key = (r["type"], r["start"], r["end"], r["role"])
+        key = (r["type"], real(r["start"]), real(r["end"]), r["role"])
         if key not in checker.rel_keys:
             stale.relations[key] = {}
             plan.removed.append({"case": ",".join(sorted(replaced)),
@@ -512,7 +529,7 @@ def _find_stale(store: Store, checker: Checker, replaced: set[str], plan: Plan) 
     for ref in store.references_from_other_cases(doomed, sorted(replaced)) if doomed else []:
         problems.append(f"{ref['id']}: {ref['type']} {ref['start']} -> {ref['end']} "
                         f"(stated by case {', '.join(repr(c) for c in ref['cases'])})")
-    for eid in sorted(set(doomed) & set(checker.coll.external_refs)):
+    for eid in sorted({real(d) for d in doomed} & set(checker.coll.external_refs)):
         problems.append(f"{eid}: referred to by the input being loaded (--allow-existing)")
     if problems:
         raise RemovalRefused(
@@ -542,16 +559,20 @@ def load(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
          dry_run: bool = False, batch_size: int = DEFAULT_BATCH,
          progress_factory: Optional[Callable[[int], Any]] = None,
          mapping: Optional[Path] = None, input_format: str = "records",
-         chunk_records: int = CHUNK_RECORDS, changes: bool = False) -> Plan:
+         chunk_records: int = CHUNK_RECORDS, changes: bool = False,
+         confidential_dates: Optional[str] = None) -> Plan:
     """Validate, plan and (unless dry_run) write. Returns the plan with its summary.
 
     The cases of the input replace what they contributed before (their records no longer in
-    the input are removed); every other case's contribution stays as it is."""
+    the input are removed); every other case's contribution stays as it is.
+    ``confidential_dates`` (day, month, year, none; default KG_CONFIDENTIAL_DATES or day):
+    the precision at which confidential records keep their dates (kg.seal)."""
     inp, checker, empty = validate_input(store, paths, allow_existing=allow_existing,
                                          mapping=mapping, input_format=input_format)
     return _apply(store, inp, checker, set(checker.coll.cases), empty, dry_run=dry_run,
                   batch_size=batch_size, progress_factory=progress_factory,
-                  chunk_records=chunk_records, changes=changes)
+                  chunk_records=chunk_records, changes=changes,
+                  confidential_dates=confidential_dates)
 
 
 @_fewer_collections()
@@ -575,7 +596,8 @@ def unload(store: Store, case: str, *, dry_run: bool = False, batch_size: int = 
 
 def _apply(store: Store, inp: RecordInput, checker: Checker, replaced: set[str], empty: bool, *,
            dry_run: bool, batch_size: int, progress_factory: Optional[Callable[[int], Any]],
-           chunk_records: int, changes: bool, unloading: bool = False) -> Plan:
+           chunk_records: int, changes: bool, unloading: bool = False,
+           confidential_dates: Optional[str] = None) -> Plan:
     coll = checker.coll
     plan = Plan(coll, log=[] if changes else None)
     stale = _Stale()
@@ -588,17 +610,22 @@ def _apply(store: Store, inp: RecordInput, checker: Checker, replaced: set[str],
                 "records, so kg cannot tell which case contributed what; nothing was written.",
                 hint="Back it up (`kg db dump`), then `kg db reset --yes` and load every case "
                      "again (see docs/record-format.md, 'Many cases, one graph').")
-        stale = _find_stale(store, checker, replaced, plan)
+    # Everything that can refuse the input comes before the first write.
+    sealing = for_load(store, checker, dry_run=True, dates=confidential_dates)
+    if not empty:
+        stale = _find_stale(store, checker, replaced, plan, sealing)
     if not dry_run:
         store.apply_schema()
+        if sealing is not None:  # now records the key's fingerprint and renames (kg.seal)
+            sealing = for_load(store, checker, dry_run=False, dates=confidential_dates)
     total = coll.records
     if progress_factory is not None and total and not dry_run:
         with progress_factory(total) as bar:
             _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, bar.update,
-                    empty, replaced, stale)
+                    empty, replaced, stale, sealing)
     else:
         _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, None, empty,
-                replaced, stale)
+                replaced, stale, sealing)
     if not dry_run:
         if unloading:
             for case in replaced:
@@ -621,7 +648,8 @@ def _case_rows(checker: Checker) -> list[dict[str, Any]]:
 
 def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_run: bool,
             batch_size: int, chunk_records: int, progress: Optional[Callable[[int], None]],
-            empty: bool, replaced: set[str], stale: _Stale) -> None:
+            empty: bool, replaced: set[str], stale: _Stale,
+            sealing: Optional[Sealing] = None) -> None:
     """Pass two: chunk by chunk, plan against the database and hand the writes to a thread;
     last, what the loaded cases no longer hold.
 
@@ -630,13 +658,15 @@ def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_ru
     empty, ids the input defines once are new: nothing is read for them.
     """
     defs, multi = checker.defs, checker.multi
+    real = sealing.real_id if sealing is not None else (lambda i: i)
     new = (lambda i: i in defs and i not in multi) if empty else None
     log = plan.log is not None
     writer = None if dry_run else _Writers(store, batch_size, progress, sorted(replaced))
     waiting: dict[str, list[dict]] = defaultdict(list)
     done_seq = -1  # entities up to this position in the input have been handed to the writer
 
-    def ready(nid: str) -> bool:
+    def ready(nid: str) -> bool:  # (a stored id)
+        nid = real(nid)
         d = defs.get(nid)
         return d is None or (nid not in multi and d.seq <= done_seq)
 
@@ -649,7 +679,7 @@ def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_ru
 
     try:
         for ents, rels, n in _chunks(iter_valid(inp, checker), chunk_records):
-            changes = plan_chunk(store, ents, rels, replaced, new=new, log=log)
+            changes = plan_chunk(store, ents, rels, replaced, new=new, log=log, sealing=sealing)
             plan.add(changes)
             if writer is None:
                 continue
@@ -665,7 +695,7 @@ def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_ru
         if writer is not None:
             writer.put([("create_edges", t, rows) for t, rows in sorted(waiting.items())], 0)
         for ents, rels, n in leftovers():
-            changes = plan_chunk(store, ents, rels, replaced, log=log)
+            changes = plan_chunk(store, ents, rels, replaced, log=log, sealing=sealing)
             plan.add(changes)
             if writer is not None:
                 writer.put(changes.batches, 0)
@@ -703,6 +733,7 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
             raise UsageError("--bulk loads into an empty database only; this one has data.",
                              hint="Use a normal `kg load`, or `kg db reset --yes` first.")
         inp, checker, _ = validate_input(store, paths, mapping=mapping, input_format=input_format)
+        sealing = for_load(store, checker, dry_run=True)
     plan = Plan(checker.coll)
     folder = local.import_dir / "bulk"
     shutil.rmtree(folder, ignore_errors=True)
@@ -715,6 +746,8 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
             for ents, rels, _ in _chunks(iter_valid(inp, checker), CHUNK_RECORDS):
                 rows = map_records(ents.values(),
                                    [RelationRecord(k, d, None) for k, d in rels.items()])
+                if sealing is not None:  # the one sealing step (kg.seal)
+                    rows = sealing.rows(rows)
                 for n in rows.nodes:
                     exporter.write_node(n.id, {"labels": ["Entity", n.label], "props": n.props})
                     plan.nodes[n.label]["created"] += 1
@@ -739,6 +772,8 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
         for statement in script_statements((folder / "post-import.cypher").read_text(encoding="utf-8")):
             store.write(statement)
         store.apply_schema()
+        if sealing is not None:
+            record_fingerprint(store, sealing.keys)
         store.await_indexes()
         store.write_cases(_case_rows(checker))
     shutil.rmtree(folder, ignore_errors=True)

@@ -21,6 +21,7 @@ from . import records as R
 from .dates import Interval, PartialDate, overlaps
 from .errors import UsageError
 from .redact import Redactor
+from .seal import Unsealer, drop_sealed, stored_id
 from .store import Store, native
 
 BATCH = 10_000
@@ -99,6 +100,7 @@ def _ids_for(store: Store, sel: Selection) -> Optional[set[str]]:
         if not ids:
             raise UsageError(f"no entity belongs to case {sel.case!r}")
     if sel.around:
+        sel.around = stored_id(store, sel.around)  # a confidential id given in clear
         if not store.read("MATCH (n:Entity {id: $id}) RETURN n.id", {"id": sel.around}).records:
             raise UsageError(f"--around: no entity with id {sel.around!r}")
         reached = {sel.around}
@@ -278,7 +280,10 @@ def _citations(store: Store, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
 
 
 def select(store: Store, sel: Selection, *, include_confidential: bool = False,
-           with_citations: bool = False) -> Subgraph:
+           with_citations: bool = False, raw: bool = False) -> Subgraph:
+    """The selection as plain data: sealed values left out, or opened with the key when
+    ``include_confidential``; ``raw``: as stored (sealed values as their tokens), for a copy
+    of the database that stays sealed."""
     if sel.query:
         nodes, edges = _from_query(store, sel)
         base = _ids_for(store, sel) if (sel.case or sel.around) else None
@@ -313,8 +318,46 @@ def select(store: Store, sel: Selection, *, include_confidential: bool = False,
         from .resolve_store import canonical_map
 
         sub = merge_subgraph(sub, canonical_map(store))
-    if not include_confidential:
-        sub = redact_subgraph(sub, Redactor.from_store(store))
+    if raw:
+        return sub
+    if include_confidential:
+        return unseal_subgraph(sub, Unsealer.from_store(store, plain=False))
+    sub = redact_subgraph(sub, Redactor.from_store(store))  # records loaded before sealing
+    return mask_subgraph(sub)
+
+
+def unseal_subgraph(sub: Subgraph, uns: Unsealer) -> Subgraph:
+    """The selection with sealed values opened (the key, on this machine): real ids,
+    names, text and quotes."""
+    if not uns.nodes:
+        return sub
+    out = Subgraph(redacted=False)
+    for nid, node in sub.nodes.items():
+        out.nodes[uns.rid(nid)] = {**node, "props": uns.props(node["props"])}
+    for e in sub.edges:
+        out.edges.append({"type": e["type"], "start": uns.rid(e["start"]), "end": uns.rid(e["end"]),
+                          "props": uns.edge_props(e["props"])})
+    for nid, cites in sub.citations.items():
+        items = []
+        for c in cites:
+            src = uns.nodes.get(c.get("source", ""))
+            c = {k: uns.value(v) for k, v in c.items()}
+            if src is not None and "title" in src["props"]:
+                c["title"] = src["props"]["title"]
+            items.append(c)
+        out.citations[uns.rid(nid)] = items
+    return out
+
+
+def mask_subgraph(sub: Subgraph) -> Subgraph:
+    """Without the key: sealed values left out of nodes, relationships and citations."""
+    for node in sub.nodes.values():
+        node["props"] = drop_sealed(node["props"])
+    for e in sub.edges:
+        e["props"] = drop_sealed(e["props"])
+    for nid, cites in sub.citations.items():
+        sub.citations[nid] = [drop_sealed(c) for c in cites]
+    sub.redacted = True
     return sub
 
 

@@ -433,6 +433,7 @@ class Store:
 
     def canonical_lines(self, *, cases: bool = False) -> list[str]:
         """The entity graph as sorted canonical JSON lines (nodes, then relationships)."""
+        # (:KgMeta holds the sealing key's fingerprint: the database's, not the graph's)
         nodes = sorted(_canon({"l": sorted(r["l"]), "p": r["p"]}) for r in self.read(
             "MATCH (n:Entity) RETURN labels(n) AS l, properties(n) AS p").records)
         rels = sorted(_canon({"t": r["t"], "a": r["a"], "b": r["b"], "p": r["p"]}) for r in self.read(

@@ -22,6 +22,18 @@ from .contributions import Definition, merge
 from .errors import InputError, Problem
 from .readers import RawRecord, discover, display_path, iter_file
 
+
+def name_words(text: str) -> list[str]:
+    """The words of a name as kg.seal compares them (fast for ASCII names)."""
+    if text.isascii():
+        return [w.lower() for w in _NAME_WORD.findall(text)]
+    from .seal import words
+
+    return words(text)
+
+
+_NAME_WORD = re.compile(r"\w+")
+
 ExistingLookup = Callable[[set[str]], dict[str, str]]  # ids -> {id: kind} found in the database
 
 
@@ -339,6 +351,11 @@ class Checker:
         self.case_records: Counter = Counter()  # case -> records it holds in the input
         self.parents: dict[str, dict[str, tuple[str, int]]] = {"located_in": {}, "parent": {}}
         self._cases: dict[tuple[str, str, str], tuple[str, dict]] = {}  # one lookup per file
+        # id -> (kind, names and aliases) of records marked confidential (kg.seal hides them)
+        self.confidential: dict[str, tuple[str, list[str]]] = {}
+        # words of public people's names and aliases: not hidden alone by a confidential
+        # person's name that shares them ("Ramzan" of a public Ramzan Kadyrov)
+        self.public_words: set[str] = set()
 
     # --- what later steps ask -------------------------------------------------------------
     def kind_of(self, ref: str) -> Optional[str]:
@@ -412,6 +429,14 @@ class Checker:
             self.multi.setdefault(model.id, []).append((case_id, raw.file, raw.line_of(("id",))))
             if self.keep:
                 coll.entities[model.id].defs[case_id] = _definition(raw, case_id, model)
+        if model.confidential:
+            names = self.confidential.setdefault(model.id, (raw.kind, []))[1]
+            for name in (getattr(model, R.NAME_FIELD[raw.kind]), *model.aliases):
+                if name not in names:
+                    names.append(name)
+        elif raw.kind == "person":
+            for name in (model.name, *model.aliases):
+                self.public_words.update(name_words(name))
         for path, kinds in R.REFERENCE_FIELDS[raw.kind].items():
             for loc, ref in _get_path(model, path):
                 self._ref(raw, loc, ref, kinds, model.id)

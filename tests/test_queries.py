@@ -8,6 +8,7 @@ import pytest
 
 from kg import queries as Q
 from kg.cli import cli
+from kg.seal import label_for
 from kg.errors import InputError, UsageError, WriteRefused
 from kg.loader import load
 from kg.render import rows_to_plain
@@ -131,6 +132,13 @@ def chechnya(store):
     return store
 
 
+def P(real_id: str) -> str:
+    """The placeholder id a confidential record has in the database (kg.seal)."""
+    from kg.seal import load_key
+
+    return load_key().pid(real_id)
+
+
 def run(store, name, **params):
     q = Q.Library.load().get(name)
     res = Q.run(store, q, Q.bind(q, {k: str(v) for k, v in params.items()}))
@@ -150,7 +158,7 @@ def test_denials(chechnya):
     assert [(r["denier_id"], r["denied_id"], r["statement"], r["date"], r["sources"]) for r in rows] == [
         ("alvi-karimov", "abduction-campaign-2017", "karimov-denial", "2017",
          ["interfax-karimov-2017", "seed-article-2017"]),
-        ("alvi-karimov", "detained-men-chechnya-2017", "karimov-denial", "2017",
+        ("alvi-karimov", P("detained-men-chechnya-2017"), "karimov-denial", "2017",
          ["interfax-karimov-2017", "seed-article-2017"]),
         ("chechen-government", "abduction-campaign-2017", "chechen-government-denial", "2017",
          ["seed-article-2017"]),
@@ -218,7 +226,7 @@ def test_actor_questions(chechnya):
     assert [(r["organization_id"], r["role"]) for r in run(chechnya, "affiliations", id="ramzan-kadyrov")] \
         == [("chechen-government", "President")]
     assert [(r["role"], r["id"]) for r in run(chechnya, "participants", id="abduction-campaign-2017")] \
-        == [("perpetrator", "chechen-government"), ("victim", "detained-men-chechnya-2017")]
+        == [("perpetrator", "chechen-government"), ("victim", P("detained-men-chechnya-2017"))]
     assert [(r["event_id"], r["role"], r["date"]) for r in run(chechnya, "involvement", id="chechen-government")] == [
         ("abduction-campaign-2017", "perpetrator", "2017"), ("killings-2017", "perpetrator", "2017"),
         ("prophylactic-sweep-order-2017", "organizer", "2017"), ("torture-2017", "perpetrator", "2017"),
@@ -246,7 +254,7 @@ def test_evidence_questions(chechnya):
     assert [(r["kind"], r["id"]) for r in rows] == [
         ("Event", "abduction-campaign-2017"), ("Event", "killings-2017"),
         ("Event", "prophylactic-sweep-order-2017"), ("Event", "torture-2017"),
-        ("Organization", "detained-men-chechnya-2017"), ("Statement", "novaya-gazeta-abduction-claim"),
+        ("Organization", P("detained-men-chechnya-2017")), ("Statement", "novaya-gazeta-abduction-claim"),
         ("Statement", "novaya-gazeta-sweep-claim")]
     assert len(run(chechnya, "who-reported-what")) == 51
     assert [r["id"] for r in run(chechnya, "unsourced")] == \
@@ -317,7 +325,8 @@ def test_query_run_cli_formats_and_redaction(chechnya, runner, tmp_path):
                               "--format", "csv"])
     assert res.output == ("role,id,actor,kind\n"
                           "perpetrator,chechen-government,Government of the Chechen Republic,Organization\n"
-                          "victim,confidential-organization-1,Confidential organization 1,Organization\n")
+                          f"victim,{P('detained-men-chechnya-2017')},"
+                          f"{label_for('organization', P('detained-men-chechnya-2017'))},Organization\n")
     res = runner.invoke(cli, ["query", "run", "participants", "-p", "id=abduction-campaign-2017",
                               "--format", "jsonl", "--include-confidential"])
     assert "Men detained in Chechnya on suspicion of being gay" in res.output
@@ -330,7 +339,11 @@ def test_query_run_cli_formats_and_redaction(chechnya, runner, tmp_path):
     assert res.exit_code == 2
     assert res.output == "error: query 'said-by' has no parameter 'idd' (it takes: id)\n"
     # kg cypher redacts the same way
-    res = runner.invoke(cli, ["cypher", "MATCH (n {id: 'sokiryanskaya-sources-in-chechnya'}) "
+    sok = P("sokiryanskaya-sources-in-chechnya")
+    res = runner.invoke(cli, ["cypher", f"MATCH (n {{id: '{sok}'}}) "
                               "RETURN n.name AS name, n.description AS d, n"])
     assert "Sokiryanskaya's sources" not in res.output and "The many people" not in res.output
-    assert "Confidential organization 2" in res.output
+    assert label_for("organization", sok) in res.output
+    res = runner.invoke(cli, ["cypher", "--include-confidential", "--format", "json",
+                              f"MATCH (n {{id: '{sok}'}}) RETURN n.name AS name, n"])
+    assert "Sokiryanskaya's sources" in res.output and "The many people" in res.output
