@@ -586,6 +586,14 @@ def query_run(store: Any, name: str, params: tuple[str, ...], query_dirs: tuple[
     q = lib.get(name)
     store.timeout = timeout
     given = Q.parse_cli_params(params)
+    if given.get("case") is not None and any(p.name == "case" for p in q.params):
+        from .suggest import did_you_mean
+
+        known = store.case_ids()
+        if given["case"] not in known:
+            raise UsageError(f"-p case: no case {given['case']!r} is loaded"
+                             + did_you_mean(str(given["case"]), known),
+                             hint="`kg query run cases` lists the loaded cases.")
     if as_of is not None:
         if "as_of" not in {p.name for p in q.params}:
             takes = sorted(n for n, x in lib.queries.items() if any(p.name == "as_of" for p in x.params))

@@ -317,10 +317,8 @@ class Store:
         self.write("MATCH (c:Case {id: $id}) DELETE c", {"id": case})
 
     def case_ids(self) -> list[str]:
-        found = {r["id"] for r in self.read("MATCH (c:Case) RETURN c.id AS id").records}
-        found |= {r["c"] for r in self.read(
-            "MATCH (n:Entity) UNWIND n.cases AS c RETURN DISTINCT c").records}
-        return sorted(found)
+        """The loaded cases (every load writes its :Case nodes)."""
+        return sorted(r["id"] for r in self.read("MATCH (c:Case) RETURN c.id AS id").records)
 
     # --- writing (batched UNWIND, one managed transaction per batch) ------------------------
     # Each case's record of an entity is an entry of `kg_records` ("case-id {json}", sorted);

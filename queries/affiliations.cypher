@@ -11,6 +11,7 @@
 // returns: rows
 // params:
 //   - {name: id, type: string, required: true, description: A person's or an organization's id}
+//   - {name: case, type: string, default: null, description: "Only what this case states (its records' relationships); see `kg query run cases`"}
 MATCH (:Entity {id: $id})-[:SAME_AS*0..2]-(x:Entity)
 WITH DISTINCT x
 CALL (x) {
@@ -22,6 +23,7 @@ CALL (x) {
   MATCH (p:Person)-[r:AFFILIATED_WITH]->(d)
   RETURN p, r, d, x AS o, length(path) AS depth
 }
+WITH p, r, d, o, depth WHERE $case IS NULL OR $case IN r.cases
 WITH p, r, d, o, min(depth) AS depth
 RETURN p.id AS person_id, p.name AS person, o.id AS organization_id, o.name AS organization,
        r.role AS role, toString(r.start) AS start, toString(r.end) AS end, depth,

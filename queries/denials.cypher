@@ -10,6 +10,7 @@
 // params:
 //   - {name: about, type: string, default: null, description: Only denials of this entity id}
 //   - {name: as_of, type: date, span: end, default: null, description: "Only what sources certainly published by this day carry (2018, 2018-10 or 2018-10-21)"}
+//   - {name: case, type: string, default: null, description: "Only what this case states (its records' relationships); see `kg query run cases`"}
 CALL () {
   // One branch runs: anchored on the entity when $about is given, else over every denial.
   WITH $about AS about WHERE about IS NOT NULL
@@ -23,7 +24,8 @@ CALL () {
   RETURN who, d, what
 }
 MATCH (s:Entity:Statement {id: d.statement})
-  WHERE ($as_of IS NULL OR NOT EXISTS { (s)-[:REPORTED_BY]->() }
+  WHERE ($case IS NULL OR $case IN d.cases)
+  AND ($as_of IS NULL OR NOT EXISTS { (s)-[:REPORTED_BY]->() }
        OR EXISTS { (s)-[:REPORTED_BY]->(k:Source) WHERE k.known_by <= $as_of })
 OPTIONAL MATCH (s)-[:REPORTED_BY]->(src:Source)
   WHERE $as_of IS NULL OR src.known_by <= $as_of

@@ -7,8 +7,10 @@
 // returns: rows
 // params:
 //   - {name: place, type: string, required: true, description: The location's id}
+//   - {name: case, type: string, default: null, description: "Only what this case states (its records' relationships); see `kg query run cases`"}
 MATCH (place:Entity:Location {id: $place})
-MATCH (e:Event)-[:LOCATED_IN]->(l:Location)-[:LOCATED_IN*0..]->(place)
+MATCH (e:Event)-[li:LOCATED_IN]->(l:Location)-[:LOCATED_IN*0..]->(place)
+WHERE $case IS NULL OR $case IN li.cases
 RETURN DISTINCT e.id AS id, e.title AS event, l.name AS location,
        CASE e.date_precision WHEN 'year' THEN toString(e.start.year)
          WHEN 'month' THEN substring(toString(e.start), 0, 7) ELSE toString(e.start) END AS date,

@@ -7,9 +7,10 @@
 // returns: rows
 // params:
 //   - {name: id, type: string, required: true, description: A person's or an organization's id}
+//   - {name: case, type: string, default: null, description: "Only what this case states (its records' relationships); see `kg query run cases`"}
 MATCH (:Entity {id: $id})-[:SAME_AS*0..2]-(x:Entity)
 WITH DISTINCT x
-MATCH (x)-[r:INVOLVED_IN]->(e:Event)
+MATCH (x)-[r:INVOLVED_IN]->(e:Event) WHERE $case IS NULL OR $case IN r.cases
 OPTIONAL MATCH (e)-[:LOCATED_IN]->(l:Location)
 RETURN e.id AS event_id, e.title AS event, r.role AS role,
        CASE e.date_precision WHEN 'year' THEN toString(e.start.year)

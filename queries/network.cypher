@@ -10,6 +10,7 @@
 //   - {name: id, type: string, required: true, description: The entity at the centre}
 //   - {name: hops, type: int, default: 2, description: How many steps out (1-3)}
 //   - {name: limit, type: int, default: 1000, description: At most this many paths}
+//   - {name: case, type: string, default: null, description: "Only what this case states (its records' relationships); see `kg query run cases`"}
 MATCH (:Entity {id: $id})-[:SAME_AS*0..2]-(s:Entity)
 WITH DISTINCT s
 CALL (s) {
@@ -24,5 +25,6 @@ CALL (s) {
   WHERE $hops >= 3
   RETURN p
 }
+WITH p WHERE $case IS NULL OR all(r IN relationships(p) WHERE $case IN r.cases)
 RETURN p
 LIMIT $limit

@@ -9,8 +9,10 @@
 // params:
 //   - {name: id, type: string, required: true, description: The speaker's id}
 //   - {name: as_of, type: date, span: end, default: null, description: "Only what sources certainly published by this day carry (2018, 2018-10 or 2018-10-21)"}
-MATCH (:Entity {id: $id})-[:SAME_AS*0..2]-(sp:Entity)-[:SAID]->(s:Statement)
-  WHERE ($as_of IS NULL OR NOT EXISTS { (s)-[:REPORTED_BY]->() }
+//   - {name: case, type: string, default: null, description: "Only what this case states (its records' relationships); see `kg query run cases`"}
+MATCH (:Entity {id: $id})-[:SAME_AS*0..2]-(sp:Entity)-[said:SAID]->(s:Statement)
+  WHERE ($case IS NULL OR $case IN said.cases)
+  AND ($as_of IS NULL OR NOT EXISTS { (s)-[:REPORTED_BY]->() }
        OR EXISTS { (s)-[:REPORTED_BY]->(k:Source) WHERE k.known_by <= $as_of })
 WITH DISTINCT sp, s
 OPTIONAL MATCH (s)-[a:ABOUT]->(t:Entity)

@@ -9,10 +9,11 @@
 // params:
 //   - {name: id, type: string, required: true, description: The entity's id}
 //   - {name: as_of, type: date, span: end, default: null, description: "Only what sources certainly published by this day carry (2018, 2018-10 or 2018-10-21)"}
+//   - {name: case, type: string, default: null, description: "Only what this case states (its records' relationships); see `kg query run cases`"}
 MATCH (:Entity {id: $id})-[:SAME_AS*0..2]-(e:Entity)
 WITH DISTINCT e
 MATCH (e)-[r:REPORTED_BY]->(src:Source)
-  WHERE $as_of IS NULL OR src.known_by <= $as_of
+  WHERE ($as_of IS NULL OR src.known_by <= $as_of) AND ($case IS NULL OR $case IN r.cases)
 OPTIONAL MATCH (src)-[:PUBLISHED_BY]->(pub:Organization)
 RETURN src.id AS source, src.title AS title, src.kind AS kind, pub.name AS publisher,
        CASE src.published_precision WHEN 'year' THEN toString(src.published.year)

@@ -10,10 +10,11 @@
 //   - {name: id, type: string, required: true, description: The entity's id}
 //   - {name: stance, type: string, default: null, values: stance, description: Only this stance}
 //   - {name: as_of, type: date, span: end, default: null, description: "Only what sources certainly published by this day carry (2018, 2018-10 or 2018-10-21)"}
+//   - {name: case, type: string, default: null, description: "Only what this case states (its records' relationships); see `kg query run cases`"}
 MATCH (:Entity {id: $id})-[:SAME_AS*0..2]-(t:Entity)
 WITH DISTINCT t
 MATCH (t)<-[a:ABOUT]-(s:Statement)<-[:SAID]-(sp:Entity)
-WHERE ($stance IS NULL OR a.stance = $stance)
+WHERE ($stance IS NULL OR a.stance = $stance) AND ($case IS NULL OR $case IN a.cases)
   AND ($as_of IS NULL OR NOT EXISTS { (s)-[:REPORTED_BY]->() }
        OR EXISTS { (s)-[:REPORTED_BY]->(k:Source) WHERE k.known_by <= $as_of })
 RETURN coalesce(sp.name, sp.title) AS speaker, a.stance AS stance, s.id AS statement,

@@ -16,6 +16,7 @@
 //   - {name: until, type: date, span: end, default: null, description: "Range end, inclusive (a month means its last day)"}
 //   - {name: kinds, type: list, default: [event, statement], values: [event, statement], description: What to show}
 //   - {name: as_of, type: date, span: end, default: null, description: "Only what sources certainly published by this day carry"}
+//   - {name: case, type: string, default: null, description: "Only what this case states (its records' relationships); see `kg query run cases`"}
 CALL () {
   // Events in the place (and places inside it) when given, else all; statements about them.
   WITH $place AS place WHERE place IS NOT NULL
@@ -36,6 +37,7 @@ CALL () {
   RETURN x
 }
 WITH x WHERE (CASE WHEN x:Event THEN 'event' ELSE 'statement' END) IN $kinds
+  AND ($case IS NULL OR $case IN x.cases)
   AND ($as_of IS NULL OR NOT EXISTS { (x)-[:REPORTED_BY]->() }
        OR EXISTS { (x)-[:REPORTED_BY]->(k:Source) WHERE k.known_by <= $as_of })
 // The days the date may stand for: a bound opens one side.
