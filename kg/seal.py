@@ -401,6 +401,8 @@ class Sealing:
         props = row.props
         if h is not None:
             out: dict[str, Any] = {"id": h.pid, R.NAME_FIELD[h.kind]: h.label, "confidential": True}
+            if "cases" in props:  # kept in the clear (KEPT_PROPS): which cases hold it
+                out["cases"] = props["cases"]
             self._dates(props, out)
             sealed = {k: v for k, v in props.items() if k not in out or out[k] != v}
             sealed["id"] = row.id
