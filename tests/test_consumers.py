@@ -41,6 +41,9 @@ def java_classpath() -> str:
     out = BUILD / digest
     cp_file, classes = out / "classpath.txt", out / "classes"
     if not (cp_file.exists() and (classes / "GephiRead.class").exists()):
+        for old in BUILD.glob("*"):   # builds of earlier sources
+            if old.is_dir() and old.name != digest:
+                shutil.rmtree(old, ignore_errors=True)
         out.mkdir(parents=True, exist_ok=True)
         mvn = subprocess.run(["mvn", "-B", "-q", "-f", str(HERE / "pom.xml"), "dependency:build-classpath",
                               f"-Dmdep.outputFile={cp_file}"], capture_output=True, text=True)
