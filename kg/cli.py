@@ -389,6 +389,10 @@ def unload(store: Any, case: str, dry_run: bool, as_json: bool, verbose: bool,
     from .loader import unload as do_unload
 
     plan = do_unload(store, case, dry_run=dry_run, changes=verbose or changes is not None)
+    if plan.writes() and not dry_run:  # merges (kg resolve) of what is left, as after a load
+        from .resolve import reapply
+
+        reapply(store)
     _print_notices(plan.coll.notices)
     _write_changes(plan, changes, verbose)
     summary = plan.summary()

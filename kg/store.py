@@ -296,7 +296,7 @@ class Store:
         """Relationships touching these entities that a case outside ``cases`` states."""
         res = self.read("""
             UNWIND $ids AS id MATCH (n:Entity {id: id})
-            MATCH (n)-[r]-(m:Entity)
+            MATCH (n)-[r]-(m:Entity) WHERE type(r) <> 'SAME_AS'  // judgements: re-applied after
             WITH n, r, m, [c IN coalesce(r.cases, []) WHERE NOT c IN $cases] AS others
             WHERE size(others) > 0
             RETURN n.id AS id, type(r) AS type, startNode(r).id AS start, endNode(r).id AS end,
