@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-import yaml
 
 from .dates import PartialDate
 from .errors import InputError, Problem, UsageError
