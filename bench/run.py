@@ -85,7 +85,9 @@ def merge_report(only: list[str]) -> None:
     head = list(old_head)  # earlier re-runs' lines stay: each says what it re-ran and when
     while head and head[-1] == "":
         head.pop()
-    text = "\n".join(head + ["", stamp, ""] + [ln for body in merged for ln in body])
+    # each section ends with a blank line, so a heading never follows a table row directly
+    text = "\n".join(head + ["", stamp, ""] + [ln for body in merged
+                                                for ln in (body if body and body[-1] == "" else body + [""])])
     REPORT.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
 
 
