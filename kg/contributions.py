@@ -234,6 +234,11 @@ def relation_row(defs: Iterable[Definition]) -> Any:
     return edge
 
 
+KEPT_INTERNAL = ("kg_sealed",)   # opened with the key or left out by kg.seal, later
+
+
 def public(props: dict[str, Any]) -> dict[str, Any]:
-    """Properties without kg's own bookkeeping (``kg_*``)."""
-    return {k: v for k, v in props.items() if not k.startswith(INTERNAL_PREFIX)}
+    """Properties without kg's own bookkeeping (``kg_*``; sealed values stay for kg.seal to
+    open with the key, or leave out)."""
+    return {k: v for k, v in props.items()
+            if not k.startswith(INTERNAL_PREFIX) or k in KEPT_INTERNAL}

@@ -360,18 +360,26 @@ class Sealing:
     hidden: dict[str, Hidden]
     scrubber: Scrubber
     dates: str = "day"
+    # Renames not made yet (a dry run, or before the load may still be refused): the id each
+    # renamed record has in the database now. Empty once for_load has renamed them.
+    pending: dict[str, str] = field(default_factory=dict)   # stored id now -> real id
     _real: dict[str, str] = field(default_factory=dict)
+    _now: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._real = {h.pid: rid for rid, h in self.hidden.items()}
+        self._now = {real: stored for stored, real in self.pending.items()}
 
     def sid(self, real_id: str) -> str:
         """The id a record has in the database: its placeholder when it is confidential."""
+        now = self._now.get(real_id)
+        if now is not None:
+            return now
         h = self.hidden.get(real_id)
         return h.pid if h is not None else real_id
 
     def real_id(self, stored_id: str) -> str:
-        return self._real.get(stored_id, stored_id)
+        return self.pending.get(stored_id) or self._real.get(stored_id, stored_id)
 
     def is_hidden(self, stored_id: str) -> bool:
         return stored_id in self._real
@@ -546,12 +554,25 @@ def sealed_nodes(store: Any, keys: Keyring, *, confidential_only: bool = False
     where = "n.kg_sealed IS NOT NULL" + (" AND n.confidential = true" if confidential_only else "")
     out: dict[str, dict[str, Any]] = {}
     res = store.read(f"MATCH (n:Entity) WHERE {where} RETURN n.id AS id, labels(n) AS labels, "
-                     "n.cases AS cases, n.confidential AS conf, n.kg_sealed AS sealed")
+                     "n.cases AS cases, n.confidential AS conf, n.kg_sealed AS sealed, "
+                     "n.kg_records AS records")
     for r in res.records:
         opened = keys.unseal(r["sealed"])
         out[r["id"]] = {"labels": list(r["labels"]), "cases": list(r["cases"] or []),
-                        "confidential": bool(r["conf"]), "props": opened.get("props", {})}
+                        "confidential": bool(r["conf"]), "props": opened.get("props", {}),
+                        "records": list(r["records"] or [])}
     return out
+
+
+def _says_confidential(keys: Keyring, entry: str) -> bool:
+    """Whether one case's record (a kg_records entry, sealed or not) marks it confidential."""
+    _, _, rest = entry.partition(" ")
+    body = rest[1:] if rest.startswith("?") else rest
+    record = keys.unseal(body) if is_token(body) else body
+    try:
+        return bool(json.loads(record).get("confidential"))
+    except (ValueError, AttributeError):
+        return True  # unreadable: keep it sealed
 
 
 def _kind(labels: Iterable[str]) -> str:
@@ -607,10 +628,11 @@ def for_load(store: Any, checker: Any, *, dry_run: bool = False, dates: Optional
         for sid, node in sealed_nodes(store, keys, confidential_only=True).items():
             real = node["props"].get("id", sid)
             kind = _kind(node["labels"])
-            if real in input_ids and real not in confidential:
-                if set(node["cases"]) - loaded:  # another case keeps it confidential
-                    pass
-                else:
+            # Confidential while any case that stays loaded says so (the input's cases
+            # replace their records; an unload removes its case's): else public again.
+            others = [e for e in node.get("records", []) if e.partition(" ")[0] not in loaded]
+            if real not in confidential and not any(_says_confidential(keys, e) for e in others):
+                if others or real in input_ids:
                     renames.append((sid, real))  # public now: back to its own id
                     continue
             hidden[real] = Hidden(sid, kind, label_for(kind, sid))
@@ -636,7 +658,12 @@ def for_load(store: Any, checker: Any, *, dry_run: bool = False, dates: Optional
             record_fingerprint(store, keys)
         for old, new in renames:
             _rename(store, old, new)
-    return Sealing(keys, hidden, scrubber, dates)
+    pending: dict[str, str] = {}
+    if dry_run:  # stored id now -> real id, for both directions of a rename
+        pids = {h.pid for h in hidden.values()}
+        for old, new in renames:  # confidential now: (real, pid); public again: (pid, real)
+            pending[old] = old if new in pids else new
+    return Sealing(keys, hidden, scrubber, dates, pending)
 
 
 # --- reading back: unsealing on the client, masking otherwise -----------------------------
