@@ -322,9 +322,10 @@ class Store:
 
     # --- writing (batched UNWIND, one managed transaction per batch) ------------------------
     # Each case's record of an entity is an entry of `kg_records` ("case-id {json}", sorted);
-    # `cases` is derived from them. A load replaces the entries of its own cases ($replaced)
-    # and keeps, inside the write, every other case's entry as the node holds it at that
-    # moment: two loads running at once never drop each other's contribution.
+    # `cases` is derived from them. A load writes the entries it computed (its own cases',
+    # and the others' as it read them, sealed or opened as they must be now) and keeps,
+    # inside the write, the entry of any other case that the node holds at that moment and
+    # the load did not know of: two loads running at once never drop each other's records.
     # A record made "if missing" ("case ?{...}") names its case only while no case defines
     # the entity fully.
     _CASES = ("CASE WHEN any(r IN {recs} WHERE NOT split(r, ' ')[1] STARTS WITH '?') "
@@ -332,8 +333,9 @@ class Store:
               "ELSE [r IN {recs} | split(r, ' ')[0]] END")
     _SORTED = "reduce(acc = [], v IN {items} | [x IN acc WHERE x < v] + [v] + [x IN acc WHERE x > v])"
     _NODE_SET = (
-        "WITH n, row, [r IN coalesce(n.kg_records, []) WHERE NOT split(r, ' ')[0] IN $replaced] "
-        "+ [r IN row.props.kg_records WHERE split(r, ' ')[0] IN $replaced] AS recs "
+        "WITH n, row, [r IN row.props.kg_records | split(r, ' ')[0]] AS mine "
+        "WITH n, row, [r IN coalesce(n.kg_records, []) WHERE NOT split(r, ' ')[0] IN $replaced "
+        "AND NOT split(r, ' ')[0] IN mine] + row.props.kg_records AS recs "
         "SET n = row.props "
         "SET n.kg_records = " + _SORTED.format(items="recs") + " "
         "SET n.cases = " + _CASES.format(recs="n.kg_records") + " ")
@@ -384,11 +386,12 @@ class Store:
 
     def set_edge_props(self, rows: list[dict[str, Any]], replaced: Sequence[str]) -> None:
         cases = self._SORTED.format(items="kc + [c IN row.props.cases WHERE c IN $replaced]")
-        records = self._SORTED.format(
-            items="kr + [x IN row.props.kg_records WHERE split(x, ' ')[0] IN $replaced]")
+        records = self._SORTED.format(items="kr + coalesce(row.props.kg_records, [])")
         self.write("UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.eid "
                    "WITH r, row, [c IN coalesce(r.cases, []) WHERE NOT c IN $replaced] AS kc, "
-                   "[x IN coalesce(r.kg_records, []) WHERE NOT split(x, ' ')[0] IN $replaced] AS kr "
+                   "[x IN coalesce(r.kg_records, []) WHERE NOT split(x, ' ')[0] IN $replaced "
+                   "AND NOT split(x, ' ')[0] IN [y IN coalesce(row.props.kg_records, []) | "
+                   "split(y, ' ')[0]]] AS kr "
                    f"SET r = row.props SET r.cases = {cases}, r.kg_records = CASE WHEN "
                    f"row.props.kg_records IS NULL THEN null ELSE {records} END",
                    {"rows": rows, "replaced": list(replaced)})

@@ -387,3 +387,24 @@ def test_order_law_generated(store, tmp_path_factory, docs):
     empty(store)
     load(store, folders[:2])
     assert store.digest(cases=True) == without
+
+
+def test_confidential_while_any_loaded_case_says_so(store, tmp_path):
+    x = _write(tmp_path / "x", """
+        case: {id: x-case}
+        people: [{id: witness-w, name: Wanda Wolkowa, confidential: true, aliases: [W. W.]}]
+        """)
+    y = _write(tmp_path / "y", """
+        case: {id: y-case}
+        people: [{id: witness-w, name: Wanda Wolkowa, description: Spoke on the record}]
+        events: [{id: hearing, title: A hearing, participants: [{actor: witness-w, role: witness}]}]
+        """)
+    load(store, [y])
+    alone = store.digest(cases=True)
+    load(store, [x])
+    text = "\n".join(store.canonical_lines())
+    assert "Wolkowa" not in text and "witness-w" not in text  # sealed: x says confidential
+    unload(store, "x-case")   # lifts it: y's public record, under its own id again
+    assert store.digest(cases=True) == alone
+    got = store.read("MATCH (p:Person {id: 'witness-w'}) RETURN p.name AS n, p.confidential AS c")
+    assert [(r["n"], r["c"]) for r in got.records] == [("Wanda Wolkowa", False)]
