@@ -326,7 +326,7 @@ def test_query_run_cli_formats_and_redaction(chechnya, runner, tmp_path):
     assert res.exit_code == 0 and json.loads(out.read_text())[0]["statement"] == "karimov-denial"
     res = runner.invoke(cli, ["query", "run", "said-by", "-p", "idd=x"])
     assert res.exit_code == 2
-    assert res.output == "error: query 'said-by' has no parameter 'idd' (it takes: id)\n"
+    assert res.output == "error: query 'said-by' has no parameter 'idd' (it takes: id, as_of)\n"
     # kg cypher redacts the same way
     res = runner.invoke(cli, ["cypher", "MATCH (n {id: 'sokiryanskaya-sources-in-chechnya'}) "
                               "RETURN n.name AS name, n.description AS d, n"])
