@@ -32,6 +32,7 @@ def test_contract_case_graph(store):
     # and the case itself, as a :Case node
     assert rows(store, "MATCH (n) WHERE NOT n:Entity AND NOT n:KgMeta RETURN labels(n) AS l, n.id AS id, "
                        "n.records AS r") == [{"l": ["Case"], "id": "contract-case", "r": 18}]
+    assert len(rows(store, "MATCH (m:KgMeta) RETURN m")) == 1  # the sealing key's fingerprint
     assert rows(store, "MATCH (n:Entity) WHERE n.cases <> ['contract-case'] RETURN n") == []
     # directions, dates as Neo4j dates
     got = rows(store, "MATCH (g:Organization)-[d:DENIED]->(e:Event) "
