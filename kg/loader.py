@@ -614,6 +614,13 @@ def _apply(store: Store, inp: RecordInput, checker: Checker, replaced: set[str],
     sealing = for_load(store, checker, dry_run=True, dates=confidential_dates)
     if not empty:
         stale = _find_stale(store, checker, replaced, plan, sealing)
+    if sealing is not None and sealing.renamed:
+        # A record whose confidentiality changes: its neighbours' records name it, so they
+        # are planned again (sealed, or opened, as they must be now).
+        for r in store.neighbors([sealing.sid(i) for i in sealing.renamed]):
+            rid, kind = sealing.real_id(r["id"]), _kind_of(r["labels"])
+            if rid not in checker.defs and rid not in stale.entities and kind != "entity":
+                stale.entities[rid] = Entity(kind, rid, {}, None)
     if not dry_run:
         store.apply_schema()
         if sealing is not None:  # now records the key's fingerprint and renames (kg.seal)

@@ -363,6 +363,7 @@ class Sealing:
     # Renames not made yet (a dry run, or before the load may still be refused): the id each
     # renamed record has in the database now. Empty once for_load has renamed them.
     pending: dict[str, str] = field(default_factory=dict)   # stored id now -> real id
+    renamed: list[str] = field(default_factory=list)   # real ids whose confidentiality changed
     _real: dict[str, str] = field(default_factory=dict)
     _now: dict[str, str] = field(default_factory=dict)
 
@@ -507,7 +508,9 @@ def open_entry(kind: str, entry: str, sealing: Optional["Sealing"]) -> Any:
                            hint="Import the key with `kg key import` (docs/reliability.md).")
     import orjson
 
-    return Definition(case, kind, orjson.loads(sealing.keys.unseal(body)), weak, _entry=entry)
+    opened = sealing.keys.unseal(body)  # the entry's JSON, as kg.contributions wrote it
+    return Definition(case, kind, orjson.loads(opened), weak,
+                      _entry=case + " " + ("?" if weak else "") + opened)
 
 
 # --- the database side: fingerprint, hidden records, renames ------------------------------
@@ -663,7 +666,9 @@ def for_load(store: Any, checker: Any, *, dry_run: bool = False, dates: Optional
         pids = {h.pid for h in hidden.values()}
         for old, new in renames:  # confidential now: (real, pid); public again: (pid, real)
             pending[old] = old if new in pids else new
-    return Sealing(keys, hidden, scrubber, dates, pending)
+    pids = {h.pid for h in hidden.values()}
+    renamed = sorted({old if new in pids else new for old, new in renames})
+    return Sealing(keys, hidden, scrubber, dates, pending, renamed)
 
 
 # --- reading back: unsealing on the client, masking otherwise -----------------------------

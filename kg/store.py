@@ -304,6 +304,12 @@ class Store:
             ORDER BY id, type, start, end LIMIT 20""", {"ids": list(ids), "cases": list(cases)})
         return [dict(r) for r in res.records]
 
+    def neighbors(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The entities one relationship away from these: id, labels."""
+        res = self.read("UNWIND $ids AS id MATCH (:Entity {id: id})--(m:Entity) "
+                        "RETURN DISTINCT m.id AS id, labels(m) AS labels", {"ids": list(ids)})
+        return [dict(r) for r in res.records]
+
     def has_legacy_entities(self) -> bool:
         """Entities loaded by a kg that kept no per-case records (0.1)."""
         return bool(self.read("MATCH (n:Entity) WHERE n.kg_records IS NULL "
