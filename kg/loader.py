@@ -283,8 +283,9 @@ def plan_chunk(store: Store, ents: dict[str, Entity], rels: dict[RelKey, dict[st
         old_by_key[key] = {"eid": r["eid"], "props": props, "type": r["type"],
                            "start": r["start"], "end": r["end"]}
     for key, old in old_by_key.items():
-        if key not in new_by_key:
-            plan.delete_edges[old["type"]].append(old["eid"])
+        if key not in new_by_key:  # no case's record makes it now
+            plan.delete_edges[old["type"]].append({"eid": old["eid"],
+                                                   "seen": list(old["props"].get("cases") or [])})
             if log:
                 plan.log.append({"op": "deleted", **_edge_shown(old, hidden)})
     for key, edge in new_by_key.items():

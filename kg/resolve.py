@@ -300,7 +300,20 @@ def apply(store: Store, paths: Sequence[Path] = (), *, dry_run: bool = False) ->
 
 
 def _recompute(store: Store, judgements: list[Judgement], report: ApplyReport, dry_run: bool) -> None:
-    same = [j for j in judgements if j.decision == "same_as"]
+    from dataclasses import replace
+
+    from .seal import stored_id
+
+    # A judgement names records by their real ids; a confidential one is stored under its
+    # placeholder (kg.seal): look it up with the key.
+    ids: dict[str, str] = {}
+
+    def sid(x: str) -> str:
+        if x not in ids:
+            ids[x] = stored_id(store, x)
+        return ids[x]
+
+    same = [replace(j, a=sid(j.a), b=sid(j.b)) for j in judgements if j.decision == "same_as"]
     kinds = store.kinds_of({x for j in same for x in j.pair})
     parent: dict[str, str] = {}
 

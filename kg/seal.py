@@ -567,6 +567,19 @@ def sealed_nodes(store: Any, keys: Keyring, *, confidential_only: bool = False
     return out
 
 
+def _confidential_names(keys: Keyring, kind: str, entry: str) -> list[str]:
+    """Name and aliases of one case's record (a kg_records entry), if it marks it confidential."""
+    _, _, rest = entry.partition(" ")
+    body = rest[1:] if rest.startswith("?") else rest
+    try:
+        record = json.loads(keys.unseal(body) if is_token(body) else body)
+    except ValueError:
+        return []
+    if not isinstance(record, dict) or not record.get("confidential"):
+        return []
+    return _names(kind, record)
+
+
 def _says_confidential(keys: Keyring, entry: str) -> bool:
     """Whether one case's record (a kg_records entry, sealed or not) marks it confidential."""
     _, _, rest = entry.partition(" ")
@@ -639,7 +652,9 @@ def for_load(store: Any, checker: Any, *, dry_run: bool = False, dates: Optional
                     renames.append((sid, real))  # public now: back to its own id
                     continue
             hidden[real] = Hidden(sid, kind, label_for(kind, sid))
-            names[real] = _names(kind, node["props"])
+            # The names to hide: those of the records that mark it confidential (the same
+            # whichever order cases were loaded in); none for a record this load removes.
+            names[real] = [n for e in others for n in _confidential_names(keys, kind, e)]
     for real, (kind, nm) in confidential.items():
         pid = keys.pid(real)
         hidden[real] = Hidden(pid, kind, label_for(kind, pid))

@@ -402,16 +402,18 @@ class Store:
                    f"row.props.kg_records IS NULL THEN null ELSE {records} END",
                    {"rows": rows, "replaced": list(replaced)})
 
-    def retract_edges(self, eids: list[str], replaced: Sequence[str]) -> None:
-        """Remove these cases from the edges; delete an edge that no case states any more."""
+    def retract_edges(self, rows: list[dict[str, Any]], replaced: Sequence[str]) -> None:
+        """Delete edges that no case states any more ({eid, seen}: the cases the load saw on
+        it); an edge that another load gave a case meanwhile keeps that case."""
         self.write("""
-            UNWIND $eids AS eid MATCH ()-[r]->() WHERE elementId(r) = eid
-            WITH r, [c IN coalesce(r.cases, []) WHERE NOT c IN $replaced] AS rest
+            UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.eid
+            WITH r, [c IN coalesce(r.cases, []) WHERE NOT c IN $replaced
+                     AND NOT c IN row.seen] AS rest
             FOREACH (_ IN CASE WHEN size(rest) = 0 THEN [1] ELSE [] END | DELETE r)
             FOREACH (_ IN CASE WHEN size(rest) > 0 THEN [1] ELSE [] END |
                      SET r.cases = rest, r.kg_records = CASE WHEN r.kg_records IS NULL THEN null
-                     ELSE [x IN r.kg_records WHERE NOT split(x, ' ')[0] IN $replaced] END)""",
-                   {"eids": eids, "replaced": list(replaced)})
+                     ELSE [x IN r.kg_records WHERE split(x, ' ')[0] IN rest] END)""",
+                   {"rows": rows, "replaced": list(replaced)})
 
     def delete_edges(self, eids: list[str]) -> None:
         self.write("UNWIND $eids AS eid MATCH ()-[r]->() WHERE elementId(r) = eid DELETE r",

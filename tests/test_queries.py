@@ -337,7 +337,7 @@ def test_query_run_cli_formats_and_redaction(chechnya, runner, tmp_path):
     assert res.exit_code == 0 and json.loads(out.read_text())[0]["statement"] == "karimov-denial"
     res = runner.invoke(cli, ["query", "run", "said-by", "-p", "idd=x"])
     assert res.exit_code == 2
-    assert res.output == "error: query 'said-by' has no parameter 'idd' (it takes: id, as_of)\n"
+    assert res.output == "error: query 'said-by' has no parameter 'idd' (it takes: id, as_of, case)\n"
     # kg cypher redacts the same way
     sok = P("sokiryanskaya-sources-in-chechnya")
     res = runner.invoke(cli, ["cypher", f"MATCH (n {{id: '{sok}'}}) "
