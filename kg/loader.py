@@ -618,10 +618,15 @@ def _apply(store: Store, inp: RecordInput, checker: Checker, replaced: set[str],
     if sealing is not None and sealing.renamed:
         # A record whose confidentiality changes: its neighbours' records name it, so they
         # are planned again (sealed, or opened, as they must be now).
-        for r in store.neighbors([sealing.sid(i) for i in sealing.renamed]):
+        stored = [sealing.sid(i) for i in sealing.renamed]
+        for r in store.neighbors(stored):
             rid, kind = sealing.real_id(r["id"]), _kind_of(r["labels"])
             if rid not in checker.defs and rid not in stale.entities and kind != "entity":
                 stale.entities[rid] = Entity(kind, rid, {}, None)
+        for r in store.relations_touching(stored):
+            key = (r["type"], sealing.real_id(r["start"]), sealing.real_id(r["end"]), r["role"])
+            if key not in checker.rel_keys:
+                stale.relations.setdefault(key, {})
     if not dry_run:
         store.apply_schema()
         if sealing is not None:  # now records the key's fingerprint and renames (kg.seal)

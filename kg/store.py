@@ -310,6 +310,14 @@ class Store:
                         "RETURN DISTINCT m.id AS id, labels(m) AS labels", {"ids": list(ids)})
         return [dict(r) for r in res.records]
 
+    def relations_touching(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Relation-made relationships with one end among these entities."""
+        res = self.read("UNWIND $ids AS id MATCH (n:Entity {id: id})-[r]-(:Entity) "
+                        "WHERE r.sources IS NOT NULL AND r.statement IS NULL "
+                        "RETURN DISTINCT type(r) AS type, startNode(r).id AS start, "
+                        "endNode(r).id AS end, r.role AS role", {"ids": list(ids)})
+        return [dict(r) for r in res.records]
+
     def has_legacy_entities(self) -> bool:
         """Entities loaded by a kg that kept no per-case records (0.1)."""
         return bool(self.read("MATCH (n:Entity) WHERE n.kg_records IS NULL "

@@ -105,7 +105,7 @@ def test_ftm_import_takes_opensanctions_and_aleph_shapes(store, tmp_path, runner
                     ("os-ngo", "ASSOCIATED_WITH", "os-acme", "directorship"),
                     ("os-acme", "ASSOCIATED_WITH", "os-ngo", None),
                     (vera, "AFFILIATED_WITH", "os-ngo", None)}
-    assert _confidential(store) == {"os-vera"}
+    assert _confidential(store) == {vera}
     assert _statements(store) == {"os-note-1": ("os-ngo", [])}
 
 
