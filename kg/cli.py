@@ -662,7 +662,7 @@ def find(store: Any, text: str, limit: int, fmt: str, include_confidential: bool
         uns = Unsealer.from_store(store)
         wanted = set(words(text))
         seen = {r["id"] for r in rows}
-        hits = []
+        hits: list[dict[str, Any]] = []
         for sid, node in sorted(uns.nodes.items()):
             if sid in seen or not wanted:
                 continue
@@ -688,7 +688,7 @@ def find(store: Any, text: str, limit: int, fmt: str, include_confidential: bool
 # --- selection, export, analyze ------------------------------------------------------------
 
 def selection_options(fn: Callable) -> Callable:
-    opts = [
+    opts: list[Any] = [
         click.option("--case", help="Only entities of this case."),
         click.option("--around", metavar="ID", help="Only entities within --hops of this one."),
         click.option("--hops", type=click.IntRange(0, 10), default=2, show_default=True,
@@ -1102,7 +1102,7 @@ def status(as_json: bool) -> None:
                 version, running = store.server_version(), True
         except KgError:
             pass
-        info = {"uri": settings.describe(), "user": settings.user, "database": settings.database,
+        info: dict[str, Any] = {"uri": settings.describe(), "user": settings.user, "database": settings.database,
                 "version": version, "running": running,
                 "password_file": str(settings.password_file) if settings.password_file else None,
                 "runtime": "external"}

@@ -439,8 +439,11 @@ def export(sub: Subgraph, fmt: str, out: Path, **options: Any) -> list[Path]:
     internal = fmt in ("csv", "cypher")
     with (atomic_dir(out, private=private) if fmt == "csv"
           else atomic_path(out, private=private)) as tmp:
+        cls: Any
         if fmt == "html":
-            from .export_html import HtmlExporter as cls
+            from .export_html import HtmlExporter
+
+            cls = HtmlExporter
         else:
             cls = EXPORTERS[fmt]
         exporter = cls(tmp, citations=sub.citations,

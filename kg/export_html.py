@@ -139,7 +139,8 @@ def _span_of(d: dt.date, precision: Optional[str]) -> tuple[dt.date, dt.date]:
 def date_span(props: dict[str, Any]) -> Optional[list[str]]:
     """[first day, last day] an entity's dates cover, at their precision, or None (undated):
     events and relations by start/end (or date), statements by date, sources by published."""
-    start, end = props.get("start"), props.get("end")
+    start: Any = props.get("start")
+    end: Any = props.get("end")
     for key in ("date", "published"):
         v = props.get(key)
         if isinstance(v, dt.date):
@@ -226,7 +227,7 @@ def focus_set(seeds: list[str], adjacency: dict[str, list[str]], rank: dict[str,
     return sorted(chosen)
 
 
-def radial_layout(p: "Projection") -> dict[Any, tuple[float, float]]:
+def radial_layout(p: "Projection | Links") -> dict[Any, tuple[float, float]]:
     """Linear time: each component in BFS rings around its best-connected node, components
     placed on a grid. Deterministic (node ids are sorted, so index order is id order)."""
     import numpy as np
@@ -268,7 +269,7 @@ def radial_layout(p: "Projection") -> dict[Any, tuple[float, float]]:
     return pos
 
 
-def layout(p: "Projection", force: bool = False) -> Optional[dict[Any, tuple[float, float]]]:
+def layout(p: "Projection | Links", force: bool = False) -> Optional[dict[Any, tuple[float, float]]]:
     """None (the page's physics places the nodes) up to PHYSICS_LIMIT nodes unless ``force``;
     a seeded spring layout up to SPRING_LIMIT; the radial layout above."""
     n = len(p.nodes)
@@ -293,7 +294,7 @@ def focus_layout(p: "Links") -> dict[Any, tuple[float, float]]:
     return {k: (float(x), float(y)) for k, (x, y) in zip(p.nodes, xy.tolist())}
 
 
-def spring_layout(p: "Projection", scale: float = 60.0) -> dict[Any, tuple[float, float]]:
+def spring_layout(p: "Projection | Links", scale: float = 60.0) -> dict[Any, tuple[float, float]]:
     """Fruchterman-Reingold on igraph's C core (a grid above 1,000 nodes), seeded (the same page
     every time), scaled to about ``scale`` (60) px times the square root of the node count across."""
     import random

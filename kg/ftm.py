@@ -247,7 +247,8 @@ def ftm_raws(paths: Iterable[Path]) -> tuple[list[RawRecord], list[str]]:
             elif sa == "Note" and role in STANCES and b:
                 linked_about.setdefault(a, []).append({"target": _kg_id(b), "stance": role})
             elif a and b and sa in ACTOR_SCHEMATA and sb in ACTOR_SCHEMATA:
-                rel = {"type": "ASSOCIATED_WITH", "from": _kg_id(a), "to": _kg_id(b)}
+                rel: dict[str, Any] = {"type": "ASSOCIATED_WITH", "from": _kg_id(a),
+                                       "to": _kg_id(b)}
                 if role or default_role:
                     rel["role"] = role or default_role
                 relations.append((n, rel))
@@ -347,7 +348,7 @@ def ftm_raws(paths: Iterable[Path]) -> tuple[list[RawRecord], list[str]]:
                 if not said or not _first(p, "description"):
                     skipped["Note without speaker or text"] = skipped.get("Note without speaker or text", 0) + 1
                     continue
-                about, extra, seen = [], {}, set()
+                about, extra, seen = [], dict[str, Any](), set()
                 for item in linked_about.get(p.id, []):
                     if (item["target"], item["stance"]) not in seen:
                         seen.add((item["target"], item["stance"]))

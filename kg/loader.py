@@ -52,7 +52,7 @@ class Changes:
     unchanged_nodes: Counter = field(default_factory=Counter)
     create_edges: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     update_edges: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
-    delete_edges: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    delete_edges: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     drop_edges: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     unchanged_edges: Counter = field(default_factory=Counter)
     conflicts: list[str] = field(default_factory=list)      # notices
@@ -67,8 +67,8 @@ class Changes:
             out.append(("update_nodes", lb, rows))
         for t, eids in sorted(self.drop_edges.items()):
             out.append(("drop_edges", t, eids))
-        for t, eids in sorted(self.delete_edges.items()):
-            out.append(("delete_edges", t, eids))
+        for t, gone in sorted(self.delete_edges.items()):
+            out.append(("delete_edges", t, gone))
         for t, rows in sorted(self.create_edges.items()):
             out.append(("create_edges", t, rows))
         for t, rows in sorted(self.update_edges.items()):
@@ -260,9 +260,9 @@ def plan_chunk(store: Store, ents: dict[str, Entity], rels: dict[RelKey, dict[st
                 rel_defs.setdefault(key, []).extend(
                     open_entry("relation", e, sealing) for e in r["props"].get("kg_records") or []
                     if entry_case(e) not in replaced)
-    for key, defs in rels.items():
-        every = {d.case: d for d in rel_defs.get(key, [])}
-        every.update(defs)
+    for rkey, rdefs in rels.items():
+        every = {d.case: d for d in rel_defs.get(rkey, [])}
+        every.update(rdefs)
         if every:
             edge = relation_row(every.values())
             if sealing is not None:
@@ -282,28 +282,28 @@ def plan_chunk(store: Store, ents: dict[str, Entity], rels: dict[RelKey, dict[st
             continue
         old_by_key[key] = {"eid": r["eid"], "props": props, "type": r["type"],
                            "start": r["start"], "end": r["end"]}
-    for key, old in old_by_key.items():
+    for key, old_edge in old_by_key.items():
         if key not in new_by_key:  # no case's record makes it now
-            plan.delete_edges[old["type"]].append({"eid": old["eid"],
-                                                   "seen": list(old["props"].get("cases") or [])})
+            plan.delete_edges[old_edge["type"]].append(
+                {"eid": old_edge["eid"], "seen": list(old_edge["props"].get("cases") or [])})
             if log:
-                plan.log.append({"op": "deleted", **_edge_shown(old, hidden)})
+                plan.log.append({"op": "deleted", **_edge_shown(old_edge, hidden)})
     for key, edge in new_by_key.items():
-        old = old_by_key.get(key)
-        if old is None:
+        was = old_by_key.get(key)
+        if was is None:
             plan.create_edges[edge.type].append({"start": edge.start, "end": edge.end,
                                                  "props": edge.props})
             if log:
                 plan.log.append({"op": "created", **_edge_shown(
                     {"type": edge.type, "start": edge.start, "end": edge.end}, hidden)})
-        elif _same(edge.props, old["props"]):
+        elif _same(edge.props, was["props"]):
             plan.unchanged_edges[edge.type] += 1
         else:
-            plan.update_edges[edge.type].append({"eid": old["eid"], "props": edge.props})
+            plan.update_edges[edge.type].append({"eid": was["eid"], "props": edge.props})
             if log:
                 hide = edge.start in hidden or edge.end in hidden
-                plan.log.append({"op": "updated", **_edge_shown(old, hidden),
-                                 "fields": _changed_fields(old["props"], edge.props, hide)})
+                plan.log.append({"op": "updated", **_edge_shown(was, hidden),
+                                 "fields": _changed_fields(was["props"], edge.props, hide)})
     return plan
 
 
@@ -700,14 +700,14 @@ def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_ru
                 if ent.id not in multi:
                     done_seq = max(done_seq, defs[ent.id].seq)
             for t, rows in changes.create_edges.items():
-                now = []
+                now: list[dict] = []
                 for r in rows:
                     (now if ready(r["start"]) and ready(r["end"]) else waiting[t]).append(r)
                 rows[:] = now
             writer.put(changes.batches, n)
         if writer is not None:
             writer.put([("create_edges", t, rows) for t, rows in sorted(waiting.items())], 0)
-        for ents, rels, n in leftovers():
+        for ents, rels, _n in leftovers():
             changes = plan_chunk(store, ents, rels, replaced, log=log, sealing=sealing)
             plan.add(changes)
             if writer is not None:

@@ -246,7 +246,7 @@ def parse_query_file(path: Path, origin: str = "bundled") -> SavedQuery:
 
 def query_dirs(extra: tuple[str | Path, ...] = (), env: Optional[dict] = None) -> list[tuple[Path, str]]:
     """Folders in override order: bundled, then KG_QUERIES, then --queries (last wins)."""
-    env = os.environ if env is None else env
+    env = dict(os.environ) if env is None else env
     dirs: list[tuple[Path, str]] = [(resource_dir("queries"), "bundled")]
     for part in (env.get("KG_QUERIES") or "").split(os.pathsep):
         if part.strip():

@@ -170,7 +170,7 @@ def load_limited_yaml(text: str, *, record_scalars: bool = True) -> Any:
     (what ``yaml.safe_load`` gives). Raises YamlLimitError with the line."""
     if "\x00" in text:
         raise YamlLimitError(text[: text.index("\x00")].count("\n") + 1, "NUL byte in YAML")
-    base = yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader
+    base: Any = yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader
     loader = _Loader(text) if record_scalars else base(text)
     try:
         root = loader.get_single_node()
@@ -361,7 +361,10 @@ def _depth(value: Any, depth: int = 0) -> int:
 def read_jsonl(path: Path, shown: str) -> FileResult:
     result = FileResult()
     for item in iter_jsonl(path, shown):
-        (result.problems if isinstance(item, Problem) else result.records).append(item)
+        if isinstance(item, Problem):
+            result.problems.append(item)
+        else:
+            result.records.append(item)
     return result
 
 
@@ -462,7 +465,10 @@ def discover(paths: list[str | Path]) -> Discovered:
 def read_file(path: Path) -> FileResult:
     result = FileResult()
     for item in iter_file(path):
-        (result.problems if isinstance(item, Problem) else result.records).append(item)
+        if isinstance(item, Problem):
+            result.problems.append(item)
+        else:
+            result.records.append(item)
     return result
 
 

@@ -216,7 +216,8 @@ def candidates(store: Store, kinds: Sequence[str] = S.RESOLVABLE, *, min_score: 
             score, name_score, reasons = score_pair(a, b, weights, resolved)
             if name_score < 0.5 or score < min_score:
                 continue
-            key = tuple(sorted((resolved.canon(a.id), resolved.canon(b.id))))
+            ca, cb = sorted((resolved.canon(a.id), resolved.canon(b.id)))
+            key = (ca, cb)
             old = rows.get(key)  # merged entities: one proposal per pair of groups
             if old is not None and old["score"] >= score:
                 continue

@@ -27,7 +27,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from .config import NEO4J_VERSION
 from .errors import ConfigError, RuntimeUnavailable
@@ -407,7 +407,7 @@ class LocalNeo4j:
         tmp.replace(crt)
         return crt
 
-    def tls_options(self) -> dict:
+    def tls_options(self) -> dict[str, Any]:
         """Driver options that pin this server's certificate (empty before it has one: a
         server started by a kg older than TLS, until its next start)."""
         if not self.certificate.exists():
@@ -417,7 +417,7 @@ class LocalNeo4j:
         return {"encrypted": True,
                 "trusted_certificates": neo4j.TrustCustomCAs(str(self.certificate))}
 
-    def driver(self, **kw: object):
+    def driver(self, **kw: Any):
         """A driver for this server with its password and pinned certificate."""
         from neo4j import GraphDatabase
 
@@ -689,7 +689,7 @@ dbms.ssl.policy.bolt.client_auth=NONE
         lines = [f"{name}: {ln.strip()}" for name in self._LOGS for ln in logs.get(name, [])
                  if ln.strip()]
         errors = [ln for ln in lines if re.search(r"ERROR|Exception|Caused by|error", ln)]
-        for cause, pattern in self._CAUSES:
+        for cause, pattern in self._CAUSES:  # noqa: B007 (the cause found is used below)
             hit = next((ln for ln in errors + lines if pattern.search(ln)), None)
             if hit:
                 break

@@ -668,7 +668,7 @@ def for_load(store: Any, checker: Any, *, dry_run: bool = False, dates: Optional
         for real in sorted(store.kinds_of(list(confidential))):
             renames.append((real, hidden[real].pid))  # confidential now: sealed id
     scrubber = Scrubber()
-    common = getattr(checker, "public_words", frozenset())
+    common: frozenset[str] = getattr(checker, "public_words", frozenset())
     for real, h in sorted(hidden.items(), key=lambda kv: kv[1].pid):
         scrubber.add(h.kind, h.label, names.get(real, []), [real], common)
     if not dry_run:
@@ -808,7 +808,7 @@ _message_scrubbers: list[Callable[[str], str]] = []
 def hidden_scrubber(store: Any) -> tuple[Scrubber, dict[str, str]]:
     """A scrubber for everything confidential in the database (needs the key), and
     {real id: stored id}. Empty when nothing is sealed or the key is not here."""
-    scrubber, ids = Scrubber(), {}
+    scrubber, ids = Scrubber(), dict[str, str]()
     fp = db_fingerprint(store)
     keys = load_key()
     if fp is None or keys is None or keys.fingerprint != fp:

@@ -160,6 +160,7 @@ def _fetch_edges(store: Store, ids: Optional[set[str]], keep: set[str]) -> list[
 def _from_query(store: Store, sel: Selection) -> tuple[dict[str, dict], list[dict]]:
     from . import queries as Q
 
+    assert sel.query is not None
     q = Q.Library.load(sel.query_dirs).get(sel.query)
     result = Q.run(store, q, Q.bind(q, sel.params))
     nodes: dict[str, dict] = {}

@@ -187,14 +187,14 @@ def _as_written(raw: RawRecord, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return loc
 
 
-def _validate_model(raw: RawRecord, model: type, problems: list[Problem]) -> Any:
+def _validate_model(raw: RawRecord, model: Any, problems: list[Problem]) -> Any:
     try:
         return model.model_validate(raw.data)
     except ValidationError as e:
         for err in e.errors(include_url=False):
             loc = tuple(err["loc"])
             problems.append(Problem(raw.file, raw.line_of(loc), raw.label, _field(raw, loc),
-                                    _message(err, model)))
+                                    _message(dict(err), model)))
         return None
 
 
@@ -487,7 +487,7 @@ class Checker:
                            + f"; expected one of: {', '.join(sorted(R.RELATION_TYPES))}")
                 problems.append(Problem(file, l_type, label, "type", msg))
                 continue
-            ends = []
+            ends: list[Any] = []
             for name, ref, line in (("from", a, l_from), ("to", b, l_to)):
                 kind = self.kind_of(ref)
                 if kind is None and not skip_missing:
@@ -592,7 +592,7 @@ def iter_valid(inp: RecordInput, checker: Checker) -> Iterator[Entity | Relation
     for raw in inp:
         if isinstance(raw, Problem) or raw.kind == "case":
             continue
-        model = R.KINDS[raw.kind].model_validate(raw.data)
+        model: Any = R.KINDS[raw.kind].model_validate(raw.data)
         case_id = checker.case_of(raw)[0]
         if raw.kind == "relation":
             key = relation_key(model)
