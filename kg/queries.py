@@ -30,6 +30,7 @@ from typing import Any, Optional
 
 
 from .dates import PartialDate
+from .declared import Declared
 from .errors import InputError, Problem, UsageError
 from .paths import resource_dir
 
@@ -37,9 +38,6 @@ PARAM_TYPES = ("string", "int", "float", "bool", "date", "list", "search")
 MODES = ("read", "write")
 RETURNS = ("rows", "graph")
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-HEADER_KEYS = {"name", "title", "description", "category", "mode", "returns", "params",
-               "overrides"}
-PARAM_KEYS = {"name", "type", "required", "default", "description", "span", "values"}
 
 
 def _enums() -> dict[str, tuple[str, ...]]:
@@ -63,6 +61,31 @@ def _enums() -> dict[str, tuple[str, ...]]:
 
 # Named enumerations a parameter's `values` may refer to (from the record format).
 ENUMS: dict[str, tuple[str, ...]] = _enums()
+
+
+class ParamHeader(Declared):
+    """One parameter in a saved query's header; the values are checked in parse_query_file."""
+
+    name: str
+    type: str
+    required: Optional[bool] = None
+    default: Any = None
+    description: Any = ""
+    span: Any = "start"
+    values: Any = None
+
+
+class QueryHeader(Declared):
+    """A saved query's header: its keys and their shapes (checked as records are)."""
+
+    name: Any = None
+    title: Any = None
+    description: Any = None
+    category: Any = None
+    mode: Any = "read"
+    returns: Any = "rows"
+    params: Optional[list[ParamHeader]] = None
+    overrides: Any = False
 
 
 @dataclass
@@ -144,10 +167,13 @@ def parse_query_file(path: Path, origin: str = "bundled") -> SavedQuery:
     def bad(line: int, fld: str, msg: str) -> None:
         problems.append(Problem(shown, line, path.stem, fld, msg))
 
+    from .declared import check, line_at
     from .readers import YamlLimitError, load_limited_yaml
 
+    where: dict[tuple[Any, ...], int] = {}
     try:  # the limits of record files: alias bombs, depth, duplicate keys
-        meta = load_limited_yaml("\n".join(header), record_scalars=False) if header else None
+        meta = load_limited_yaml("\n".join(header), record_scalars=False,
+                                 lines=where) if header else None
     except YamlLimitError as e:
         raise InputError([Problem(shown, e.line, path.stem, "header",
                                   f"the header is not valid YAML: {e.message}")]) from None
@@ -155,80 +181,68 @@ def parse_query_file(path: Path, origin: str = "bundled") -> SavedQuery:
         raise InputError([Problem(shown, 1, path.stem, "header",
                                   "a saved query starts with a header of '// key: value' lines "
                                   "(name, title, description, category, params, mode, returns)")])
+    head = check(QueryHeader, meta, shown=shown, label=path.stem, lines=where,
+                 problems=problems)
+    if head is None:  # unknown keys, a parameter without name or type: nothing more to say
+        raise InputError(problems)
 
-    def line_of(key: str) -> int:
-        for i, h in enumerate(header):
-            if re.match(rf"^\s*-?\s*{re.escape(key)}\s*:", h) or f"name: {key}" in h:
-                return i + 1
-        return 1
+    def line_of(*loc: Any) -> int:
+        return line_at(where, loc)
 
-    for key in meta:
-        if key not in HEADER_KEYS:
-            bad(line_of(str(key)), str(key), f"unknown header key; expected: {', '.join(sorted(HEADER_KEYS))}")
-    name = meta.get("name")
+    name = head.name
     if not isinstance(name, str) or not NAME_RE.match(name):
         bad(line_of("name"), "name", f"expected a name like 'who-denied-what', got {name!r}")
         name = path.stem
-    for key in ("title", "description", "category"):
-        if not isinstance(meta.get(key), str) or not meta[key].strip():
+    texts = {"title": head.title, "description": head.description, "category": head.category}
+    for key, text in texts.items():
+        if not isinstance(text, str) or not text.strip():
             bad(line_of(key), key, "required text is missing")
-        elif key != "description" and _CONTROL.search(meta[key].strip()):
+        elif key != "description" and _CONTROL.search(text.strip()):
             bad(line_of(key), key, "must be one line of text (no line breaks or control "
                                    "characters)")
-    overrides = meta.get("overrides", False)
-    if not isinstance(overrides, bool):
-        bad(line_of("overrides"), "overrides", f"expected true or false, got {overrides!r}")
-    mode = meta.get("mode", "read")
+    if not isinstance(head.overrides, bool):
+        bad(line_of("overrides"), "overrides", f"expected true or false, got {head.overrides!r}")
+    mode, returns = head.mode, head.returns
     if mode not in MODES:
         bad(line_of("mode"), "mode", f"expected read or write, got {mode!r}")
-    returns = meta.get("returns", "rows")
     if returns not in RETURNS:
         bad(line_of("returns"), "returns", f"expected rows or graph, got {returns!r}")
     params: list[Param] = []
-    raw_params = meta.get("params") or []
-    if not isinstance(raw_params, list):
-        bad(line_of("params"), "params", "expected a list of {name, type, ...}")
-        raw_params = []
-    for i, p in enumerate(raw_params):
-        where = f"params[{i}]"
-        if not isinstance(p, dict) or not isinstance(p.get("name"), str):
-            bad(line_of("params"), where, "expected a mapping with at least name and type")
+    param_lines: dict[str, int] = {}
+    for i, p in enumerate(head.params or []):
+        at = f"params[{i}]"
+        pl = param_lines[p.name] = line_of("params", i)
+        if p.type not in PARAM_TYPES:
+            bad(pl, f"{at}.type", f"expected one of {', '.join(PARAM_TYPES)}, got {p.type!r}")
             continue
-        pl = line_of(p["name"])
-        for key in p:
-            if key not in PARAM_KEYS:
-                bad(pl, f"{where}.{key}", f"unknown key; expected: {', '.join(sorted(PARAM_KEYS))}")
-        if p.get("type") not in PARAM_TYPES:
-            bad(pl, f"{where}.type", f"expected one of {', '.join(PARAM_TYPES)}, got {p.get('type')!r}")
-            continue
-        span = p.get("span", "start")
-        if span not in ("start", "end"):
-            bad(pl, f"{where}.span", f"expected start or end, got {span!r}")
-        required = bool(p.get("required", "default" not in p))
-        values = p.get("values")
+        if p.span not in ("start", "end"):
+            bad(pl, f"{at}.span", f"expected start or end, got {p.span!r}")
+        required = p.required if p.required is not None else "default" not in p.model_fields_set
+        values = p.values
         if values is not None:
-            if p["type"] not in ("string", "list"):
-                bad(pl, f"{where}.values", "only string and list parameters take values")
+            if p.type not in ("string", "list"):
+                bad(pl, f"{at}.values", "only string and list parameters take values")
                 values = None
             elif isinstance(values, str):
                 if values not in ENUMS:
-                    bad(pl, f"{where}.values", f"expected a list of values or one of "
-                                               f"{', '.join(sorted(ENUMS))}, got {values!r}")
+                    bad(pl, f"{at}.values", f"expected a list of values or one of "
+                                            f"{', '.join(sorted(ENUMS))}, got {values!r}")
                     values = None
                 else:
                     values = ENUMS[values]
             elif isinstance(values, list) and values and all(isinstance(v, str) for v in values):
                 values = tuple(values)
             else:
-                bad(pl, f"{where}.values", "expected a non-empty list of text values or the "
-                                           "name of an enumeration")
+                bad(pl, f"{at}.values", "expected a non-empty list of text values or the "
+                                        "name of an enumeration")
                 values = None
-        default = p.get("default")
+        default = p.default
         if values is not None and default is not None and not all(
                 d in values for d in (default if isinstance(default, list) else [default])):
-            bad(pl, f"{where}.default", f"{default!r} is not one of its values")
-        params.append(Param(p["name"], p["type"], required, default,
-                            str(p.get("description", "")), span, values))
+            bad(pl, f"{at}.default", f"{default!r} is not one of its values")
+        params.append(Param(p.name, p.type, bool(required), default,
+                            str(p.description if p.description is not None else ""), p.span,
+                            values))
     if not cypher:
         bad(len(lines) or 1, "cypher", "no Cypher after the header")
     used = cypher_parameters(cypher)
@@ -236,12 +250,14 @@ def parse_query_file(path: Path, origin: str = "bundled") -> SavedQuery:
     for missing in sorted(used - declared):
         bad(line_of("params"), "params", f"the Cypher uses ${missing}, which the header does not declare")
     for unused in sorted(declared - used):
-        bad(line_of(unused), "params", f"${unused} is declared but the Cypher does not use it")
+        bad(param_lines[unused], "params", f"${unused} is declared but the Cypher does not use it")
     if problems:
         raise InputError(problems)
-    return SavedQuery(name=name, title=meta["title"].strip(), description=" ".join(meta["description"].split()),
-                      category=meta["category"].strip(), mode=mode, returns=returns, params=params,
-                      cypher=cypher, path=path, origin=origin, overrides=overrides is True)
+    return SavedQuery(name=name, title=str(head.title).strip(),
+                      description=" ".join(str(head.description).split()),
+                      category=str(head.category).strip(), mode=mode, returns=returns,
+                      params=params, cypher=cypher, path=path, origin=origin,
+                      overrides=head.overrides is True)
 
 
 def query_dirs(extra: tuple[str | Path, ...] = (), env: Optional[dict] = None) -> list[tuple[Path, str]]:

@@ -163,18 +163,24 @@ class YamlLimitError(ValueError):
         self.message = message
 
 
-def load_limited_yaml(text: str, *, record_scalars: bool = True) -> Any:
+def load_limited_yaml(text: str, *, record_scalars: bool = True,
+                      lines: dict[Path_, int] | None = None) -> Any:
     """YAML with the limits of record files (alias expansion, depth, no merge keys, no
     duplicate keys, no NUL), for other YAML kg reads: saved query headers, sheet mappings.
     ``record_scalars``: yes/no and dates stay text as in records; False: YAML 1.1 scalars
-    (what ``yaml.safe_load`` gives). Raises YamlLimitError with the line."""
+    (what ``yaml.safe_load`` gives). ``lines``, if given, receives the line of every key and
+    list item by its path. Raises YamlLimitError with the line."""
     if "\x00" in text:
         raise YamlLimitError(text[: text.index("\x00")].count("\n") + 1, "NUL byte in YAML")
     base: Any = yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader
     loader = _Loader(text) if record_scalars else base(text)
     try:
         root = loader.get_single_node()
-        return _Walker(loader).value(root, ()) if root is not None else None
+        walker = _Walker(loader)
+        data = walker.value(root, ()) if root is not None else None
+        if lines is not None:
+            lines.update(walker.lines)
+        return data
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         what = " ".join(x for x in (e.context, e.problem) if x)

@@ -71,29 +71,25 @@ def load_mapping(path: Path) -> Mapping:
     from .readers import YamlLimitError, load_limited_yaml
     from .safeio import read_bytes
 
+    from .sheetmap import check_mapping
+
     shown = display_path(path)
+    lines: dict[tuple[Any, ...], int] = {}
     try:  # a regular file only, with the YAML limits of record files (alias bombs, depth)
         data = load_limited_yaml(read_bytes(path).decode("utf-8", "replace"),
-                                 record_scalars=False)
+                                 record_scalars=False, lines=lines)
     except OSError as e:
         raise UsageError(f"cannot read mapping {shown}: {e.strerror}") from None
     except YamlLimitError as e:
         raise InputError([Problem(shown, e.line, "-", "-", e.message)]) from None
-    if not isinstance(data, dict) or not isinstance(data.get("records"), list):
+    if not isinstance(data, dict):
         raise InputError([Problem(shown, 1, "-", "records", "a mapping needs a list of records")])
-    for i, spec in enumerate(data["records"]):
-        if not isinstance(spec, dict) or "kind" not in spec or \
-                (spec["kind"] != "relation" and "id" not in spec):
-            raise InputError([Problem(shown, 1, f"records[{i}]", "-",
-                                      "each record needs kind and id (relations: kind only)")])
+    problems = check_mapping(data, shown=shown, lines=lines)  # before any sheet is read
+    if problems:
+        raise InputError(problems)
     formats = data.get("date_formats")
     if formats is not None:
-        if isinstance(formats, str):
-            formats = [formats]
-        if not isinstance(formats, list) or not all(isinstance(f, str) and "%" in f for f in formats):
-            raise InputError([Problem(shown, 1, "-", "date_formats",
-                                      "date_formats is a list of strptime formats such as \"%m/%d/%Y\"")])
-        _name_date_formats(data["records"], formats)
+        _name_date_formats(data["records"], [formats] if isinstance(formats, str) else formats)
     return Mapping(name=str(data.get("name", path.stem)), path=path, records=data["records"],
                    case=data.get("case"), allow_existing=bool(data.get("allow_existing", False)),
                    delimiter=data.get("delimiter"))
