@@ -17,10 +17,13 @@ help:
 	@echo "make schema  regenerate schema/records.schema.json from the models"
 	@echo "make neo4j-lock  re-pin kg/resources/neo4j-jars.json from Maven's resolution (needs mvn)"
 
+# The editable install maps kg._schema etc. to top-level folders, so setuptools installs a
+# finder and says so ("Editable installation ... folders with the same name"): information,
+# not trouble, and not shown (PYTHONWARNINGS is setuptools' documented switch for its notes).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,ftm,xlsx,server,dev]'
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e '.[test,ftm,xlsx,server,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
