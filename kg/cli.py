@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional
 import click
 
 from . import __version__
+from . import cypher as C
 from .config import mask_secrets
 from .errors import KgError, UsageError
 
@@ -651,10 +652,7 @@ def find(store: Any, text: str, limit: int, fmt: str, include_confidential: bool
     from .seal import Unsealer, mask, words
 
     escaped = re.sub(r'([+\-!(){}\[\]^"~*?:\\/]|&&|\|\|)', r"\\\1", text)
-    res = store.read("CALL db.index.fulltext.queryNodes('entity_text', $q) YIELD node, score "
-                     "RETURN node.id AS id, [l IN labels(node) WHERE l <> 'Entity'][0] AS kind, "
-                     "coalesce(node.name, node.title, node.text) AS name, score "
-                     "ORDER BY score DESC, id LIMIT $limit", {"q": escaped, "limit": limit})
+    res = store.read(C.SEARCH, {"q": escaped, "limit": limit})
     keys = ["id", "kind", "name", "score"]
     rows = rows_to_plain(keys, res.records)
     if include_confidential:
@@ -827,17 +825,13 @@ def analyze(store: Any, what: str, case: Optional[str], around: Optional[str], h
     if what == "centrality":
         rows = A.centrality(sub)
         if write_back:
-            store.write("UNWIND $rows AS row MATCH (n:Entity {id: row.id}) "
-                        "SET n.analysis_degree = row.degree_centrality, "
-                        "n.analysis_pagerank = row.pagerank, "
-                        "n.analysis_betweenness = row.betweenness", {"rows": rows})
+            store.write(C.WRITE_CENTRALITY, {"rows": rows})
         rows = rows[:top] if top else rows
         keys = ["rank", "id", "kind", "name", "degree", "degree_centrality", "pagerank", "betweenness"]
     elif what == "communities":
         rows = A.community_rows(sub)
         if write_back:
-            store.write("UNWIND $rows AS row UNWIND row.ids AS id MATCH (n:Entity {id: id}) "
-                        "SET n.analysis_community = row.community", {"rows": rows})
+            store.write(C.WRITE_COMMUNITIES, {"rows": rows})
         rows = rows[:top] if top else rows
         keys = ["community", "size", "members", "ids"]
     elif what == "brokers":
@@ -1201,8 +1195,7 @@ def reseal(paths: tuple[Path, ...], yes: bool) -> None:
     local = _local()
     coll = collect(list(paths))
     with open_store(load_settings()) as store:
-        held = {r["c"] for r in store.read("MATCH (n:Entity) UNWIND n.cases AS c "
-                                           "RETURN DISTINCT c").records}
+        held = {r["c"] for r in store.read(C.HELD_CASES).records}
     missing = sorted(held - set(coll.cases))
     if missing:
         raise UsageError(f"the database holds case{'s' if len(missing) > 1 else ''} "

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
 
+from . import cypher as C
 from . import records as R
 from .errors import InputError, Problem, RemovalRefused
 from .contributions import INTERNAL_PREFIX, Definition, entity_rows, entry_case, relation_row
@@ -445,7 +446,7 @@ def validate_input(store: Store, paths: list[str | Path], *, allow_existing: boo
     checker.coll.notices.extend(notices)
     if inp.raws is not None:
         checker.coll.files = len(paths)
-    empty = not store.read("MATCH (n:Entity) RETURN n.id LIMIT 1").records
+    empty = not store.read(C.ANY_ENTITY).records
     if not empty:  # an empty database holds nothing to clash with
         _refuse_other_kinds(store, checker)
     return inp, checker, empty
@@ -647,7 +648,7 @@ def _apply(store: Store, inp: RecordInput, checker: Checker, replaced: set[str],
             store.write_cases(_case_rows(checker))
         if plan.writes():
             # The full-text index is eventually consistent: make searches see this load.
-            store.auto_commit("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")
+            store.auto_commit(C.FULLTEXT_REFRESH)
     return plan
 
 
@@ -742,7 +743,7 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
     with connect(settings) as drv:
         store = Store(drv, settings.database, managed=True, where=settings.describe())
         drv.verify_connectivity()
-        if store.read("MATCH (n) RETURN count(n) AS n").records[0]["n"]:
+        if store.read(C.COUNT_NODES).records[0]["n"]:
             raise UsageError("--bulk loads into an empty database only; this one has data.",
                              hint="Use a normal `kg load`, or `kg db reset --yes` first.")
         inp, checker, _ = validate_input(store, paths, mapping=mapping, input_format=input_format)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .config import NEO4J_VERSION
+from .cypher import PING
 from .errors import ConfigError, RuntimeUnavailable
 from .java import Java, find_java
 
@@ -622,7 +623,7 @@ dbms.ssl.policy.bolt.client_auth=NONE
                                               connection_timeout=5,
                                               **self.tls_options()) as drv:
                         drv.verify_connectivity()
-                        drv.execute_query("RETURN 1")
+                        drv.execute_query(PING)
                     return
                 except AuthError as e:
                     # Proven to be kg's own server: it completed TLS with kg's pinned

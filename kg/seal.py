@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
+from . import cypher as C
 from . import records as R
 from .errors import ConfigError, KgError, UsageError
 from .mapping import EdgeRow, GraphRows, NodeRow
@@ -515,7 +516,7 @@ def open_entry(kind: str, entry: str, sealing: Optional["Sealing"]) -> Any:
 
 # --- the database side: fingerprint, hidden records, renames ------------------------------
 
-META_QUERY = "MATCH (m:KgMeta {id: 'kg'}) RETURN m.seal_fingerprint AS fp"
+META_QUERY = C.SEAL_FINGERPRINT
 
 
 def db_fingerprint(store: Any) -> Optional[str]:
@@ -547,18 +548,14 @@ def checked_keys(store: Any, *, create: bool = False) -> tuple[Optional[Keyring]
 
 
 def record_fingerprint(store: Any, keys: Keyring) -> None:
-    store.write("MERGE (m:KgMeta {id: 'kg'}) SET m.seal_fingerprint = $fp",
-                {"fp": keys.fingerprint})
+    store.write(C.SET_SEAL_FINGERPRINT, {"fp": keys.fingerprint})
 
 
 def sealed_nodes(store: Any, keys: Keyring, *, confidential_only: bool = False
                  ) -> dict[str, dict[str, Any]]:
     """{stored id: {"labels", "cases", "confidential", "props" (the sealed originals)}}."""
-    where = "n.kg_sealed IS NOT NULL" + (" AND n.confidential = true" if confidential_only else "")
     out: dict[str, dict[str, Any]] = {}
-    res = store.read(f"MATCH (n:Entity) WHERE {where} RETURN n.id AS id, labels(n) AS labels, "
-                     "n.cases AS cases, n.confidential AS conf, n.kg_sealed AS sealed, "
-                     "n.kg_records AS records")
+    res = store.read(C.SEALED_NODES, {"all": not confidential_only})
     for r in res.records:
         opened = keys.unseal(r["sealed"])
         out[r["id"]] = {"labels": list(r["labels"]), "cases": list(r["cases"] or []),
@@ -603,15 +600,10 @@ def _names(kind: str, props: dict[str, Any]) -> list[str]:
 
 def _rename(store: Any, old: str, new: str) -> None:
     """Give a node another id (its confidentiality changed), with the ids edges hold."""
-    if store.read("MATCH (n:Entity {id: $new}) RETURN n.id", {"new": new}).records:
+    if store.read(C.ENTITY_EXISTS, {"id": new}).records:
         return
-    store.write("MATCH (n:Entity {id: $old}) SET n.id = $new", {"old": old, "new": new})
-    store.write("MATCH ()-[r:DENIED {statement: $old}]->() SET r.statement = $new",
-                {"old": old, "new": new})
-    store.write("MATCH ()-[r:SAID {via: $old}]->() SET r.via = $new", {"old": old, "new": new})
-    store.write("MATCH ()-[r]->() WHERE $old IN r.sources "
-                "SET r.sources = [s IN r.sources | CASE s WHEN $old THEN $new ELSE s END]",
-                {"old": old, "new": new})
+    for statement in C.RENAME:
+        store.write(statement, {"old": old, "new": new})
 
 
 def for_load(store: Any, checker: Any, *, dry_run: bool = False, dates: Optional[str] = None
@@ -837,13 +829,13 @@ def scrub_message(text: str) -> str:
 def stored_id(store: Any, given: str) -> str:
     """The id to look up for an id a user typed: a confidential record's placeholder when
     the user gave its real id (needs the key), else the id itself."""
-    if store.read("MATCH (n:Entity {id: $id}) RETURN n.id", {"id": given}).records:
+    if store.read(C.ENTITY_EXISTS, {"id": given}).records:
         return given
     keys = load_key()
     if keys is None or db_fingerprint(store) != keys.fingerprint:
         return given
     pid = keys.pid(given)
-    if store.read("MATCH (n:Entity {id: $id}) RETURN n.id", {"id": pid}).records:
+    if store.read(C.ENTITY_EXISTS, {"id": pid}).records:
         hidden_scrubber(store)  # messages from now on hide it
         return pid
     return given
