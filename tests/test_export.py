@@ -196,7 +196,7 @@ def test_html_layouts_place_every_node_the_same_way_each_time(nodes, edges, how)
     SPRING_LIMIT, the radial layout above; every node placed, finite, apart, repeatable."""
     import math
 
-    from kg.export_html import PHYSICS_LIMIT, SPRING_LIMIT, Links, layout, radial_layout
+    from kg.export.html import PHYSICS_LIMIT, SPRING_LIMIT, Links, layout, radial_layout
 
     rnd = nx.gnm_random_graph(nodes, edges, seed=3)
     p = A.Projection((f"n{v}" for v in rnd.nodes), ((f"n{a}", f"n{b}") for a, b in rnd.edges))
@@ -217,7 +217,7 @@ def test_html_page_data_dates_fields_sizes_and_focus():
     sizes by actors' importance, a bounded opening view."""
     import datetime as dt
 
-    from kg.export_html import date_span, focus_set, importance, panel_fields
+    from kg.export.html import date_span, focus_set, importance, panel_fields
 
     year = {"date": dt.date(2017, 1, 1), "date_precision": "year", "start": dt.date(2017, 1, 1),
             "end": dt.date(2017, 12, 31), "confidential": False, "title": "t", "id": "x",

@@ -2,7 +2,7 @@
 
 Python prepares one JSON block (nodes with their display fields, dates and sources; edges
 with their class and stance; layout positions where the page is large; the focus set) and
-the page's own script (kg/resources/graph.html) does the rest offline: a relationship-aware
+the page's own script (kg/export/page.html) does the rest offline: a relationship-aware
 side panel, focus and expand, filters by kind, edge class, stance and dates, search, and the
 ``window.kg`` API documented in docs/exports.md.
 
@@ -20,11 +20,11 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from .errors import UsageError
-from .export import NAME_KEYS, Exporter, _iso, _json_default, display_name
+from ..errors import UsageError
+from .base import NAME_KEYS, Exporter, _iso, _json_default, display_name
 
 if TYPE_CHECKING:
-    from .analyze import Projection
+    from ..analyze import Projection
 
 KIND_STYLE = {
     "person": ("#e07a5f", "dot"),
@@ -183,7 +183,7 @@ class Links:
         return self._graph
 
     def projection(self) -> "Projection":
-        from .analyze import Projection
+        from ..analyze import Projection
 
         p = Projection.__new__(Projection)
         p.nodes, p.index, p.pairs, p.graph = self.nodes, self.index, self.pairs, self.graph
@@ -371,7 +371,7 @@ class HtmlExporter(Exporter):
         self.edges.append(edge)
 
     def _sizes(self, p: Links) -> dict[Any, float]:
-        from .analyze import measure
+        from ..analyze import measure
 
         by = self.options.get("size_by") or "importance"
         if by not in SIZE_MEASURES:
@@ -491,7 +491,7 @@ class HtmlExporter(Exporter):
             "options": options,
         }
         js, css = _vis_assets()
-        template = resources.files("kg").joinpath("resources/graph.html").read_text(encoding="utf-8")
+        template = resources.files("kg.export").joinpath("page.html").read_text(encoding="utf-8")
         parts = {"TITLE": html.escape(self.title), "VIS_CSS": css, "VIS_JS": js,
                  "DATA": _json_for_script(data)}
         # One pass over the template: substituted text is never scanned again.
