@@ -136,7 +136,7 @@ def load(paths: tuple[Path, ...], allow_existing: bool, mapping: Optional[Path],
     encrypted with the key in KG_HOME (made on first use; see `kg key`).
     """
     from ..config import load_settings
-    from ..loader import bulk_load
+    from ..bulk import bulk_load
     from ..loader import load as do_load
     from ..store import open_store
 
