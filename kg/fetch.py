@@ -39,12 +39,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Mapping, Optional, TextIO
 
+from .config import fetch_timeout
 from .errors import RuntimeUnavailable
 
 DEFAULT_MIRROR = "https://repo.maven.apache.org/maven2"
 MANIFEST_RESOURCE = "resources/neo4j-jars.json"
 WORKERS = 4
-TIMEOUT = float(os.environ.get("KG_FETCH_TIMEOUT", "60"))
 CHUNK = 1 << 16
 TRIES = 3   # a dropped connection is resumed (HTTP Range) this many times before giving up
 
@@ -287,7 +287,7 @@ class _Fetcher:
                 return
             part.unlink()
             offset = 0
-        with self.opener(self._request(jar, offset), timeout=TIMEOUT) as resp:
+        with self.opener(self._request(jar, offset), timeout=fetch_timeout()) as resp:
             status = getattr(resp, "status", 200)
             if offset and status != 206:   # the server ignored Range: start from zero
                 offset = 0

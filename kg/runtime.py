@@ -29,12 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from .config import NEO4J_VERSION
+from .config import NEO4J_VERSION, start_timeout
 from .cypher import PING
 from .errors import ConfigError, RuntimeUnavailable
 from .java import Java, find_java
 
-START_TIMEOUT = float(os.environ.get("KG_START_TIMEOUT", "180"))
 INSTALL_HINT = (
     "kg runs its own Neo4j on Java 17 or 21 (pip install 'kg[server]' brings one) or with "
     "Docker (https://docs.docker.com/engine/install/). Or point kg at an existing server with "
@@ -558,6 +557,7 @@ dbms.ssl.policy.bolt.client_auth=NONE
         current = self.status()
         if current.running:
             return current
+        start_timeout()  # a bad KG_START_TIMEOUT fails here, before anything starts
         port = self.requested_port
         if port_open(port):
             raise RuntimeUnavailable(squatter_message(port) + ".",
@@ -602,7 +602,8 @@ dbms.ssl.policy.bolt.client_auth=NONE
         from neo4j import GraphDatabase
         from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 
-        deadline = time.monotonic() + START_TIMEOUT
+        limit = start_timeout()
+        deadline = time.monotonic() + limit
         password = self.read_password()
         while time.monotonic() < deadline:
             st = self.state()
@@ -640,7 +641,7 @@ dbms.ssl.policy.bolt.client_auth=NONE
                     pass
             time.sleep(0.5)
         raise self.start_failure(f"Neo4j did not answer on port {port} within "
-                                 f"{START_TIMEOUT:.0f} s", port, marks)
+                                 f"{limit:.0f} s", port, marks)
 
     # --- why a start failed ----------------------------------------------------------------
     _LOGS = ("console.log", "neo4j.log", "debug.log")
