@@ -100,6 +100,19 @@ def fetch_timeout(env: Mapping[str, str] = os.environ) -> float:
     return seconds("KG_FETCH_TIMEOUT", 60.0, env)
 
 
+# Values from the environment that end up in neo4j.conf or on the Java command line.
+_MEMORY_RE = re.compile(r"^[1-9][0-9]{0,6}[kKmMgG]?$")
+
+
+def memory_setting(name: str, default: str) -> str:
+    """KG_NEO4J_HEAP / KG_NEO4J_PAGECACHE: a size such as 512m or 2g, nothing else (a line
+    break would add settings to neo4j.conf)."""
+    value = os.environ.get(name, default).strip()
+    if not _MEMORY_RE.match(value):
+        raise ConfigError(f"{name} must be a size such as 512m or 2g, not {value[:40]!r}")
+    return value
+
+
 def managed_port(env: Mapping[str, str] = os.environ) -> int:
     raw = env.get("KG_BOLT_PORT", str(DEFAULT_PORT))
     try:
