@@ -75,6 +75,13 @@ RENAME = (  # another id for a node (its confidentiality changed), with the ids 
     "SET r.sources = [s IN r.sources | CASE s WHEN $old THEN $new ELSE s END]",
 )
 
+# --- the entity graph as canonical lines (kg.digest: tests and benchmarks compare graphs) -----
+
+CANONICAL_NODES = "MATCH (n:Entity) RETURN labels(n) AS l, properties(n) AS p"
+CANONICAL_EDGES = ("MATCH (a:Entity)-[r]->(b:Entity) "
+                   "RETURN type(r) AS t, a.id AS a, b.id AS b, properties(r) AS p")
+CANONICAL_CASES = "MATCH (c:Case) RETURN c {.*, loaded_at: null} AS p"
+
 # --- the server (kg.runtime) -----------------------------------------------------------------
 
 PING = "RETURN 1"

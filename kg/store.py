@@ -7,19 +7,16 @@ writes, and re-raises driver errors as :mod:`kg.errors` with context.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 import neo4j
-from neo4j import GraphDatabase, RoutingControl
+from neo4j import RoutingControl
 from neo4j import exceptions as nx
 
-from . import __version__
 from . import records as R
-from .config import Settings
+from .connection import connect, open_store  # noqa: F401 (callers import them from here)
+from .digest import DigestMixin
 from .errors import (ConnectionFailed, DatabaseError, KgError, QueryFailed, QueryRefused,
                      QueryTimedOut, WriteRefused)
 from .paths import schema_statements
@@ -27,65 +24,6 @@ from .readonly import refused_operators
 
 LABEL_RE = re.compile(r"^[A-Z][A-Za-z]*$")
 TYPE_RE = re.compile(r"^[A-Z][A-Z_]*$")
-
-
-def connect(settings: Settings) -> neo4j.Driver:
-    """A driver for the configured server; the caller closes it."""
-    if settings.managed and not settings.password:
-        raise ConnectionFailed(
-            f"kg's local Neo4j has not been set up in {settings.home} yet.",
-            hint="Start it with `kg db start` (or set KG_NEO4J_URI to use another server).")
-    auth = (settings.user, settings.password or "")
-    tls: dict[str, Any] = {}
-    if settings.managed:
-        from .runtime import LocalNeo4j
-
-        # kg's own server: TLS with the certificate kg made for it, trusted alone, so the
-        # password goes to nothing else that may hold the port.
-        tls = LocalNeo4j(settings.home, 0).tls_options()
-    try:
-        return GraphDatabase.driver(settings.uri, auth=auth, user_agent=f"kg/{__version__}",
-                                    connection_timeout=15, max_transaction_retry_time=30,
-                                    notifications_min_severity="OFF", **tls)
-    except (ValueError, nx.ConfigurationError) as e:
-        raise ConnectionFailed(f"cannot use KG_NEO4J_URI {settings.describe()}: {e}") from e
-
-
-@contextmanager
-def open_store(settings: Settings) -> Iterator["Store"]:
-    driver = connect(settings)
-    try:
-        store = Store(driver, settings.database, where=settings.describe(),
-                      managed=settings.managed)
-        try:
-            # Fails at once when nothing listens, instead of after the retry budget of a
-            # managed transaction.
-            driver.verify_connectivity()
-        except Exception as e:  # noqa: BLE001
-            err = store._translate(e)
-            if settings.managed and isinstance(err, ConnectionFailed):
-                err = _not_our_server(settings) or err
-            raise err from e
-        yield store
-    finally:
-        driver.close()
-
-
-def _not_our_server(settings: Settings) -> Optional[ConnectionFailed]:
-    """When kg's own server is down but something listens on its port: say so, naming the
-    port and (when it can be seen) the process. The pinned certificate kept the password."""
-    from .runtime import LocalNeo4j, port_open, squatter_message
-
-    m = re.search(r":(\d+)$", settings.uri.split("://", 1)[-1].split("/", 1)[0])
-    if not m:
-        return None
-    port = int(m.group(1))
-    local = LocalNeo4j(settings.home, port)
-    if local.status().running or not port_open(port):
-        return None
-    return ConnectionFailed(squatter_message(port) + ".",
-                            hint="kg's server is not running: stop that program and "
-                                 "`kg db start`, or choose another port with KG_BOLT_PORT.")
 
 
 def _label(label: str) -> str:
@@ -100,7 +38,7 @@ def _rel_type(rel_type: str) -> str:
     return rel_type
 
 
-class Store:
+class Store(DigestMixin):
     def __init__(self, driver: neo4j.Driver, database: Optional[str] = None, *,
                  where: str = "", managed: bool = False):
         self.driver = driver
@@ -440,29 +378,6 @@ class Store:
     def reset(self) -> None:
         self.auto_commit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
 
-    def digest(self, *, cases: bool = False) -> str:
-        """A digest of the entity graph: labels, properties, relationships with their ends
-        (with ``cases``, also the :Case nodes, without their load times)."""
-        h = hashlib.sha256()
-        for line in self.canonical_lines(cases=cases):
-            h.update(line.encode("utf-8"))
-            h.update(b"\n")
-        return h.hexdigest()
-
-    def canonical_lines(self, *, cases: bool = False) -> list[str]:
-        """The entity graph as sorted canonical JSON lines (nodes, then relationships)."""
-        # (:KgMeta holds the sealing key's fingerprint: the database's, not the graph's)
-        nodes = sorted(_canon({"l": sorted(r["l"]), "p": r["p"]}) for r in self.read(
-            "MATCH (n:Entity) RETURN labels(n) AS l, properties(n) AS p").records)
-        rels = sorted(_canon({"t": r["t"], "a": r["a"], "b": r["b"], "p": r["p"]}) for r in self.read(
-            "MATCH (a:Entity)-[r]->(b:Entity) "
-            "RETURN type(r) AS t, a.id AS a, b.id AS b, properties(r) AS p").records)
-        extra = []
-        if cases:
-            extra = ["--"] + sorted(_canon(r["p"]) for r in self.read(
-                "MATCH (c:Case) RETURN c {.*, loaded_at: null} AS p").records)
-        return nodes + ["--"] + rels + extra
-
 
 def native(value: Any) -> Any:
     """Database values as plain Python (neo4j dates become datetime.date), recursively."""
@@ -471,17 +386,3 @@ def native(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [native(v) for v in value]
     return value
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "iso_format"):
-        return value.iso_format()
-    return value
-
-
-def _canon(value: Any) -> str:
-    return json.dumps(_plain(value), sort_keys=True, ensure_ascii=False)
