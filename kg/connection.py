@@ -14,7 +14,8 @@ from neo4j import exceptions as nx
 
 from . import __version__
 from .config import Settings
-from .errors import ConnectionFailed
+from .errors import (ConnectionFailed, DatabaseError, KgError, QueryFailed, QueryTimedOut,
+                     WriteRefused)
 
 if TYPE_CHECKING:
     from .store import Store
@@ -79,3 +80,42 @@ def _not_our_server(settings: Settings) -> Optional[ConnectionFailed]:
     return ConnectionFailed(squatter_message(port) + ".",
                             hint="kg's server is not running: stop that program and "
                                  "`kg db start`, or choose another port with KG_BOLT_PORT.")
+
+
+def translate(e: Exception, where: Optional[str], *, managed: bool,
+              timeout: Optional[float]) -> Exception:
+    """A driver error as a kg error with context: where, what to do (a KgError as it is)."""
+    if isinstance(e, KgError):
+        return e
+    where = where or "the database"
+    if isinstance(e, nx.AuthError):
+        hint = ("The local server's password is in $KG_HOME/neo4j/password."
+                if managed else "Check KG_NEO4J_USER and KG_NEO4J_PASSWORD.")
+        return ConnectionFailed(f"Neo4j at {where} rejected the credentials.", hint=hint)
+    if isinstance(e, (nx.ServiceUnavailable, nx.SessionExpired, ConnectionError, OSError)):
+        hint = ("Start it with `kg db start`." if managed else
+                "Check KG_NEO4J_URI and that the server is up.")
+        return ConnectionFailed(f"no Neo4j answers at {where}.", hint=hint)
+    if isinstance(e, nx.Neo4jError):
+        code = e.code or ""
+        msg = (e.message or str(e)).strip()
+        if code.endswith("AccessMode") or "ForbiddenOnReadOnlyDatabase" in code or \
+                "Writing in read access mode" in msg:
+            return WriteRefused("this query writes to the database, and kg runs queries "
+                                "read-only unless told otherwise; nothing was changed.",
+                                hint="Re-run with --write if the write is intended.")
+        if isinstance(e, nx.CypherSyntaxError) or "SyntaxError" in code:
+            first = msg.splitlines()[0] if msg else code
+            return QueryFailed(f"Cypher syntax error: {first}")
+        if "TransactionTimedOut" in code:
+            return QueryTimedOut(
+                f"the query ran longer than {timeout or 0:g} s and the server stopped "
+                "it; nothing was changed.",
+                hint="Narrow it (a more specific entity, fewer hops), or allow longer with "
+                     "--timeout SECONDS (or KG_QUERY_TIMEOUT).")
+        if "ParameterMissing" in code:
+            return QueryFailed(f"the query needs a parameter that was not given: {msg}")
+        return QueryFailed(f"Neo4j refused the query ({code}): {msg.splitlines()[0] if msg else ''}")
+    if isinstance(e, nx.DriverError):
+        return DatabaseError(f"the Neo4j driver failed talking to {where}: {e}")
+    return e

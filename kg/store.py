@@ -12,13 +12,11 @@ from typing import Any, Iterable, Optional, Sequence
 
 import neo4j
 from neo4j import RoutingControl
-from neo4j import exceptions as nx
 
 from . import records as R
-from .connection import connect, open_store  # noqa: F401 (callers import them from here)
+from .connection import connect, open_store, translate  # noqa: F401 (callers import them from here)
 from .digest import DigestMixin
-from .errors import (ConnectionFailed, DatabaseError, KgError, QueryFailed, QueryRefused,
-                     QueryTimedOut, WriteRefused)
+from .errors import (KgError, QueryRefused)
 from .paths import schema_statements
 from .readonly import refused_operators
 
@@ -97,40 +95,7 @@ class Store(DigestMixin):
             raise self._translate(e) from e
 
     def _translate(self, e: Exception) -> Exception:
-        if isinstance(e, KgError):
-            return e
-        where = self.where or "the database"
-        if isinstance(e, nx.AuthError):
-            hint = ("The local server's password is in $KG_HOME/neo4j/password."
-                    if self.managed else "Check KG_NEO4J_USER and KG_NEO4J_PASSWORD.")
-            return ConnectionFailed(f"Neo4j at {where} rejected the credentials.", hint=hint)
-        if isinstance(e, (nx.ServiceUnavailable, nx.SessionExpired, ConnectionError, OSError)):
-            hint = ("Start it with `kg db start`." if self.managed else
-                    "Check KG_NEO4J_URI and that the server is up.")
-            return ConnectionFailed(f"no Neo4j answers at {where}.", hint=hint)
-        if isinstance(e, nx.Neo4jError):
-            code = e.code or ""
-            msg = (e.message or str(e)).strip()
-            if code.endswith("AccessMode") or "ForbiddenOnReadOnlyDatabase" in code or \
-                    "Writing in read access mode" in msg:
-                return WriteRefused("this query writes to the database, and kg runs queries "
-                                    "read-only unless told otherwise; nothing was changed.",
-                                    hint="Re-run with --write if the write is intended.")
-            if isinstance(e, nx.CypherSyntaxError) or "SyntaxError" in code:
-                first = msg.splitlines()[0] if msg else code
-                return QueryFailed(f"Cypher syntax error: {first}")
-            if "TransactionTimedOut" in code:
-                return QueryTimedOut(
-                    f"the query ran longer than {self.timeout or 0:g} s and the server stopped "
-                    "it; nothing was changed.",
-                    hint="Narrow it (a more specific entity, fewer hops), or allow longer with "
-                         "--timeout SECONDS (or KG_QUERY_TIMEOUT).")
-            if "ParameterMissing" in code:
-                return QueryFailed(f"the query needs a parameter that was not given: {msg}")
-            return QueryFailed(f"Neo4j refused the query ({code}): {msg.splitlines()[0] if msg else ''}")
-        if isinstance(e, nx.DriverError):
-            return DatabaseError(f"the Neo4j driver failed talking to {where}: {e}")
-        return e
+        return translate(e, self.where, managed=self.managed, timeout=self.timeout)
 
     # --- schema ----------------------------------------------------------------------------
     def apply_schema(self) -> int:
