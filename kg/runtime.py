@@ -33,6 +33,7 @@ from .java import Java, find_java
 from .server.backup import BackupMixin
 from .server.diagnosis import DiagnosisMixin
 from .server.docker import DockerMixin
+from .server.paths import PathsMixin
 from .server.procs import (SERVER_CLASS, _pid_alive, _run, docker_answers, port_open,  # noqa: F401
                            port_owner, proc_cmdline, proc_start_time, squatter_message)
 from .server.tls import TlsMixin
@@ -69,9 +70,9 @@ class Status:
 SERVER_ENV = ("PATH", "JAVA_HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "HOME", "USER")
 
 
-class LocalNeo4j(TlsMixin, DockerMixin, DiagnosisMixin, BackupMixin):
+class LocalNeo4j(PathsMixin, TlsMixin, DockerMixin, DiagnosisMixin, BackupMixin):
     """kg's own server under KG_HOME: the Java backend here, the Docker backend, TLS,
-    diagnosis and backups in kg.server."""
+    diagnosis, backups and its paths in kg.server."""
 
     def __init__(self, home: Path, port: int):
         self._proc: Optional[subprocess.Popen] = None
@@ -80,39 +81,6 @@ class LocalNeo4j(TlsMixin, DockerMixin, DiagnosisMixin, BackupMixin):
         self.requested_port = port
 
     # --- paths and state ------------------------------------------------------------------
-    @property
-    def conf_dir(self) -> Path:
-        return self.root / "conf"
-
-    @property
-    def data_dir(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def logs_dir(self) -> Path:
-        return self.root / "logs"
-
-    @property
-    def import_dir(self) -> Path:
-        return self.root / "import"
-
-    @property
-    def password_file(self) -> Path:
-        return self.root / "password"
-
-    @property
-    def state_file(self) -> Path:
-        return self.root / "state.json"
-
-    @property
-    def cert_dir(self) -> Path:
-        return self.root / "certificates" / "bolt"
-
-    @property
-    def certificate(self) -> Path:
-        """The server's self-signed Bolt certificate; kg's driver trusts only it."""
-        return self.cert_dir / "public.crt"
-
     def state(self) -> dict:
         try:
             return json.loads(self.state_file.read_text(encoding="utf-8"))
