@@ -14,7 +14,7 @@ from . import __version__
 from .config import mask_secrets
 from .errors import KgError, UsageError
 
-OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
+from .formats import OUTPUT_FORMATS  # noqa: E402 (declared once)
 
 
 class KgGroup(click.Group):

@@ -241,3 +241,24 @@ def test_html_page_data_dates_fields_sizes_and_focus():
     adj = {"a": ["b", "c", "d"], "b": ["a", "e"], "c": ["a"], "d": ["a"], "e": ["b", "f"], "f": ["e"]}
     assert focus_set(["a"], adj, {}, limit=4) == ["a", "b", "c", "d"]
     assert focus_set(["a"], adj, {}, limit=100) == ["a", "b", "c", "d", "e", "f"]
+
+
+@pytest.mark.neo4j
+def test_query_run_export_takes_the_export_path_and_its_formats(store, runner, tmp_path):
+    """`kg query run --export` and `kg export` share one path and one list of formats."""
+    from kg.formats import EXPORT_FORMATS
+
+    load(store, [CHECHNYA])
+    out = tmp_path / "network.ftm.json"
+    res = runner.invoke(cli, ["query", "run", "network", "-p", "id=ramzan-kadyrov",
+                              "--export", "ftm", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("exported ")
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines and all(json.loads(ln)["schema"] for ln in lines)
+    from kg.commands.graph import export as export_command
+    from kg.commands.query import query_run
+
+    choices = {tuple(p.type.choices) for c in (export_command, query_run) for p in c.params
+               if p.name in ("fmt", "export_fmt") and hasattr(p.type, "choices")}
+    assert choices == {EXPORT_FORMATS}

@@ -8,6 +8,7 @@ from typing import Any, Callable, Optional
 import click
 
 from .. import cypher as C
+from ..formats import EXPORT_FORMATS
 from ..cli import (
     _as_of_day,
     as_of_option,
@@ -77,7 +78,7 @@ def build_selection(case: Optional[str], around: Optional[str], hops: int, kinds
 
 
 @cli.command()
-@click.argument("fmt", metavar="FORMAT", type=click.Choice(("html", "graphml", "gexf", "json", "csv", "cypher", "ftm")))
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(EXPORT_FORMATS))
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path),
               help="The file to write (for csv: a folder for nodes.csv and relationships.csv).")
 @selection_options
@@ -100,27 +101,35 @@ def export(store: Any, fmt: str, out: Path, case: Optional[str], around: Optiona
     Records marked confidential show as their placeholders (structure kept, sealed values
     left out) unless --include-confidential is given.
     """
-    from ..export import export as do_export
-    from ..selection import select
-
     sel = build_selection(case, around, hops, kinds, query_name, params, since, until, query_dirs,
                           as_of, separate)
     sel.params = stored_params(store, sel.params)
+    if focus_id and fmt != "html":
+        raise UsageError("--focus goes with the html format")
+    options = {"size_by": size_by, "focus": focus_id} if fmt == "html" else {}
+    sub, written = export_selection(store, sel, fmt, out, title=title or f"kg: {sel.describe()}",
+                                    include_confidential=include_confidential, **options)
+    click.echo(f"exported {len(sub.nodes)} nodes and {len(sub.edges)} relationships "
+               f"({sel.describe()}) to {', '.join(str(p) for p in written)}")
+
+
+def export_selection(store: Any, sel: Any, fmt: str, out: Path, *, title: str,
+                     include_confidential: bool, **options: Any) -> tuple[Any, list[Path]]:
+    """The one export path of `kg export` and `kg query run --export`: the selection read
+    (sealed values opened only with --include-confidential), its title scrubbed of hidden
+    names, written by kg.export."""
+    from ..export import export as do_export
+    from ..selection import select
+
     if include_confidential:
         warn_confidential()
     sub = select(store, sel, include_confidential=include_confidential,
                  with_citations=fmt == "html")
-    heading = title or f"kg: {sel.describe()}"
     if not include_confidential:  # no hidden name or id in a title or file metadata
         from ..seal import hidden_scrubber
 
-        heading = hidden_scrubber(store)[0].scrub(heading)
-    if focus_id and fmt != "html":
-        raise UsageError("--focus goes with the html format")
-    options = {"size_by": size_by, "focus": focus_id} if fmt == "html" else {}
-    written = do_export(sub, fmt, out, title=heading, **options)
-    click.echo(f"exported {len(sub.nodes)} nodes and {len(sub.edges)} relationships "
-               f"({sel.describe()}) to {', '.join(str(p) for p in written)}")
+        title = hidden_scrubber(store)[0].scrub(title)
+    return sub, do_export(sub, fmt, out, title=title, **options)
 
 
 @cli.command()

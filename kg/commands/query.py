@@ -10,6 +10,7 @@ from typing import Any, Optional
 import click
 
 from .. import cypher as C
+from ..formats import EXPORT_FORMATS
 from ..cli import (
     OUTPUT_FORMATS,
     KgGroup,
@@ -136,7 +137,7 @@ def query_show(name: str, query_dirs: tuple[Path, ...]) -> None:
 @queries_option
 @format_option(OUTPUT_FORMATS)
 @out_option
-@click.option("--export", "export_fmt", type=click.Choice(("html", "graphml", "gexf", "json", "csv", "cypher")),
+@click.option("--export", "export_fmt", type=click.Choice(EXPORT_FORMATS),
               help="Write the nodes, relationships and paths the query returns with this exporter "
                    "(needs --out).")
 @timeout_option
@@ -176,18 +177,15 @@ def query_run(store: Any, name: str, params: tuple[str, ...], query_dirs: tuple[
         _as_of_day(as_of)
         given["as_of"] = as_of
     if export_fmt:
-        from ..export import export as do_export
-        from ..selection import Selection, select
+        from ..selection import Selection
+        from .graph import export_selection
 
         if out is None:
             raise UsageError("--export needs --out FILE")
-        if include_confidential:
-            warn_confidential()
         sel = Selection(query=name, params=stored_params(store, given), query_dirs=query_dirs,
                         as_of=_as_of_day(as_of))
-        sub = select(store, sel, include_confidential=include_confidential,
-                     with_citations=export_fmt == "html")
-        written = do_export(sub, export_fmt, out, title=f"kg: {q.title}")
+        sub, written = export_selection(store, sel, export_fmt, out, title=f"kg: {q.title}",
+                                        include_confidential=include_confidential)
         click.echo(f"exported {len(sub.nodes)} nodes and {len(sub.edges)} relationships to "
                    f"{', '.join(str(p) for p in written)}")
         return

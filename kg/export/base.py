@@ -9,6 +9,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ..formats import EXPORT_FORMATS
+
 class _LazyModule:
     """A module imported on first use (networkx costs 0.1 s at start-up; an html or csv export
     never needs it)."""
@@ -24,7 +26,7 @@ class _LazyModule:
 
 nx = _LazyModule("networkx")
 
-FORMATS = ("html", "graphml", "gexf", "json", "csv", "cypher", "ftm")
+FORMATS = EXPORT_FORMATS   # declared once, in kg.formats
 ARRAY_DELIMITER = "\x1f"   # unit separator: never in curated text; `--array-delimiter=U+001F`
 NAME_KEYS = ("name", "title", "text")
 
