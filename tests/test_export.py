@@ -259,6 +259,7 @@ def test_query_run_export_takes_the_export_path_and_its_formats(store, runner, t
     from kg.commands.graph import export as export_command
     from kg.commands.query import query_run
 
-    choices = {tuple(p.type.choices) for c in (export_command, query_run) for p in c.params
-               if p.name in ("fmt", "export_fmt") and hasattr(p.type, "choices")}
+    choices = {tuple(p.type.choices) for c, name in ((export_command, "fmt"),
+                                                     (query_run, "export_fmt"))
+               for p in c.params if p.name == name}
     assert choices == {EXPORT_FORMATS}
