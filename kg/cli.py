@@ -875,7 +875,8 @@ def _parse_resolve_kinds(kinds: str) -> list[str]:
 
 
 def _apply_summary(report: Any) -> str:
-    waiting = f", {len(report.waiting)} waiting for ids not loaded" if report.waiting else ""
+    waiting = (f", judgements (same_as or not_same) waiting for ids not loaded: "
+               f"{len(report.waiting)}" if report.waiting else "")
     return (f"judgements in force: {report.judgements} (cases {', '.join(report.cases) or '-'}); "
             f"same_as applied: {report.applied}{waiting}; merged entities: {report.groups}; "
             f"SAME_AS edges created {report.edges_created}, updated {report.edges_updated}, "
@@ -1034,7 +1035,8 @@ def resolve_apply(store: Any, files: tuple[Path, ...], dry_run: bool, as_json: b
 @format_option(("table", "json"))
 @with_store
 def resolve_status(store: Any, fmt: str) -> None:
-    """The judgements cases stored, with how many judgements wait for ids not loaded."""
+    """The judgements cases stored: their same_as and not_same judgements, and how many of
+    them (of either decision) wait for ids not loaded."""
     from .render import render
     from .resolve import status as do_status
 
