@@ -82,13 +82,18 @@ _NOT_CONSONANT = re.compile(r"[aeiouyw]")
 _DH = re.compile(r"[dt]h")
 
 
+def is_code(token: str) -> bool:
+    """A word with a digit ('17', '7kq3m2'): a number or code, equal or not, never alike."""
+    return any(c.isdigit() for c in token)
+
+
 @lru_cache(maxsize=200_000)
 def fold(token: str) -> str:
     """One spelling for the variants romanizations choose between: 'x' is 'ks', a 'y' that
     stands for a vowel or a soft sign is 'i', a word-initial 'ye' is 'e', doubled letters are
     single ('Alexei', 'Aleksey', 'Aleksei' -> 'aleksei'; 'Yevgeny', 'Evgeniy' -> 'evgeni';
     'Groznyy' -> 'grozni')."""
-    if token.isdigit() or len(token) < 3:
+    if is_code(token) or len(token) < 3:
         return token
     t = token.replace("x", "ks")
     if t.startswith("ye"):
@@ -103,7 +108,7 @@ def skeleton(token: str) -> str:
     and 'syry' (from 'عسيري') -> 'sr'; 'mohammed', 'muhammad', 'mhmd' -> 'mhmd'."""
     if token in _PARTICLE_SKELETON:
         return _PARTICLE_SKELETON[token]
-    if token.isdigit():
+    if is_code(token):
         return token
     t = _DH.sub("d", _NOT_CONSONANT.sub("", fold(token))).replace("zh", "z")
     return _DOUBLE.sub(r"\1", t) or token
@@ -127,7 +132,7 @@ def block_keys(toks: tuple[str, ...], abjad: bool = False) -> set[str]:
     for t in toks:
         if len(t) < 2 or t in PARTICLES:
             continue
-        if t.isdigit():
+        if is_code(t):
             keys.add("d:" + t)
             continue
         keys.add("s:" + skeleton(t))
@@ -146,7 +151,7 @@ def token_similarity(a: str, b: str) -> float:
     'oleg' and 'akhmat' / 'akhmadovich' do not)."""
     if a == b:
         return 1.0
-    if a.isdigit() or b.isdigit():
+    if is_code(a) or is_code(b):
         return 0.0
     if (len(a) == 1 or len(b) == 1) and a[0] == b[0]:
         return INITIAL_MATCH

@@ -108,6 +108,11 @@ def test_blocks_meet_across_scripts_and_initials():
     assert N.block_keys(N.tokens("Ahmed al-Asiri")) & N.block_keys(N.tokens("Ахмед Асири"))
     assert N.block_keys(N.tokens("MBS")) & N.block_keys(N.tokens("Mohammed bin Salman"))
     assert not any(k == "m:" + N.phonetic("al") for k in N.block_keys(N.tokens("al-Asiri")))
+    # codes (a confidential record's placeholder name) are equal or not, never alike
+    a, b = N.tokens("Confidential person 7KA3M2"), N.tokens("Confidential person 7KE3M2")
+    assert N.token_similarity(a[2], b[2]) == 0.0
+    assert "d:7ka3m2" in N.block_keys(a)
+    assert not any("7" in k for k in N.block_keys(a) & N.block_keys(b))
 
 
 # --- judgements files -------------------------------------------------------------------------
