@@ -83,8 +83,21 @@ _DH = re.compile(r"[dt]h")
 
 
 def is_code(token: str) -> bool:
-    """A word with a digit ('17', '7kq3m2'): a number or code, equal or not, never alike."""
-    return any(c.isdigit() for c in token)
+    """A word with a digit ('17', '7kq3m2') or a placeholder (`placeholder`): a number or
+    code, equal or not, never alike."""
+    return ":" in token or any(c.isdigit() for c in token)
+
+
+# The name kg.seal gives a confidential record in the graph ("Confidential person 7KQ3M2").
+_PLACEHOLDER = re.compile(r"Confidential ([a-z]+) ([A-Z2-7]{6})")
+
+
+def placeholder(text: str) -> Optional[tuple[str, ...]]:
+    """A confidential record's placeholder name as one code token, so that it meets the same
+    placeholder only (a public record naming a confidential one shows its placeholder), never
+    a like one; None for any other name."""
+    m = _PLACEHOLDER.fullmatch(text)
+    return (f"confidential:{m.group(1)}:{m.group(2).lower()}",) if m else None
 
 
 @lru_cache(maxsize=200_000)

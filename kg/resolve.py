@@ -57,7 +57,7 @@ class Profile:
         seen: set[tuple[tuple[str, ...], bool]] = set()
         variants = []
         for text in [row.get("name") or row["id"], *(row.get("aliases") or [])]:
-            toks, abjad = N.tokens(str(text)), N.is_abjad(str(text))
+            toks, abjad = N.placeholder(str(text)) or N.tokens(str(text)), N.is_abjad(str(text))
             if toks and (toks, abjad) not in seen:
                 seen.add((toks, abjad))
                 variants.append((str(text), toks, abjad))

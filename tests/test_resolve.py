@@ -113,6 +113,10 @@ def test_blocks_meet_across_scripts_and_initials():
     assert N.token_similarity(a[2], b[2]) == 0.0
     assert "d:7ka3m2" in N.block_keys(a)
     assert not any("7" in k for k in N.block_keys(a) & N.block_keys(b))
+    a, b = N.placeholder("Confidential person TDJIVM"), N.placeholder("Confidential person TDJAVM")
+    assert N.compare(a, b).score == 0 and not N.block_keys(a) & N.block_keys(b)
+    assert N.compare(a, N.placeholder("Confidential person TDJIVM")).score == 1
+    assert N.placeholder("Ramzan Kadyrov") is None
 
 
 # --- judgements files -------------------------------------------------------------------------
