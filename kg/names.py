@@ -23,31 +23,68 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Optional
 
 import jellyfish
 from anyascii import anyascii
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 # Name particles: kept in the text, weighted low when comparing and never used as a block.
-PARTICLES = frozenset({"al", "el", "bin", "ibn", "bint", "ben", "abu", "de", "del", "da", "di",
-                       "van", "von", "der", "den", "la", "le", "the", "of", "and", "y",
-                       "bn", "bnt", "bw"})   # the last three: bin, bint, abu in Arabic script
+PARTICLES = frozenset(
+    {
+        "al",
+        "el",
+        "bin",
+        "ibn",
+        "bint",
+        "ben",
+        "abu",
+        "de",
+        "del",
+        "da",
+        "di",
+        "van",
+        "von",
+        "der",
+        "den",
+        "la",
+        "le",
+        "the",
+        "of",
+        "and",
+        "y",
+        "bn",
+        "bnt",
+        "bw",
+    }
+)  # the last three: bin, bint, abu in Arabic script
 # A particle's consonant skeleton: one form whatever the script ('bin', 'ibn', 'بن' -> 'bn').
-_PARTICLE_SKELETON = {"al": "al", "el": "al", "bin": "bn", "ibn": "bn", "ben": "bn", "bn": "bn",
-                      "bint": "bnt", "bnt": "bnt", "abu": "bw", "bw": "bw"}
+_PARTICLE_SKELETON = {
+    "al": "al",
+    "el": "al",
+    "bin": "bn",
+    "ibn": "bn",
+    "ben": "bn",
+    "bn": "bn",
+    "bint": "bnt",
+    "bnt": "bnt",
+    "abu": "bw",
+    "bw": "bw",
+}
 _SPLIT = re.compile(r"[^a-z0-9]+")
-_APOSTROPHES = re.compile(r"['`]")   # soft signs, hamza and ayn are no word boundary
-TOKEN_MATCH = 0.75      # two tokens below this similarity do not match at all
-INITIAL_MATCH = 0.8     # "r" against "ramzan"
-JW_OFFSET = 0.1         # a folded Jaro-Winkler similarity counts this much less than edit distance
-SKELETON_CAP = 0.92     # a match of consonants only is never quite "the same name"
+_APOSTROPHES = re.compile(r"['`]")  # soft signs, hamza and ayn are no word boundary
+TOKEN_MATCH = 0.75  # two tokens below this similarity do not match at all
+INITIAL_MATCH = 0.8  # "r" against "ramzan"
+JW_OFFSET = 0.1  # a folded Jaro-Winkler similarity counts this much less than edit distance
+SKELETON_CAP = 0.92  # a match of consonants only is never quite "the same name"
 # Scripts that write no short vowels (abjads): Hebrew, Arabic (with its supplements and
 # presentation forms), Syriac, Thaana.
-_ABJAD = re.compile("[\u0590-\u05ff\u0600-\u06ff\u0700-\u074f\u0750-\u077f\u0780-\u07bf"
-                    "\u08a0-\u08ff\ufb1d-\ufb4f\ufb50-\ufdff\ufe70-\ufeff]")
+_ABJAD = re.compile(
+    "[\u0590-\u05ff\u0600-\u06ff\u0700-\u074f\u0750-\u077f\u0780-\u07bf"
+    "\u08a0-\u08ff\ufb1d-\ufb4f\ufb50-\ufdff\ufe70-\ufeff]"
+)
 _ARABIC_LETTER = "\u0621-\u064a\u0671-\u06d3"
 # The Arabic article written joined to its word ('القحطاني'): split off as 'al-'.
 _ARABIC_ARTICLE = re.compile(f"(?<![{_ARABIC_LETTER}])\u0627\u0644(?=[{_ARABIC_LETTER}]{{2,}})")
@@ -92,7 +129,7 @@ def is_code(token: str) -> bool:
 _PLACEHOLDER = re.compile(r"Confidential ([a-z]+) ([A-Z2-7]{6})")
 
 
-def placeholder(text: str) -> Optional[tuple[str, ...]]:
+def placeholder(text: str) -> tuple[str, ...] | None:
     """A confidential record's placeholder name as one code token, so that it meets the same
     placeholder only (a public record naming a confidential one shows its placeholder), never
     a like one; None for any other name."""
@@ -214,7 +251,7 @@ class NameMatch:
     how: str
 
 
-def compare(a: tuple[str, ...], b: tuple[str, ...], weight: Optional[Weights] = None) -> NameMatch:
+def compare(a: tuple[str, ...], b: tuple[str, ...], weight: Weights | None = None) -> NameMatch:
     """How alike two token lists are, from 0 to 1, and in what way.
 
     Words are aligned one to one (best pairs first); each side's share of matched weight is
@@ -229,8 +266,10 @@ def compare(a: tuple[str, ...], b: tuple[str, ...], weight: Optional[Weights] = 
         return NameMatch(0.98, a, b, "same words")
     w = weight or _plain_weight
     acr = _acronym(a, b) or _acronym(b, a)
-    pairs = sorted(((token_similarity(x, y), i, j) for i, x in enumerate(a) for j, y in enumerate(b)),
-                   reverse=True)
+    pairs = sorted(
+        ((token_similarity(x, y), i, j) for i, x in enumerate(a) for j, y in enumerate(b)),
+        reverse=True,
+    )
     used_a: dict[int, float] = {}
     used_b: dict[int, float] = {}
     for s, i, j in pairs:
@@ -245,8 +284,10 @@ def compare(a: tuple[str, ...], b: tuple[str, ...], weight: Optional[Weights] = 
     n_short = min(len(a), len(b))
     score = (short + long_) / 2
     how = "similar"
-    covered = all(s >= TOKEN_MATCH for s in (used_a if len(a) <= len(b) else used_b).values()) and \
-        len(used_a) == n_short
+    covered = (
+        all(s >= TOKEN_MATCH for s in (used_a if len(a) <= len(b) else used_b).values())
+        and len(used_a) == n_short
+    )
     if covered and n_short >= 2 and short > 0.85:
         score, how = max(score, 0.75 + 0.2 * short), "one name within the other"
     elif covered and n_short == 1 and len(a) != len(b) and short > 0.85:
@@ -254,15 +295,20 @@ def compare(a: tuple[str, ...], b: tuple[str, ...], weight: Optional[Weights] = 
     unmatched_a = any(i not in used_a and t not in PARTICLES for i, t in enumerate(a))
     unmatched_b = any(j not in used_b and t not in PARTICLES for j, t in enumerate(b))
     if unmatched_a and unmatched_b:
-        score *= 0.85   # each has a word the other lacks: 'Akhmat' / 'Ramzan' Kadyrov
+        score *= 0.85  # each has a word the other lacks: 'Akhmat' / 'Ramzan' Kadyrov
     if acr:
         score, how = max(score, 0.85), "initials"
     return NameMatch(round(min(score, 1.0), 4), a, b, how)
 
 
-def compare_forms(a: tuple[str, ...], a_abjad: bool, b: tuple[str, ...], b_abjad: bool,
-                  weight: Optional[Weights] = None, skeleton_weight: Optional[Weights] = None
-                  ) -> NameMatch:
+def compare_forms(
+    a: tuple[str, ...],
+    a_abjad: bool,
+    b: tuple[str, ...],
+    b_abjad: bool,
+    weight: Weights | None = None,
+    skeleton_weight: Weights | None = None,
+) -> NameMatch:
     """`compare`, or, when either name is written in a script without short vowels, the
     comparison of their consonant skeletons (at most SKELETON_CAP: consonants alone never
     make quite the same name)."""
