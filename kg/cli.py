@@ -245,7 +245,11 @@ def queries_option(fn: Callable) -> Callable:
 
 
 def _apply_summary(report: Any) -> str:
-    waiting = f", {len(report.waiting)} waiting for ids not loaded" if report.waiting else ""
+    waiting = (
+        f", judgements (same_as or not_same) waiting for ids not loaded: {len(report.waiting)}"
+        if report.waiting
+        else ""
+    )
     return (
         f"judgements in force: {report.judgements} (cases {', '.join(report.cases) or '-'}); "
         f"same_as applied: {report.applied}{waiting}; merged entities: {report.groups}; "

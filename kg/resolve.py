@@ -56,7 +56,7 @@ class Profile:
     id: str
     kind: str
     name: str
-    variants: list[tuple[str, tuple[str, ...]]]  # (as written, tokens)
+    variants: list[tuple[str, tuple[str, ...], bool]]  # (as written, tokens, abjad script)
     cases: tuple[str, ...]
     confidential: bool
     nationality: str
@@ -66,13 +66,13 @@ class Profile:
 
     @classmethod
     def from_row(cls, kind: str, row: dict[str, Any]) -> Profile:
-        seen: set[tuple[str, ...]] = set()
+        seen: set[tuple[tuple[str, ...], bool]] = set()
         variants = []
         for text in [row.get("name") or row["id"], *(row.get("aliases") or [])]:
-            toks = N.tokens(str(text))
-            if toks and toks not in seen:
-                seen.add(toks)
-                variants.append((str(text), toks))
+            toks, abjad = N.placeholder(str(text)) or N.tokens(str(text)), N.is_abjad(str(text))
+            if toks and (toks, abjad) not in seen:
+                seen.add((toks, abjad))
+                variants.append((str(text), toks, abjad))
         births = [
             str(v)
             for k, v in (row.get("extra") or [])
@@ -137,14 +137,18 @@ def _dates_agree(a: str, b: str) -> bool:
 
 
 def score_pair(
-    a: Profile, b: Profile, weights: N.Weights, resolved: Resolved
+    a: Profile,
+    b: Profile,
+    weights: N.Weights,
+    resolved: Resolved,
+    skeleton_weights: N.Weights | None = None,
 ) -> tuple[float, float, list[str]]:
     """(score, name score, reasons) of one pair."""
     best: N.NameMatch | None = None
     best_texts = ("", "")
-    for ta, xa in a.variants:
-        for tb, xb in b.variants:
-            m = N.compare(xa, xb, weights)
+    for ta, xa, ja in a.variants:
+        for tb, xb, jb in b.variants:
+            m = N.compare_forms(xa, ja, xb, jb, weights, skeleton_weights)
             if best is None or m.score > best.score:
                 best, best_texts = m, (ta, tb)
     if best is None:
@@ -215,18 +219,35 @@ def candidates(
     stats: CandidateStats | None = None,
 ) -> list[dict[str, Any]]:
     """Pairs that may be one entity, best first, as rows with CANDIDATE_KEYS."""
-    stats = stats if stats is not None else CandidateStats()
     resolved = Resolved.from_store(store)
+    rows = {kind: S.profiles(store, kind) for kind in kinds}
+    return rank(rows, resolved, min_score=min_score, case=case, max_block=max_block, stats=stats)
+
+
+def rank(
+    rows_by_kind: dict[str, list[dict[str, Any]]],
+    resolved: Resolved,
+    *,
+    min_score: float = 0.5,
+    case: str | None = None,
+    max_block: int = MAX_BLOCK,
+    stats: CandidateStats | None = None,
+) -> list[dict[str, Any]]:
+    """`candidates` of the profile rows (kg.resolve_store.profiles) of each kind."""
+    stats = stats if stats is not None else CandidateStats()
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for kind in kinds:
-        profiles = [Profile.from_row(kind, r) for r in S.profiles(store, kind)]
+    for kind, kind_rows in rows_by_kind.items():
+        profiles = [Profile.from_row(kind, r) for r in kind_rows]
         stats.entities += len(profiles)
-        weights = N.Weights(t for p in profiles for _, toks in p.variants for t in set(toks))
+        weights = N.Weights(set(toks) for p in profiles for _, toks, _ in p.variants)
+        skeleton_weights = N.Weights(
+            set(N.skeletons(toks)) for p in profiles for _, toks, _ in p.variants
+        )
         blocks: dict[str, list[int]] = defaultdict(list)
         for i, p in enumerate(profiles):
             keys: set[str] = set()
-            for _, toks in p.variants:
-                keys |= N.block_keys(toks)
+            for _, toks, abjad in p.variants:
+                keys |= N.block_keys(toks, abjad)
             for k in keys:
                 blocks[k].append(i)
         pairs: set[tuple[int, int]] = set()
@@ -249,7 +270,7 @@ def candidates(
             if not resolved.proposable(a.id, b.id):
                 continue
             stats.pairs_scored += 1
-            score, name_score, reasons = score_pair(a, b, weights, resolved)
+            score, name_score, reasons = score_pair(a, b, weights, resolved, skeleton_weights)
             if name_score < 0.5 or score < min_score:
                 continue
             ca, cb = sorted((resolved.canon(a.id), resolved.canon(b.id)))
@@ -284,7 +305,9 @@ class ApplyReport:
     stored_written: int = 0
     stored_deleted: int = 0
     applied: int = 0  # same_as judgements in force (both ids loaded)
-    waiting: list[str] = field(default_factory=list)  # judgement keys naming unloaded ids
+    # keys of the judgements, same_as and not_same, naming an id not loaded (kg resolve
+    # status counts the same, per case)
+    waiting: list[str] = field(default_factory=list)
     groups: int = 0
     edges_created: int = 0
     edges_updated: int = 0
@@ -374,8 +397,13 @@ def _recompute(
             ids[x] = stored_id(store, x)
         return ids[x]
 
-    same = [replace(j, a=sid(j.a), b=sid(j.b)) for j in judgements if j.decision == "same_as"]
-    kinds = store.kinds_of({x for j in same for x in j.pair})
+    given = judgements
+    judgements = [replace(j, a=sid(j.a), b=sid(j.b)) for j in judgements]
+    kinds = store.kinds_of({x for j in judgements for x in j.pair})
+    report.waiting = [
+        g.key for g, j in zip(given, judgements) if j.a not in kinds or j.b not in kinds
+    ]
+    same = [j for j in judgements if j.decision == "same_as"]
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -388,8 +416,7 @@ def _recompute(
     nodes: set[str] = set()
     for j in same:
         if j.a not in kinds or j.b not in kinds:
-            report.waiting.append(j.key)
-            continue
+            continue  # waiting
         if kinds[j.a] != kinds[j.b]:
             report.notices.append(
                 f"{j.file or j.case}:{j.line}: same_as[{j.a}, {j.b}]: "
@@ -464,8 +491,12 @@ def forget(store: Store, case: str) -> ApplyReport:
 
 
 def status(store: Store) -> list[dict[str, Any]]:
+    """Per judgements case: its same_as and not_same judgements, and how many of them
+    (of either decision) wait for an id not loaded, counted as `apply` counts them."""
     rows = S.judgements(store)
-    kinds = store.kinds_of({x for r in rows for x in (r["a"], r["b"])})
+    report = ApplyReport()
+    _recompute(store, [Judgement.from_row(r) for r in rows], report, dry_run=True)
+    waiting = set(report.waiting)
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
         c = out.setdefault(
@@ -479,7 +510,7 @@ def status(store: Store) -> list[dict[str, Any]]:
             },
         )
         c[r["decision"]] += 1
-        if r["a"] not in kinds or r["b"] not in kinds:
+        if r["key"] in waiting:
             c["waiting"] += 1
     return list(out.values())
 

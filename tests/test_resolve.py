@@ -17,7 +17,24 @@ from kg.errors import InputError
 from kg.loader import load
 
 CASES = ROOT / "tests" / "cases" / "resolution"
-TRUTH = {tuple(sorted(p)) for p in yaml.safe_load((CASES / "truth.yaml").read_text())["same"]}
+
+
+def _truth(folder: Path) -> set[tuple[str, str]]:
+    data = yaml.safe_load((folder / "truth.yaml").read_text(encoding="utf-8"))
+    return {tuple(sorted(p)) for p in (data["same"] if isinstance(data, dict) else data)}
+
+
+TRUTH = _truth(CASES)
+# Labelled sets: two cases naming the same entities in different scripts and spellings, and
+# the true pairs among them (docs/resolution.md reports the figures).
+LABELLED = {
+    "resolution": (CASES, ("en", "ru")),
+    # written by a tester who had not seen the code: Latin / Cyrillic, spelling variants,
+    # brothers, father and son, namesakes
+    "resolution-p3": (CASES.parent / "resolution-p3", ("en", "ru")),
+    # Arabic script and Latin romanizations (Asiri / عسيري), more Russian names, relatives
+    "resolution-ar": (CASES.parent / "resolution-ar", ("latin", "other")),
+}
 
 
 def run(store, name, **params):
@@ -56,16 +73,72 @@ def test_variants_score_high(a, b, low):
         ("Akhmat Kadyrov", "Ramzan Kadyrov"),
         ("Magomed Daudov", "Магомед Дадаев"),
         ("Person 123", "Person 1234"),
+        ("Alexei Navalny", "Олег Навальный"),
+        ("Yevgeny Prigozhin", "Павел Пригожин"),
+        ("Boris Nemtsov", "Жанна Немцова"),
+        ("Akhmat Kadyrov", "Ramzan Akhmadovich Kadyrov"),
+        ("Olga Ivanova", "Oleg Ivanov"),
     ],
 )
 def test_decoys_score_low(a, b):
     assert N.compare(N.tokens(a), N.tokens(b)).score < 0.5
 
 
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Alexei Navalny", "Алексей Навальный"),
+        ("Yevgeny Prigozhin", "Евгений Пригожин"),
+        ("Yevgeny Prigozhin", "Yevgeniy Prigozhin"),
+        ("Evgeniy Prigozhin", "Yevgeniy Prigozhin"),
+        ("Aleksandr Litvinenko", "Alexander Litvinenko"),
+        ("Yury Dmitriyev", "Юрий Дмитриев"),
+        ("Russia", "Россия"),
+    ],
+)
+def test_transliteration_variants_match(a, b):
+    """Spellings that romanization systems choose between ('x' / 'ks', 'y' / 'i' / 'iy',
+    'Ye' / 'E') meet in a block and score as one name, whichever pair of them is compared."""
+    ta, tb = N.tokens(a), N.tokens(b)
+    assert N.block_keys(ta) & N.block_keys(tb)
+    assert N.compare(ta, tb).score >= 0.75
+
+
+@pytest.mark.parametrize(
+    "latin, other, low",
+    [
+        ("Ahmed Asiri", "أحمد عسيري", 0.9),
+        ("Ahmed al-Asiri", "عسيري", 0.6),
+        ("Saud al-Qahtani", "سعود القحطاني", 0.9),
+        ("Mohammed bin Salman", "محمد بن سلمان", 0.9),
+        ("Riyadh", "الرياض", 0.9),
+        ("Loujain al-Hathloul", "لجين الهذلول", 0.8),
+    ],
+)
+def test_arabic_script_meets_latin_by_consonants(latin, other, low):
+    ta, tb = N.tokens(latin), N.tokens(other)
+    assert N.block_keys(ta) & N.block_keys(tb, abjad=True)
+    m = N.compare_forms(ta, False, tb, True)
+    assert low <= m.score <= N.SKELETON_CAP
+    assert (
+        N.compare_forms(N.tokens("Khalid bin Salman"), False, N.tokens("محمد بن سلمان"), True).score
+        < 0.5
+    )
+
+
 def test_blocks_meet_across_scripts_and_initials():
     assert N.block_keys(N.tokens("Ahmed al-Asiri")) & N.block_keys(N.tokens("Ахмед Асири"))
     assert N.block_keys(N.tokens("MBS")) & N.block_keys(N.tokens("Mohammed bin Salman"))
     assert not any(k == "m:" + N.phonetic("al") for k in N.block_keys(N.tokens("al-Asiri")))
+    # codes (a confidential record's placeholder name) are equal or not, never alike
+    a, b = N.tokens("Confidential person 7KA3M2"), N.tokens("Confidential person 7KE3M2")
+    assert N.token_similarity(a[2], b[2]) == 0.0
+    assert "d:7ka3m2" in N.block_keys(a)
+    assert not any("7" in k for k in N.block_keys(a) & N.block_keys(b))
+    a, b = N.placeholder("Confidential person TDJIVM"), N.placeholder("Confidential person TDJAVM")
+    assert N.compare(a, b).score == 0 and not N.block_keys(a) & N.block_keys(b)
+    assert N.compare(a, N.placeholder("Confidential person TDJIVM")).score == 1
+    assert N.placeholder("Ramzan Kadyrov") is None
 
 
 # --- judgements files -------------------------------------------------------------------------
@@ -183,14 +256,28 @@ def both(store):
 
 
 @pytest.mark.neo4j
-def test_candidates_rank_true_pairs_first(both):
-    rows = RS.candidates(both)
+@pytest.mark.parametrize("labelled", sorted(LABELLED))
+def test_candidates_rank_true_pairs_first(store, labelled):
+    """Precision in the top 10 and recall of `kg resolve candidates` (default --min-score)
+    on each labelled set: both at least 0.8 (the figures are in docs/resolution.md)."""
+    folder, cases = LABELLED[labelled]
+    truth = _truth(folder)
+    load(store, [folder / c for c in cases])
+    rows = RS.candidates(store)
     found = [tuple(sorted((r["id_a"], r["id_b"]))) for r in rows]
     top10 = found[:10]
-    precision_top10 = sum(p in TRUTH for p in top10) / len(top10)
-    recall = len(TRUTH & set(found)) / len(TRUTH)
+    precision_top10 = sum(p in truth for p in top10) / len(top10)
+    recall = len(truth & set(found)) / len(truth)
+    print(
+        f"{labelled}: listed {len(found)}, precision in the top 10 {precision_top10:.2f}, "
+        f"recall {recall:.3f} ({len(truth & set(found))} of {len(truth)}), precision of all "
+        f"listed {sum(p in truth for p in found) / len(found):.3f}; missed "
+        f"{sorted(truth - set(found))}; listed falsely {[p for p in found if p not in truth]}"
+    )
     assert precision_top10 >= 0.8 and recall >= 0.8, (precision_top10, recall, found)
     assert len(top10) == 10
+    if labelled != "resolution":
+        return
     kad = next(r for r in rows if {r["id_a"], r["id_b"]} == {"ramzan-kadyrov", "kadyrov-r"})
     assert "same name after transliteration" in kad["reasons"] and "across cases" in kad["reasons"]
     assert all(r["kind"] in ("person", "organization", "location") for r in rows)
@@ -266,7 +353,16 @@ def test_not_same_and_waiting_judgements(store, tmp_path, runner):
         """,
     )
     rep = RS.apply(store, [p])
-    assert rep.applied == 0 and rep.waiting == ["same_as:kadyrov-r:ramzan-kadyrov"]
+    # both judgements wait (one of its ids is not loaded), and `status` counts as `apply`
+    assert rep.applied == 0 and rep.waiting == [
+        "same_as:kadyrov-r:ramzan-kadyrov",
+        "not_same:igor-kochetkov:kochetkov-i",
+    ]
+    res = runner.invoke(cli, ["resolve", "apply", str(p)])
+    assert "judgements (same_as or not_same) waiting for ids not loaded: 2" in res.output
+    res = runner.invoke(cli, ["resolve", "status", "--format", "json"])
+    assert '"same_as": 1' in res.output and '"not_same": 1' in res.output
+    assert '"waiting": 2' in res.output
     assert not store.read("MATCH ()-[r:SAME_AS]->() RETURN r").records
     # loading the other case makes the waiting judgement count (kg load honours them)
     res = runner.invoke(cli, ["load", str(CASES / "ru")])

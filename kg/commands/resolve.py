@@ -249,7 +249,8 @@ def resolve_apply(store: Any, files: tuple[Path, ...], dry_run: bool, as_json: b
 @format_option(("table", "json"))
 @with_store
 def resolve_status(store: Any, fmt: str) -> None:
-    """The judgements cases stored, with how many judgements wait for ids not loaded."""
+    """The judgements cases stored: their same_as and not_same judgements, and how many of
+    them (of either decision) wait for ids not loaded."""
     from ..render import render
     from ..resolve import status as do_status
 
