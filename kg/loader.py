@@ -32,7 +32,7 @@ from .errors import InputError, Problem, RemovalRefused
 from .contributions import INTERNAL_PREFIX, Definition, entity_rows, entry_case, relation_row
 from .mapping import (KEY_PROPS, OWNED_INCOMING, OWNED_OUTGOING, RELATION_KEY, EdgeRow, GraphRows,
                       NodeRow, edge_key, map_records)
-from .seal import Sealing, for_load, open_entry, record_fingerprint
+from .seal import Sealing, for_load, is_token, open_entry, record_fingerprint
 from .store import Store, native
 from .validation import (Checker, Collection, Entity, RecordInput, RelationRecord, RelKey, check,
                          conflict_notices, iter_valid)
@@ -254,7 +254,8 @@ def plan_chunk(store: Store, ents: dict[str, Entity], rels: dict[RelKey, dict[st
     rel_defs: dict[tuple, list[Definition]] = {}
     if pairs:
         for r in store.relation_edges(pairs):
-            key = (r["type"], real(r["start"]), real(r["end"]), native(r["props"].get("role")))
+            key = (r["type"], real(r["start"]), real(r["end"]),
+                   _role(native(r["props"].get("role")), sealing))
             if key in rels:
                 old_rows.append(r)
                 rel_defs.setdefault(key, []).extend(
@@ -305,6 +306,14 @@ def plan_chunk(store: Store, ents: dict[str, Entity], rels: dict[RelKey, dict[st
                 plan.log.append({"op": "updated", **_edge_shown(old, hidden),
                                  "fields": _changed_fields(old["props"], edge.props, hide)})
     return plan
+
+
+def _role(role: Any, sealing: Optional[Sealing]) -> Any:
+    """A relation's role as its record gives it (a relation touching a confidential record
+    keeps its role sealed in the database: kg.seal.EDGE_KEPT)."""
+    if sealing is not None and is_token(role):
+        return sealing.keys.unseal(role)
+    return role
 
 
 def _shown(eid: str, kind: str, props: dict[str, Any]) -> str:
@@ -521,7 +530,7 @@ def _find_stale(store: Store, checker: Checker, replaced: set[str], plan: Plan,
         if set(r["cases"]) <= replaced:
             doomed.append(r["id"])
     for r in store.relations_in_cases(sorted(replaced)):
-        key = (r["type"], real(r["start"]), real(r["end"]), r["role"])
+        key = (r["type"], real(r["start"]), real(r["end"]), _role(r["role"], sealing))
         if key not in checker.rel_keys:
             stale.relations[key] = {}
             plan.removed.append({"case": ",".join(sorted(replaced)),
@@ -624,7 +633,8 @@ def _apply(store: Store, inp: RecordInput, checker: Checker, replaced: set[str],
             if rid not in checker.defs and rid not in stale.entities and kind != "entity":
                 stale.entities[rid] = Entity(kind, rid, {}, None)
         for r in store.relations_touching(stored):
-            key = (r["type"], sealing.real_id(r["start"]), sealing.real_id(r["end"]), r["role"])
+            key = (r["type"], sealing.real_id(r["start"]), sealing.real_id(r["end"]),
+                   _role(r["role"], sealing))
             if key not in checker.rel_keys:
                 stale.relations.setdefault(key, {})
     if not dry_run:

@@ -55,6 +55,16 @@ DATE_PROPS = ("date", "start", "end", "published")
 DATE_LEVELS = ("day", "month", "year", "none")
 # Edge properties that hold entity ids (mapped to placeholders, never scrubbed as text).
 ID_PROPS = ("statement", "via")
+# What a relationship that touches a confidential record (either end, the record that makes
+# it, or a confidential source it cites) keeps in the clear: ids (as placeholders), dates
+# (lowered like the node's), kg's bookkeeping and values from the record format's closed
+# vocabularies. Everything else it carries (quote, page, a free-text role, a description,
+# anything added later) is sealed in place: an allow-list, so a new property is sealed until
+# it is named here. A participant's role is one of R.PARTICIPANT_ROLES (structure, like a
+# label); an affiliation's or a relation's role is free text, and sealed.
+EDGE_KEPT = ("cases", "sources", *ID_PROPS, "stance", "credibility", "date_precision")
+EDGE_DATES = ("date", "start", "end", "accessed")
+EDGE_KEPT_BY_TYPE = {"INVOLVED_IN": ("role",)}
 # Node properties never scrubbed (structure, not text).
 NOT_TEXT = ("id", "cases", "confidential", "date_precision", "published_precision",
             "retrieved_precision", SEALED_PROP)
@@ -172,6 +182,17 @@ class Keyring:
 
 def label_for(kind: str, pid: str) -> str:
     return f"Confidential {kind} {pid[len(PID_PREFIX):len(PID_PREFIX) + LABEL_CHARS].upper()}"
+
+
+TOKEN_RE = re.compile(re.escape(PREFIX) + r"[A-Za-z0-9_=-]+")
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return json.dumps(value, default=_json_default, ensure_ascii=False)
 
 
 def is_token(value: Any) -> bool:
@@ -466,9 +487,11 @@ class Sealing:
     def edge(self, e: EdgeRow) -> EdgeRow:
         start, end = self.sid(e.start), self.sid(e.end)
         owner = self.sid(e.owner) if e.owner is not None else None
-        hidden_end = e.start in self.hidden or e.end in self.hidden
+        hidden_end = (e.start in self.hidden or e.end in self.hidden
+                      or (e.owner is not None and e.owner in self.hidden))
         if e.owner is None and not hidden_end:
             hidden_end = any(s in self.hidden for s in e.props.get("sources", ()))
+        kept = EDGE_KEPT_BY_TYPE.get(e.type, ())
         props: dict[str, Any] = {}
         for k, v in e.props.items():
             if k in ID_PROPS and isinstance(v, str):
@@ -480,11 +503,13 @@ class Sealing:
                             for r in v]
             elif k == "cases":
                 props[k] = v
-            elif hidden_end and k in ("quote", "description"):
-                props[k] = self.keys.seal(v)
-            elif hidden_end and k in DATE_PROPS and self.dates != "day":
-                if self.dates != "none":
+            elif hidden_end and k in EDGE_DATES:
+                if self.dates == "day":
+                    props[k] = v
+                elif self.dates != "none":
                     props[k] = _lower(v, self.dates, last=(k == "end"))
+            elif hidden_end and k not in EDGE_KEPT and k not in kept:
+                props[k] = v if is_token(v) else self.keys.seal(v)
             elif isinstance(v, str) and self.scrubber.mentions(v):
                 props[k] = self.keys.seal(v)
             else:
@@ -730,7 +755,11 @@ class Unsealer:
         if value.startswith(PREFIX):
             if self.keys is None:
                 return value
-            return self._open(value)
+            if TOKEN_RE.fullmatch(value):
+                return self._open(value)
+        if PREFIX in value and self.keys is not None:
+            # A token inside text a query built ('ASSOCIATED_WITH (' + r.role + ')').
+            value = TOKEN_RE.sub(lambda m: _as_text(self._open(m.group(0))), value)
         if value in self.real:
             return self.real[value]
         if self._label_re is not None and "Confidential " in value:
@@ -778,9 +807,12 @@ SEALED_SHOWN = "[sealed]"
 
 
 def mask(value: Any) -> Any:
-    """Results without the key: sealed tokens shown as [sealed], kg_sealed left out."""
+    """Results without the key: sealed tokens shown as [sealed] (also inside text a query
+    built from one), kg_sealed left out."""
     if isinstance(value, str):
-        return SEALED_SHOWN if value.startswith(PREFIX) else value
+        if value.startswith(PREFIX) and TOKEN_RE.fullmatch(value):
+            return SEALED_SHOWN
+        return TOKEN_RE.sub(SEALED_SHOWN, value) if PREFIX in value else value
     if isinstance(value, list):
         return [mask(v) for v in value]
     if isinstance(value, dict):

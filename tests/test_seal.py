@@ -27,7 +27,7 @@ SECRETS = ["zelimkhan", "testov", "testoff", "zélimkhan", "flooded basement", "
            "quillamora", "narnian", "555 0101", "43.3178", "45.6949", "eleven men",
            "basement cells", "same street", "safe-house", "inside-source", "twelve days",
            "archive.example.org", "aaaaaaaaaaaaaaaa", "cc-by-4.0", "2018-02-01",
-           "witness-protected", "village"]
+           "witness-protected", "village", "dough roller", "lodger"]
 
 
 def leaks(text: str) -> list[str]:
@@ -79,16 +79,31 @@ def test_seal_rows_is_pure_and_keeps_only_the_allow_list():
                                           "start": dt.date(2017, 4, 3), "end": dt.date(2017, 4, 3),
                                           "date_precision": "day", "confidential": False}, ("c",))],
         edges=[EdgeRow("SAID", "w", "s", {"date": dt.date(2017, 4, 3)}, "s"),
-               EdgeRow("REPORTED_BY", "w", "src", {"quote": "I was there"}, "w")])
+               EdgeRow("REPORTED_BY", "w", "src", {"quote": "I was there", "page": "p. 4",
+                                                    "credibility": 2}, "w"),
+               EdgeRow("AFFILIATED_WITH", "w", "org", {"role": "night baker", "cases": ["c"],
+                                                       "start": dt.date(2016, 3, 2)}, "w"),
+               EdgeRow("INVOLVED_IN", "w", "ev", {"role": "victim"}, "ev"),
+               EdgeRow("ASSOCIATED_WITH", "org", "w", {"role": "employer", "sources": ["src"],
+                                                       "description": "hired", "extra": 1}, None),
+               EdgeRow("AFFILIATED_WITH", "v", "org", {"role": "night baker"}, "v")])
     out = sealing.rows(rows)
     assert out == sealing.rows(rows)
     w, s = out.nodes
     assert set(w.props) == {"id", "name", "confidential", S.SEALED_PROP} and w.id == pid
     assert s.props["text"] == f"{S.label_for('person', pid)} was there"
     assert k.unseal(s.props[S.SEALED_PROP]) == {"props": {"text": "Testov was there"}}
-    said, cited = out.edges
+    said, cited, aff, inv, rel, public = out.edges
     assert (said.start, said.props["date"]) == (pid, dt.date(2017, 1, 1))
     assert S.is_token(cited.props["quote"]) and cited.owner == pid
+    # Edges touching a confidential record keep only the allow-list in the clear.
+    assert S.is_token(cited.props["page"]) and cited.props["credibility"] == 2
+    assert S.is_token(aff.props["role"]) and k.unseal(aff.props["role"]) == "night baker"
+    assert (aff.props["cases"], aff.props["start"]) == (["c"], dt.date(2016, 1, 1))
+    assert inv.props == {"role": "victim"} and inv.start == pid  # an enumerated role: structure
+    assert S.is_token(rel.props["role"]) and S.is_token(rel.props["description"])
+    assert S.is_token(rel.props["extra"]) and rel.props["sources"] == ["src"]
+    assert public.props == {"role": "night baker"}  # nothing confidential about it
 
 
 # --- against the database --------------------------------------------------------------------
@@ -168,7 +183,8 @@ def test_saved_queries_exports_and_analysis_reveal_nothing(sealed, runner, tmp_p
             ("said-by", f"id={wit}"), ("said-by", "id=zelimkhan-testov"),
             ("statements-about", "id=officer-ivanov"), ("claims-about", "id=detention-2017"),
             ("search", "q=Testov"), ("timeline", None), ("who-reported-what", None),
-            ("actor-links", None), ("network", "id=officer-ivanov")]
+            ("actor-links", None), ("network", "id=officer-ivanov"), ("affiliations", "id=river-bakery"),
+            ("network", "id=river-bakery")]
     for name, param in runs:
         args = ["query", "run", name, "--format", "json"] + (["-p", param] if param else [])
         res, out = _cli(runner, *args)
@@ -211,6 +227,12 @@ def test_with_the_flag_and_the_key_everything_shows(sealed, runner, tmp_path):
     res, out = _cli(runner, "query", "run", "said-by", "-p", "id=zelimkhan-testov",
                     "--include-confidential", "--format", "json")
     assert "flooded basement" in out
+    res, out = _cli(runner, "query", "run", "affiliations", "-p", "id=river-bakery",
+                    "--include-confidential", "--format", "json")
+    assert "night-shift dough roller" in out, out
+    res, out = _cli(runner, "query", "run", "actor-links", "--include-confidential",
+                    "--format", "json")
+    assert "lodger" in out, out
     for fmt in ("html", "graphml", "json", "csv", "ftm"):
         path = tmp_path / fmt / ("x" if fmt == "csv" else f"x.{fmt}")
         res, msg = _cli(runner, "export", fmt, "--out", str(path), "--include-confidential")
