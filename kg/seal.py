@@ -434,6 +434,13 @@ class Sealing:
             if "cases" in props:  # kept in the clear (KEPT_PROPS): which cases hold it
                 out["cases"] = props["cases"]
             self._dates(props, out)
+            if isinstance(props.get("kg_conflict_field"), list):
+                # Listed by `conflicts` (issue 12): fields and cases in the clear, values
+                # sealed (the names of `extra` keys are the record's own text: sealed too).
+                out["kg_conflict_field"] = [self.keys.seal(f) if f.startswith("extra.") else f
+                                            for f in props["kg_conflict_field"]]
+                out["kg_conflict_case"] = props["kg_conflict_case"]
+                out["kg_conflict_value"] = [self.keys.seal(v) for v in props["kg_conflict_value"]]
             sealed = {k: v for k, v in props.items() if k not in out or out[k] != v}
             sealed["id"] = row.id
             out[SEALED_PROP] = self.keys.seal({"props": sealed})

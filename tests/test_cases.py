@@ -213,6 +213,18 @@ def test_union_and_conflicts(store, two_cases, runner, neo4j_env):
     assert by[("country", "name")]["values"] == ["Country", "The Country"]
     res = runner.invoke(cli, ["query", "run", "conflicts", "-p", "id=country", "--format", "json"])
     assert [r["field"] for r in json.loads(res.stdout)] == ["name"]
+    # the confidential witness is listed too: placeholder id, sealed values (issue 12)
+    hidden = [r for r in rows if r["id"].startswith("confidential-")]
+    assert [(r["field"], r["cases"]) for r in hidden] == [("description", ["alpha", "bravo"])]
+    assert hidden[0]["values"] == ["[sealed]", "[sealed]"]
+    assert "witness" not in json.dumps(rows).lower()
+    res = runner.invoke(cli, ["query", "run", "conflicts", "--include-confidential",
+                              "--format", "json"])
+    opened = {(r["id"], r["field"]): r for r in json.loads(res.stdout)}
+    assert opened[("witness", "description")]["values"] == ["Alpha's witness", "Bravo's witness"]
+    res = runner.invoke(cli, ["query", "run", "conflicts", "-p", "id=witness",
+                              "--include-confidential", "--format", "json"])
+    assert [r["id"] for r in json.loads(res.stdout)] == ["witness"]
     res = runner.invoke(cli, ["load", str(a)])  # the CLI prints them on every load
     assert "notice: conflict: ministry: description" in res.output
     res = runner.invoke(cli, ["query", "run", "cases", "--format", "json"])
