@@ -171,6 +171,32 @@ def test_denials(chechnya):
 
 
 @pytest.mark.neo4j
+def test_contested_needs_two_different_speakers(store, tmp_path):
+    """One speaker who asserted and then denied is a reversal, not a contest; a second
+    speaker on either side makes it contested (that speaker listed in both camps stays)."""
+    case = tmp_path / "turncoat"
+    case.mkdir()
+    (case / "r.yaml").write_text(textwrap.dedent("""
+        people:
+          - {id: a, name: Speaker A}
+          - {id: b, name: Speaker B}
+        events:
+          - {id: e1, title: Event one}
+          - {id: e2, title: Event two}
+        statements:
+          - {id: s1, speaker: a, text: It happened., date: 2020-01-01, about: [{target: e1, stance: asserts}]}
+          - {id: s2, speaker: a, text: It never happened., date: 2020-02-01, about: [{target: e1, stance: denies}]}
+          - {id: s3, speaker: a, text: Yes., about: [{target: e2, stance: asserts}]}
+          - {id: s4, speaker: a, text: No., about: [{target: e2, stance: disputes}]}
+          - {id: s5, speaker: b, text: It did., about: [{target: e2, stance: corroborates}]}
+        """))
+    load(store, [case])
+    rows = [(r["id"], r["supporters"], r["opponents"]) for r in run(store, "contested")]
+    assert rows == [("e2", ["Speaker A", "Speaker B"], ["Speaker A"])]
+    assert {r["statement"] for r in run(store, "reversals")} >= {"s1", "s2"}
+
+
+@pytest.mark.neo4j
 def test_claims_about_and_contested(chechnya):
     rows = run(chechnya, "claims-about", id="abduction-campaign-2017")
     assert [(r["stance"], r["statements"]) for r in rows] == \
