@@ -39,7 +39,7 @@ RETURNS = ("rows", "graph")
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 HEADER_KEYS = {"name", "title", "description", "category", "mode", "returns", "params",
                "overrides"}
-PARAM_KEYS = {"name", "type", "required", "default", "description", "span", "values"}
+PARAM_KEYS = {"name", "type", "required", "default", "description", "span", "values", "min", "max"}
 
 
 def _enums() -> dict[str, tuple[str, ...]]:
@@ -74,13 +74,32 @@ class Param:
     description: str
     span: str = "start"
     values: Optional[tuple[str, ...]] = None  # the accepted values, when enumerated
+    min: Optional[float] = None   # int and float parameters: the accepted range, inclusive
+    max: Optional[float] = None
 
     def as_dict(self) -> dict[str, Any]:
         out = {"name": self.name, "type": self.type, "required": self.required,
                "default": self.default}
         if self.values is not None:
             out["values"] = list(self.values)
+        for key in ("min", "max"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         return out
+
+    def range_text(self) -> str:
+        """'1 to 3', 'at least 1', 'at most 10' (empty without a range)."""
+        if self.min is not None and self.max is not None:
+            return f"{_num(self.min)} to {_num(self.max)}"
+        if self.min is not None:
+            return f"at least {_num(self.min)}"
+        if self.max is not None:
+            return f"at most {_num(self.max)}"
+        return ""
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
 
 
 @dataclass
@@ -223,12 +242,31 @@ def parse_query_file(path: Path, origin: str = "bundled") -> SavedQuery:
                 bad(pl, f"{where}.values", "expected a non-empty list of text values or the "
                                            "name of an enumeration")
                 values = None
+        bounds: dict[str, Optional[float]] = {"min": None, "max": None}
+        for key in bounds:
+            if key not in p:
+                continue
+            v = p[key]
+            if p["type"] not in ("int", "float"):
+                bad(pl, f"{where}.{key}", "only int and float parameters take min and max")
+            elif isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
+                    or (p["type"] == "int" and not float(v).is_integer()):
+                bad(pl, f"{where}.{key}", f"expected a number, got {v!r}")
+            else:
+                bounds[key] = v
+        if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
+            bad(pl, f"{where}.min", f"min ({bounds['min']}) is greater than max ({bounds['max']})")
         default = p.get("default")
+        if (isinstance(default, (int, float)) and not isinstance(default, bool)
+                and ((bounds["min"] is not None and default < bounds["min"])
+                     or (bounds["max"] is not None and default > bounds["max"]))):
+            bad(pl, f"{where}.default", f"{default!r} is outside min/max")
         if values is not None and default is not None and not all(
                 d in values for d in (default if isinstance(default, list) else [default])):
             bad(pl, f"{where}.default", f"{default!r} is not one of its values")
         params.append(Param(p["name"], p["type"], required, default,
-                            str(p.get("description", "")), span, values))
+                            str(p.get("description", "")), span, values,
+                            bounds["min"], bounds["max"]))
     if not cypher:
         bad(len(lines) or 1, "cypher", "no Cypher after the header")
     used = cypher_parameters(cypher)
@@ -342,12 +380,12 @@ def _coerce(p: Param, value: Any) -> Any:
         if isinstance(value, bool):
             raise fail("a whole number")
         try:
-            return bounded(p.name, int(str(value).strip()), str(value))
+            return _in_range(p, bounded(p.name, int(str(value).strip()), str(value)))
         except ValueError:
             raise fail("a whole number") from None
     if p.type == "float":
         try:
-            return bounded(p.name, float(str(value).strip()), str(value))
+            return _in_range(p, bounded(p.name, float(str(value).strip()), str(value)))
         except ValueError:
             raise fail("a number") from None
     if p.type == "bool":
@@ -379,6 +417,13 @@ def _coerce(p: Param, value: Any) -> Any:
             return [str(v) for v in parsed]
         return [v.strip() for v in s.split(",") if v.strip()]
     raise fail(p.type)
+
+
+def _in_range(p: Param, value: Any) -> Any:
+    """Refuse a number outside the parameter's declared min/max (exit 2)."""
+    if (p.min is not None and value < p.min) or (p.max is not None and value > p.max):
+        raise UsageError(f"parameter {p.name!r} must be {p.range_text()}, got {value!r}")
+    return value
 
 
 def _enumerated(p: Param, value: Any) -> Any:
@@ -454,6 +499,8 @@ def docs_markdown(lib: Library) -> str:
                     desc = p.description
                     if p.values is not None:
                         desc += f" (one of: {', '.join(p.values)})"
+                    if p.range_text():
+                        desc += f" ({p.range_text()})"
                     out.append(f"| `{p.name}` | {p.type} | {'yes' if p.required else 'no'} | "
                                f"{default} | {desc} |")
                 out.append("")

@@ -35,6 +35,40 @@ def test_docs_are_current():
         "docs/queries.md is stale: run `make docs`"
 
 
+def test_parameters_with_a_range_refuse_values_outside_it(tmp_path, runner):
+    """network's hops is 1 to 3: 0, -1, 5 and 100 are refused (exit 2) before any query
+    runs, naming the parameter and the range; no database is needed to refuse them."""
+    lib = Q.Library.load()
+    hops = next(p for p in lib.get("network").params if p.name == "hops")
+    assert (hops.min, hops.max) == (1, 3)
+    for bad in ("0", "-1", "5", "100"):
+        res = runner.invoke(cli, ["query", "run", "network", "-p", "id=x", "-p", f"hops={bad}"])
+        assert res.exit_code == 2, res.output
+        assert f"parameter 'hops' must be 1 to 3, got {bad}" in res.output
+    assert Q.bind(lib.get("network"), {"id": "x", "hops": "3"})["hops"] == 3
+    with pytest.raises(UsageError, match="'limit' must be at least 1"):
+        Q.bind(lib.get("search"), {"q": "x", "limit": "0"})
+    p = _query_file(tmp_path, "r", """
+        // name: r
+        // title: Ranges
+        // category: tests
+        // description: bad ranges
+        // params:
+        //   - {name: a, type: string, default: x, min: 1}
+        //   - {name: b, type: int, default: 9, min: 1, max: 3}
+        //   - {name: c, type: float, default: 1, min: 2, max: 1}
+        //   - {name: d, type: int, default: 1, max: many}
+        RETURN $a, $b, $c, $d
+        """)
+    with pytest.raises(InputError) as e:
+        Q.parse_query_file(p)
+    got = "\n".join(str(x) for x in e.value.problems)
+    assert "params[0].min: only int and float parameters take min and max" in got
+    assert "params[1].default: 9 is outside min/max" in got
+    assert "params[2].min: min (2) is greater than max (1)" in got
+    assert "params[3].max: expected a number, got 'many'" in got
+
+
 def _query_file(folder: Path, name: str, text: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     p = folder / f"{name}.cypher"
