@@ -828,14 +828,24 @@ def mask(value: Any) -> Any:
 
 
 def drop_sealed(props: dict[str, Any]) -> dict[str, Any]:
-    """Properties for an export without the key: sealed values left out entirely."""
+    """Properties for an export without the key: sealed values left out entirely (a case's
+    sealed record in ``kg_records`` too; and the ``kg_conflict_*`` lists whole when a value
+    of them is sealed, as they go in parallel)."""
     out = {}
     for k, v in props.items():
         if k == SEALED_PROP or is_token(v):
             continue
-        if isinstance(v, list) and any(is_token(x) for x in v):
+        if k == "kg_records" and isinstance(v, list):
+            v = [x for x in v if not (isinstance(x, str) and PREFIX in x)]
+        elif isinstance(v, list) and any(is_token(x) for x in v):
+            if k.startswith("kg_conflict_"):
+                continue
             v = [x for x in v if not is_token(x)]
         out[k] = v
+    if "kg_conflict_field" in out and not all(
+            k in out for k in ("kg_conflict_field", "kg_conflict_case", "kg_conflict_value")):
+        for k in ("kg_conflict_field", "kg_conflict_case", "kg_conflict_value"):
+            out.pop(k, None)
     return out
 
 

@@ -199,6 +199,7 @@ def test_saved_queries_exports_and_analysis_reveal_nothing(sealed, runner, tmp_p
             files = sorted(out.iterdir()) if fmt == "csv" else [out]
             text = "".join(f.read_text(encoding="utf-8") for f in files)
             assert leaks(text + msg) == [], (fmt, extra, leaks(text + msg))
+            assert "kg-sealed:" not in text, (fmt, extra)  # sealed values are left out
         assert "Confidential person" in text
     for what in ("centrality", "communities", "brokers"):
         res, out = _cli(runner, "analyze", what, "--format", "json")
