@@ -34,7 +34,7 @@ from .mapping import (KEY_PROPS, OWNED_INCOMING, OWNED_OUTGOING, RELATION_KEY, E
                       NodeRow, edge_key, map_records)
 from .seal import Sealing, for_load, is_token, open_entry, record_fingerprint
 from .store import Store, native
-from .validation import (Checker, Collection, Entity, RecordInput, RelationRecord, RelKey, check,
+from .validation import (_a, Checker, Collection, Entity, RecordInput, RelationRecord, RelKey, check,
                          conflict_notices, iter_valid)
 
 ANALYSIS_PREFIX = "analysis_"   # properties written by `kg analyze --write-back`: kept on reload
@@ -469,13 +469,13 @@ def _refuse_other_kinds(store: Store, checker: Checker) -> None:
             continue
         if not d.if_missing:
             problems.append(Problem(d.file, d.id_line, eid, "id",
-                                    f"id is already a {kind} in the database, not a {d.kind}; "
+                                    f"id is already {_a(kind)} in the database, not {_a(d.kind)}; "
                                     "one id is one entity"))
         elif not (kind in R.ACTOR and d.kind in R.ACTOR):
             # made "if missing" by a sheet: an existing actor of the other kind may stand in
             # for it, but nothing else may (an event "reported by" an organization)
             problems.append(Problem(d.file, d.id_line, eid, "id",
-                                    f"the mapping makes a {d.kind} {eid!r} if missing, but the "
+                                    f"the mapping makes {_a(d.kind)} {eid!r} if missing, but the "
                                     f"database holds {eid!r} as {'an' if kind[0] in 'aeiou' else 'a'} {kind}, and "
                                     f"references to the {d.kind} would reach the {kind}; give the "
                                     f"mapping's {d.kind} ids a prefix of their own (e.g. "

@@ -95,6 +95,16 @@ def slugify(text: str) -> str:
     return s[:128] or "case"
 
 
+def _a(word: str) -> str:
+    """'a person', 'an organization', 'an event'."""
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
+def _wrong_kind(ref: str, kind: str, kinds: tuple[str, ...]) -> str:
+    return f"{ref!r} is {_a(kind)}; expected {_a(kinds[0])}" + "".join(
+        f" or {k}" for k in kinds[1:])
+
+
 def field_path(loc: Iterable[Any]) -> str:
     out = ""
     for part in loc:
@@ -193,6 +203,9 @@ def _validate_model(raw: RawRecord, model: type, problems: list[Problem]) -> Any
     except ValidationError as e:
         for err in e.errors(include_url=False):
             loc = tuple(err["loc"])
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, R.FieldError):  # a check across fields names its field
+                loc = loc + (cause.field,)
             problems.append(Problem(raw.file, raw.line_of(loc), raw.label, _field(raw, loc),
                                     _message(err, model)))
         return None
@@ -423,7 +436,7 @@ class Checker:
             if first.kind != raw.kind:
                 self.problems.append(Problem(
                     raw.file, raw.line_of(("id",)), model.id, "id",
-                    f"id is a {raw.kind} here but a {first.kind} at {first.file}:{first.line}; "
+                    f"id is {_a(raw.kind)} here but {_a(first.kind)} at {first.file}:{first.line}; "
                     "one id is one entity"))
                 return
             self.multi.setdefault(model.id, []).append((case_id, raw.file, raw.line_of(("id",))))
@@ -452,7 +465,7 @@ class Checker:
             self.pending.append((raw.file, raw.line_of(loc), label, _field(raw, loc), ref, kinds))
         elif kind not in kinds:
             self.problems.append(Problem(raw.file, raw.line_of(loc), label, _field(raw, loc),
-                                         f"{ref!r} is a {kind}; expected a {' or '.join(kinds)}"))
+                                         _wrong_kind(ref, kind, kinds)))
 
     # --- after the last record ----------------------------------------------------------------
     def finish(self, existing: Optional[ExistingLookup]) -> None:
@@ -471,7 +484,7 @@ class Checker:
                                             self._not_found(ref, allow_existing)))
             elif kind not in kinds:
                 problems.append(Problem(file, line, label, fld,
-                                        f"{ref!r} is a {kind}; expected a {' or '.join(kinds)}"))
+                                        _wrong_kind(ref, kind, kinds)))
         for file, l_type, l_from, l_to, label, rtype, a, b in self.rel_checks:
             if rtype not in R.RELATION_TYPES:
                 if rtype in R.FIELD_ONLY_TYPES:
@@ -496,7 +509,7 @@ class Checker:
                 ends.append(kind)
             if None not in ends and not R.relation_allowed(rtype, ends[0], ends[1]):
                 problems.append(Problem(file, l_type, label, "type",
-                                        f"{rtype} cannot go from a {ends[0]} to a {ends[1]}; "
+                                        f"{rtype} cannot go from {_a(ends[0])} to {_a(ends[1])}; "
                                         f"allowed: {R.kinds_for_relation(rtype)}"))
         self._check_cycles()
         if problems:

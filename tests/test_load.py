@@ -140,7 +140,7 @@ BROKEN = {
                      "expected 'asserts'"),
     "malformed yaml": ("places.yaml", "kind: country", "kind: [country", "-", "malformed YAML"),
     "wrong kind": ("statements.yaml", "via: interfax", "via: russia", "via",
-                   "'russia' is a location; expected a organization"),
+                   "'russia' is a location; expected an organization"),
 }
 
 
