@@ -335,6 +335,8 @@ def test_places_and_time(chechnya):
     assert [(r["id"], r["fit"]) for r in rows][-1] == ("amnesty-petition-launch-2017", "within")
     assert {r["fit"] for r in rows[:-1]} == {"overlaps"} and len(rows) == 8
     assert run(chechnya, "timeline", since="2018") == []
+    # without a range there is nothing to fit in: the column is empty, never "within"
+    assert {r["fit"] for r in run(chechnya, "timeline", kinds="event")} == {None}
     assert len(run(chechnya, "timeline", place="st-petersburg", kinds="event")) == 1
     assert run(chechnya, "timeline", until="2016-12-31") == []
     # statements come in date order with the events (those about events in the place too)
