@@ -35,9 +35,10 @@ def test_docs_are_current():
         "docs/queries.md is stale: run `make docs`"
 
 
-def test_parameters_with_a_range_refuse_values_outside_it(tmp_path, runner):
+@pytest.mark.neo4j
+def test_parameters_with_a_range_refuse_values_outside_it(tmp_path, runner, neo4j_env):
     """network's hops is 1 to 3: 0, -1, 5 and 100 are refused (exit 2) before any query
-    runs, naming the parameter and the range; no database is needed to refuse them."""
+    runs, naming the parameter and the range."""
     lib = Q.Library.load()
     hops = next(p for p in lib.get("network").params if p.name == "hops")
     assert (hops.min, hops.max) == (1, 3)
