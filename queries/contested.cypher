@@ -3,10 +3,11 @@
 // category: claims and denials
 // description: >
 //   Entities that at least one speaker asserts or corroborates and at least one *other*
-//   speaker denies or disputes, with both camps (a speaker on both sides is in both lists; an
-//   entity whose only supporter is its only opponent is a change of story: `reversals`) and the independent origins of the sources behind each
-//   camp's statements (counted as `corroboration` counts them; `*_counted` says how). With
-//   as_of, only statements and sources known by that day count.
+//   speaker denies or disputes (a speaker on both sides is in both lists; an entity whose
+//   only supporter is its only opponent changed their story: see `reversals`), with both
+//   camps and the independent origins of the sources behind each camp's statements
+//   (counted as `corroboration` counts them; `*_counted` says how). With as_of, only
+//   statements and sources known by that day count.
 // returns: rows
 // params:
 //   - {name: as_of, type: date, span: end, default: null, description: "Only what sources certainly published by this day carry (2018, 2018-10 or 2018-10-21)"}
@@ -81,7 +82,7 @@ WITH t, head([x IN camps WHERE x.camp = 'support']) AS pro,
 WHERE pro IS NOT NULL AND con IS NOT NULL
   AND any(s IN pro.speakers WHERE any(o IN con.speakers WHERE o.id <> s.id))
 RETURN t.id AS id, coalesce(t.title, t.name, t.text) AS entity,
-       [s IN pro.speakers | s.name] AS supporters, [s IN con.speakers | s.name] AS opponents, pro.origins AS supporting_origins,
-       con.origins AS opposing_origins, pro.counted AS supporting_counted,
-       con.counted AS opposing_counted
+       [s IN pro.speakers | s.name] AS supporters, [s IN con.speakers | s.name] AS opponents,
+       pro.origins AS supporting_origins, con.origins AS opposing_origins,
+       pro.counted AS supporting_counted, con.counted AS opposing_counted
 ORDER BY id
