@@ -147,7 +147,8 @@ def test_query_list_json_shape(runner):
     res = runner.invoke(cli, ["query", "list", "--format", "json"])
     items = json.loads(res.output)
     net = next(x for x in items if x["name"] == "network")
-    assert net["params"][1] == {"name": "hops", "type": "int", "required": False, "default": 2}
+    assert net["params"][1] == {"name": "hops", "type": "int", "required": False, "default": 2,
+                                "min": 1, "max": 3}
     assert set(net) == {"name", "title", "category", "description", "mode", "returns", "params",
                         "origin"}
 
