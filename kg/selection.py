@@ -17,6 +17,7 @@ from typing import Any, Iterable, Optional
 
 import neo4j.graph as g
 
+from . import cypher as C
 from . import records as R
 from .dates import Interval, PartialDate, overlaps
 from .errors import UsageError
@@ -102,21 +103,20 @@ def _ids_for(store: Store, sel: Selection) -> Optional[set[str]]:
     """The node ids of the base selection; None means every entity."""
     ids: Optional[set[str]] = None
     if sel.case:
-        res = store.read("MATCH (n:Entity) WHERE $case IN n.cases RETURN n.id AS id", {"case": sel.case})
+        res = store.read(C.CASE_IDS, {"case": sel.case})
         ids = {r["id"] for r in res.records}
         if not ids:
             raise UsageError(f"no entity belongs to case {sel.case!r}")
     if sel.around:
         sel.around = stored_id(store, sel.around)  # a confidential id given in clear
-        if not store.read("MATCH (n:Entity {id: $id}) RETURN n.id", {"id": sel.around}).records:
+        if not store.read(C.ENTITY_EXISTS, {"id": sel.around}).records:
             raise UsageError(f"--around: no entity with id {sel.around!r}")
         reached = {sel.around}
         frontier = [sel.around]
         for _ in range(sel.hops):
             nxt: set[str] = set()
             for i in range(0, len(frontier), BATCH):
-                res = store.read("UNWIND $ids AS id MATCH (:Entity {id: id})--(m:Entity) "
-                                 "RETURN DISTINCT m.id AS id", {"ids": frontier[i:i + BATCH]})
+                res = store.read(C.NEIGHBOURS, {"ids": frontier[i:i + BATCH]})
                 nxt.update(r["id"] for r in res.records)
             frontier = sorted(nxt - reached)
             reached |= nxt
@@ -129,15 +129,13 @@ def _ids_for(store: Store, sel: Selection) -> Optional[set[str]]:
 def _fetch_nodes(store: Store, ids: Optional[set[str]]) -> dict[str, dict[str, Any]]:
     nodes: dict[str, dict[str, Any]] = {}
     if ids is None:
-        res = store.read("MATCH (n:Entity) RETURN n.id AS id, labels(n) AS labels, properties(n) AS props")
+        res = store.read(C.ALL_NODES)
         for r in res.records:
             nodes[r["id"]] = _node_entry(r["labels"], r["props"])
         return nodes
     id_list = sorted(ids)
     for i in range(0, len(id_list), BATCH):
-        res = store.read("UNWIND $ids AS id MATCH (n:Entity {id: id}) "
-                         "RETURN n.id AS id, labels(n) AS labels, properties(n) AS props",
-                         {"ids": id_list[i:i + BATCH]})
+        res = store.read(C.NODES, {"ids": id_list[i:i + BATCH]})
         for r in res.records:
             nodes[r["id"]] = _node_entry(r["labels"], r["props"])
     return nodes
@@ -146,16 +144,13 @@ def _fetch_nodes(store: Store, ids: Optional[set[str]]) -> dict[str, dict[str, A
 def _fetch_edges(store: Store, ids: Optional[set[str]], keep: set[str]) -> list[dict[str, Any]]:
     edges: list[dict[str, Any]] = []
     if ids is None:
-        res = store.read("MATCH (a:Entity)-[r]->(b:Entity) "
-                         "RETURN a.id AS s, type(r) AS t, b.id AS e, properties(r) AS p")
+        res = store.read(C.ALL_EDGES)
         rows: Iterable[Any] = res.records
     else:
         rows = []
         id_list = sorted(ids)
         for i in range(0, len(id_list), BATCH):
-            res = store.read("UNWIND $ids AS id MATCH (a:Entity {id: id})-[r]->(b:Entity) "
-                             "RETURN a.id AS s, type(r) AS t, b.id AS e, properties(r) AS p",
-                             {"ids": id_list[i:i + BATCH]})
+            res = store.read(C.EDGES_FROM, {"ids": id_list[i:i + BATCH]})
             rows.extend(res.records)
     for r in rows:
         if r["s"] in keep and r["e"] in keep:
@@ -167,6 +162,7 @@ def _fetch_edges(store: Store, ids: Optional[set[str]], keep: set[str]) -> list[
 def _from_query(store: Store, sel: Selection) -> tuple[dict[str, dict], list[dict]]:
     from . import queries as Q
 
+    assert sel.query is not None
     q = Q.Library.load(sel.query_dirs).get(sel.query)
     result = Q.run(store, q, Q.bind(q, sel.params))
     nodes: dict[str, dict] = {}
@@ -244,17 +240,11 @@ def _as_of(store: Store, nodes: dict[str, dict], edges: list[dict],
     of them reports (or that no source reports at all: curated, kept and flagged
     `unsourced`), and the relationships between those whose own sources, if they name any,
     include a known one. Returns nodes, edges and the known sources' ids."""
-    known_sources = {r["id"] for r in store.read(
-        "MATCH (s:Source) WHERE s.known_by <= $d RETURN s.id AS id", {"d": as_of}).records}
+    known_sources = {r["id"] for r in store.read(C.KNOWN_SOURCES, {"d": as_of}).records}
     ids = sorted(nodes)
     keep: dict[str, dict] = {}
     for i in range(0, len(ids), BATCH):
-        res = store.read(
-            "UNWIND $ids AS id MATCH (n:Entity {id: id}) "
-            "RETURN n.id AS id, n:Source AS source, "
-            "COUNT { (n)-[:REPORTED_BY]->(:Source) } AS cited, "
-            "EXISTS { (n)-[:REPORTED_BY]->(s:Source) WHERE s.known_by <= $d } AS known",
-            {"ids": ids[i:i + BATCH], "d": as_of})
+        res = store.read(C.KNOWN_BY, {"ids": ids[i:i + BATCH], "d": as_of})
         for r in res.records:
             node = nodes[r["id"]]
             if r["source"]:
@@ -281,12 +271,7 @@ def _as_of(store: Store, nodes: dict[str, dict], edges: list[dict],
 def _citations(store: Store, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for i in range(0, len(ids), BATCH):
-        res = store.read(
-            "UNWIND $ids AS id MATCH (n:Entity {id: id})-[r:REPORTED_BY]->(s:Source) "
-            "OPTIONAL MATCH (s)-[:PUBLISHED_BY]->(p:Organization) "
-            "RETURN id, s.id AS source, s.title AS title, s.reliability AS reliability, "
-            "p.name AS publisher, r.quote AS quote, r.page AS page, r.credibility AS credibility "
-            "ORDER BY id, source, quote", {"ids": ids[i:i + BATCH]})
+        res = store.read(C.CITATIONS, {"ids": ids[i:i + BATCH]})
         for r in res.records:
             item = {k: r[k] for k in ("source", "title", "publisher", "reliability", "quote",
                                       "page", "credibility") if r[k] is not None}
