@@ -5,15 +5,26 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from .. import records as R
 from ..mapping import EdgeRow, GraphRows, NodeRow
-from .keys import DATE_PROPS, EDGE_DATES, EDGE_KEPT, EDGE_KEPT_BY_TYPE, ID_PROPS, Keyring, NOT_TEXT, SEALED_PROP, SealKeyError, is_token
+from .keys import (
+    DATE_PROPS,
+    EDGE_DATES,
+    EDGE_KEPT,
+    EDGE_KEPT_BY_TYPE,
+    ID_PROPS,
+    NOT_TEXT,
+    SEALED_PROP,
+    Keyring,
+    SealKeyError,
+    is_token,
+)
 from .scrub import Scrubber, scrub_value
 
-
 # --- sealing mapped rows (the one step the loader calls) ------------------------------------
+
 
 @dataclass
 class Hidden:
@@ -42,14 +53,15 @@ _PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
 class Sealing:
     """What one load seals: its keys, the hidden records (real id -> placeholder) of the
     input and of the database, and the scrubber made from their names."""
+
     keys: Keyring
     hidden: dict[str, Hidden]
     scrubber: Scrubber
     dates: str = "day"
     # Renames not made yet (a dry run, or before the load may still be refused): the id each
     # renamed record has in the database now. Empty once for_load has renamed them.
-    pending: dict[str, str] = field(default_factory=dict)   # stored id now -> real id
-    renamed: list[str] = field(default_factory=list)   # real ids whose confidentiality changed
+    pending: dict[str, str] = field(default_factory=dict)  # stored id now -> real id
+    renamed: list[str] = field(default_factory=list)  # real ids whose confidentiality changed
     _real: dict[str, str] = field(default_factory=dict)
     _now: dict[str, str] = field(default_factory=dict)
 
@@ -73,8 +85,9 @@ class Sealing:
 
     def rows(self, rows: GraphRows) -> GraphRows:
         """The rows as they may reach the database. Pure: the same rows give the same result."""
-        return GraphRows(nodes=[self.node(n) for n in rows.nodes],
-                         edges=[self.edge(e) for e in rows.edges])
+        return GraphRows(
+            nodes=[self.node(n) for n in rows.nodes], edges=[self.edge(e) for e in rows.edges]
+        )
 
     def _dates(self, props: dict[str, Any], out: dict[str, Any]) -> None:
         level = self.dates
@@ -86,7 +99,9 @@ class Sealing:
         for k in ("date_precision", "published_precision"):
             if k in props:
                 old = props[k]
-                out[k] = old if _PRECISION_RANK.get(old, 0) >= _PRECISION_RANK.get(level, 0) else level
+                out[k] = (
+                    old if _PRECISION_RANK.get(old, 0) >= _PRECISION_RANK.get(level, 0) else level
+                )
         if level != "day" and "date" in props:
             out["start"] = _lower(props["date"], level, last=False)
             out["end"] = _lower(props["date"], level, last=True)
@@ -102,8 +117,10 @@ class Sealing:
             if isinstance(props.get("kg_conflict_field"), list):
                 # Listed by `conflicts` (issue 12): fields and cases in the clear, values
                 # sealed (the names of `extra` keys are the record's own text: sealed too).
-                out["kg_conflict_field"] = [self.keys.seal(f) if f.startswith("extra.") else f
-                                            for f in props["kg_conflict_field"]]
+                out["kg_conflict_field"] = [
+                    self.keys.seal(f) if f.startswith("extra.") else f
+                    for f in props["kg_conflict_field"]
+                ]
                 out["kg_conflict_case"] = props["kg_conflict_case"]
                 out["kg_conflict_value"] = [self.keys.seal(v) for v in props["kg_conflict_value"]]
             sealed = {k: v for k, v in props.items() if k not in out or out[k] != v}
@@ -124,11 +141,14 @@ class Sealing:
                 changed[k] = v
                 out[k] = new
         if isinstance(props.get("kg_records"), list):  # issue 12: whole records sealed
-            out["kg_records"] = [self.seal_entry(r) if self._mentions_any(r) else r
-                                 for r in props["kg_records"]]
+            out["kg_records"] = [
+                self.seal_entry(r) if self._mentions_any(r) else r for r in props["kg_records"]
+            ]
         if isinstance(props.get("kg_conflict_value"), list):
-            out["kg_conflict_value"] = [self.keys.seal(r) if self._mentions_any(r) else r
-                                        for r in props["kg_conflict_value"]]
+            out["kg_conflict_value"] = [
+                self.keys.seal(r) if self._mentions_any(r) else r
+                for r in props["kg_conflict_value"]
+            ]
         if not changed:
             return row if out == props else NodeRow(row.id, row.label, out, row.cases)
         out[SEALED_PROP] = self.keys.seal({"props": changed})
@@ -146,7 +166,7 @@ class Sealing:
             if value in self.hidden or self.scrubber.mentions(value):
                 return True
             try:
-                decoded = json.loads(value) if value[:1] in "{[\"" else None
+                decoded = json.loads(value) if value[:1] in '{["' else None
             except ValueError:
                 return False
             return decoded is not None and decoded != value and self._mentions_any(decoded)
@@ -159,8 +179,11 @@ class Sealing:
     def edge(self, e: EdgeRow) -> EdgeRow:
         start, end = self.sid(e.start), self.sid(e.end)
         owner = self.sid(e.owner) if e.owner is not None else None
-        hidden_end = (e.start in self.hidden or e.end in self.hidden
-                      or (e.owner is not None and e.owner in self.hidden))
+        hidden_end = (
+            e.start in self.hidden
+            or e.end in self.hidden
+            or (e.owner is not None and e.owner in self.hidden)
+        )
         if e.owner is None and not hidden_end:
             hidden_end = any(s in self.hidden for s in e.props.get("sources", ()))
         kept = EDGE_KEPT_BY_TYPE.get(e.type, ())
@@ -171,8 +194,9 @@ class Sealing:
             elif k == "sources":
                 props[k] = [self.sid(s) for s in v]
             elif k == "kg_records" and isinstance(v, list):
-                props[k] = [self.seal_entry(r) if hidden_end or self._mentions_any(r) else r
-                            for r in v]
+                props[k] = [
+                    self.seal_entry(r) if hidden_end or self._mentions_any(r) else r for r in v
+                ]
             elif k == "cases":
                 props[k] = v
             elif hidden_end and k in EDGE_DATES:
@@ -191,7 +215,7 @@ class Sealing:
         return EdgeRow(e.type, start, end, props, owner)
 
 
-def open_entry(kind: str, entry: str, sealing: Optional["Sealing"]) -> Any:
+def open_entry(kind: str, entry: str, sealing: Sealing | None) -> Any:
     """A case's record read back from ``kg_records``, opened with the key when sealed."""
     from ..contributions import Definition
 
@@ -201,10 +225,13 @@ def open_entry(kind: str, entry: str, sealing: Optional["Sealing"]) -> Any:
     if not is_token(body):
         return Definition.from_entry(kind, entry)
     if sealing is None:
-        raise SealKeyError("this database holds sealed records, and no key opens them here",
-                           hint="Import the key with `kg key import` (docs/reliability.md).")
+        raise SealKeyError(
+            "this database holds sealed records, and no key opens them here",
+            hint="Import the key with `kg key import` (docs/reliability.md).",
+        )
     import orjson
 
     opened = sealing.keys.unseal(body)  # the entry's JSON, as kg.contributions wrote it
-    return Definition(case, kind, orjson.loads(opened), weak,
-                      _entry=case + " " + ("?" if weak else "") + opened)
+    return Definition(
+        case, kind, orjson.loads(opened), weak, _entry=case + " " + ("?" if weak else "") + opened
+    )
