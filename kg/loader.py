@@ -29,10 +29,10 @@ from . import cypher as C
 from . import records as R
 from .contributions import Definition
 from .errors import InputError, Problem, RemovalRefused
-from .plan import Changes, Plan, _kind_of, edge_key_props, plan_chunk  # noqa: F401
+from .plan import Changes, Plan, _kind_of, _role, edge_key_props, plan_chunk  # noqa: F401
 from .seal import Sealing, for_load
 from .store import Store
-from .validation import Checker, Entity, RecordInput, RelationRecord, RelKey, check, iter_valid
+from .validation import Checker, Entity, RecordInput, RelationRecord, RelKey, _a, check, iter_valid
 from .writers import DEFAULT_BATCH, _Writers, write_changes  # noqa: F401
 
 CHUNK_RECORDS = 10_000  # records read, planned and written together
@@ -94,7 +94,8 @@ def _refuse_other_kinds(store: Store, checker: Checker) -> None:
                     d.id_line,
                     eid,
                     "id",
-                    f"id is already a {kind} in the database, not a {d.kind}; one id is one entity",
+                    f"id is already {_a(kind)} in the database, not {_a(d.kind)}; "
+                    "one id is one entity",
                 )
             )
         elif not (kind in R.ACTOR and d.kind in R.ACTOR):
@@ -106,7 +107,7 @@ def _refuse_other_kinds(store: Store, checker: Checker) -> None:
                     d.id_line,
                     eid,
                     "id",
-                    f"the mapping makes a {d.kind} {eid!r} if missing, but the "
+                    f"the mapping makes {_a(d.kind)} {eid!r} if missing, but the "
                     f"database holds {eid!r} as {'an' if kind[0] in 'aeiou' else 'a'} {kind}, and "
                     f"references to the {d.kind} would reach the {kind}; give the "
                     f"mapping's {d.kind} ids a prefix of their own (e.g. "
@@ -166,7 +167,7 @@ def _find_stale(
         if set(r["cases"]) <= replaced:
             doomed.append(r["id"])
     for r in store.relations_in_cases(sorted(replaced)):
-        key = (r["type"], real(r["start"]), real(r["end"]), r["role"])
+        key = (r["type"], real(r["start"]), real(r["end"]), _role(r["role"], sealing))
         if key not in checker.rel_keys:
             stale.relations[key] = {}
             plan.removed.append(
@@ -325,7 +326,12 @@ def _apply(
             if rid not in checker.defs and rid not in stale.entities and kind != "entity":
                 stale.entities[rid] = Entity(kind, rid, {}, None)
         for r in store.relations_touching(stored):
-            key = (r["type"], sealing.real_id(r["start"]), sealing.real_id(r["end"]), r["role"])
+            key = (
+                r["type"],
+                sealing.real_id(r["start"]),
+                sealing.real_id(r["end"]),
+                _role(r["role"], sealing),
+            )
             if key not in checker.rel_keys:
                 stale.relations.setdefault(key, {})
     if not dry_run:

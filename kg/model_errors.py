@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from . import records as R
 from .errors import Problem
 from .readers import RawRecord
 
@@ -122,6 +123,9 @@ def _validate_model(raw: RawRecord, model: Any, problems: list[Problem]) -> Any:
     except ValidationError as e:
         for err in e.errors(include_url=False):
             loc = tuple(err["loc"])
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, R.FieldError):  # a check across fields names its field
+                loc = loc + (cause.field,)
             problems.append(
                 Problem(
                     raw.file,

@@ -22,7 +22,7 @@ from .mapping import (
     NodeRow,
     edge_key,
 )
-from .seal import Sealing, open_entry
+from .seal import Sealing, is_token, open_entry
 from .store import Store, native
 from .validation import Collection, Entity, RelKey, conflict_notices
 
@@ -175,6 +175,14 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+def _role(role: Any, sealing: Sealing | None) -> Any:
+    """A relation's role as its record gives it (a relation touching a confidential record
+    keeps its role sealed in the database: kg.seal.EDGE_KEPT)."""
+    if sealing is not None and is_token(role):
+        return sealing.keys.unseal(role)
+    return role
+
+
 def plan_chunk(
     store: Store,
     ents: dict[str, Entity],
@@ -278,7 +286,12 @@ def plan_chunk(
     rel_defs: dict[tuple, list[Definition]] = {}
     if pairs:
         for r in store.relation_edges(pairs):
-            key = (r["type"], real(r["start"]), real(r["end"]), native(r["props"].get("role")))
+            key = (
+                r["type"],
+                real(r["start"]),
+                real(r["end"]),
+                _role(native(r["props"].get("role")), sealing),
+            )
             if key in rels:
                 old_rows.append(r)
                 rel_defs.setdefault(key, []).extend(

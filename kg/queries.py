@@ -158,12 +158,12 @@ def _coerce(p: Param, value: Any) -> Any:
         if isinstance(value, bool):
             raise fail("a whole number")
         try:
-            return bounded(p.name, int(str(value).strip()), str(value))
+            return _in_range(p, bounded(p.name, int(str(value).strip()), str(value)))
         except ValueError:
             raise fail("a whole number") from None
     if p.type == "float":
         try:
-            return bounded(p.name, float(str(value).strip()), str(value))
+            return _in_range(p, bounded(p.name, float(str(value).strip()), str(value)))
         except ValueError:
             raise fail("a number") from None
     if p.type == "bool":
@@ -195,6 +195,13 @@ def _coerce(p: Param, value: Any) -> Any:
             return [str(v) for v in parsed]
         return [v.strip() for v in s.split(",") if v.strip()]
     raise fail(p.type)
+
+
+def _in_range(p: Param, value: Any) -> Any:
+    """Refuse a number outside the parameter's declared min/max (exit 2)."""
+    if (p.min is not None and value < p.min) or (p.max is not None and value > p.max):
+        raise UsageError(f"parameter {p.name!r} must be {p.range_text()}, got {value!r}")
+    return value
 
 
 def _enumerated(p: Param, value: Any) -> Any:
@@ -288,6 +295,8 @@ def docs_markdown(lib: Library) -> str:
                     desc = p.description
                     if p.values is not None:
                         desc += f" (one of: {', '.join(p.values)})"
+                    if p.range_text():
+                        desc += f" ({p.range_text()})"
                     out.append(
                         f"| `{p.name}` | {p.type} | {'yes' if p.required else 'no'} | "
                         f"{default} | {desc} |"

@@ -4,6 +4,7 @@ library of them."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,8 @@ class ParamHeader(Declared):
     description: Any = ""
     span: Any = "start"
     values: Any = None
+    min: Any = None
+    max: Any = None
 
 
 class QueryHeader(Declared):
@@ -75,6 +78,8 @@ class Param:
     description: str
     span: str = "start"
     values: tuple[str, ...] | None = None  # the accepted values, when enumerated
+    min: float | None = None  # int and float parameters: the accepted range, inclusive
+    max: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = {
@@ -85,7 +90,24 @@ class Param:
         }
         if self.values is not None:
             out["values"] = list(self.values)
+        for key in ("min", "max"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         return out
+
+    def range_text(self) -> str:
+        """'1 to 3', 'at least 1', 'at most 10' (empty without a range)."""
+        if self.min is not None and self.max is not None:
+            return f"{_num(self.min)} to {_num(self.max)}"
+        if self.min is not None:
+            return f"at least {_num(self.min)}"
+        if self.max is not None:
+            return f"at most {_num(self.max)}"
+        return ""
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
 
 
 @dataclass
@@ -249,7 +271,38 @@ def parse_query_file(path: Path, origin: str = "bundled") -> SavedQuery:
                     "expected a non-empty list of text values or the name of an enumeration",
                 )
                 values = None
+        bounds: dict[str, float | None] = {"min": None, "max": None}
+        for key in bounds:
+            if key not in p.model_fields_set:
+                continue
+            v = getattr(p, key)
+            if p.type not in ("int", "float"):
+                bad(pl, f"{at}.{key}", "only int and float parameters take min and max")
+            elif (
+                isinstance(v, bool)
+                or not isinstance(v, (int, float))
+                or not math.isfinite(v)
+                or (p.type == "int" and not float(v).is_integer())
+            ):
+                bad(pl, f"{at}.{key}", f"expected a number, got {v!r}")
+            else:
+                bounds[key] = v
+        if (
+            bounds["min"] is not None
+            and bounds["max"] is not None
+            and bounds["min"] > bounds["max"]
+        ):
+            bad(pl, f"{at}.min", f"min ({bounds['min']}) is greater than max ({bounds['max']})")
         default = p.default
+        if (
+            isinstance(default, (int, float))
+            and not isinstance(default, bool)
+            and (
+                (bounds["min"] is not None and default < bounds["min"])
+                or (bounds["max"] is not None and default > bounds["max"])
+            )
+        ):
+            bad(pl, f"{at}.default", f"{default!r} is outside min/max")
         if (
             values is not None
             and default is not None
@@ -265,6 +318,8 @@ def parse_query_file(path: Path, origin: str = "bundled") -> SavedQuery:
                 str(p.description if p.description is not None else ""),
                 p.span,
                 values,
+                bounds["min"],
+                bounds["max"],
             )
         )
     if not cypher:

@@ -128,6 +128,15 @@ def _citation(value: Any) -> Any:
 Citation = Annotated[SourceCitation, BeforeValidator(_citation)]
 
 
+class FieldError(ValueError):
+    """A check across fields (a model validator) that knows which field is wrong: kg
+    validate names it instead of '-'."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 class _Entity(_Model):
     id: Slug
     description: str | None = None
@@ -171,10 +180,12 @@ class Source(_Entity):
     @model_validator(mode="after")
     def _v11(self) -> Source:
         if self.published_bound is not None and self.published is None:
-            raise ValueError("published_bound needs published (the date it bounds)")
+            raise FieldError(
+                "published_bound", "published_bound needs published (the date it bounds)"
+            )
         for name in ("copy_of", "known_through"):
             if getattr(self, name) == self.id:
-                raise ValueError(f"{name} names the source itself")
+                raise FieldError(name, f"{name} names the source itself")
         return self
 
 
@@ -225,7 +236,7 @@ class Victims(_Model):
     @model_validator(mode="after")
     def _ordered(self) -> Victims:
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+            raise FieldError("min", f"min ({self.min}) is greater than max ({self.max})")
         return self
 
 
@@ -244,11 +255,13 @@ class Event(_Entity):
     @model_validator(mode="after")
     def _dates(self) -> Event:
         if self.date is not None and (self.start is not None or self.end is not None):
-            raise ValueError("give either date, or start/end, not both")
+            raise FieldError("date", "give either date, or start/end, not both")
         if self.date_bound is not None and self.date is None:
-            raise ValueError("date_bound needs date (start/end are a span, not a bound)")
+            raise FieldError(
+                "date_bound", "date_bound needs date (start/end are a span, not a bound)"
+            )
         if self.start is not None and self.end is not None and self.end.last < self.start.first:
-            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+            raise FieldError("end", f"end ({self.end}) is before start ({self.start})")
         return self
 
 
@@ -308,10 +321,10 @@ class Statement(_Entity):
     @model_validator(mode="after")
     def _v11(self) -> Statement:
         if self.date_bound is not None and self.date is None:
-            raise ValueError("date_bound needs date (the date it bounds)")
+            raise FieldError("date_bound", "date_bound needs date (the date it bounds)")
         for name in STATEMENT_LINKS:
             if any(link.statement == self.id for link in getattr(self, name)):
-                raise ValueError(f"{name} names the statement itself")
+                raise FieldError(name, f"{name} names the statement itself")
         return self
 
 

@@ -62,6 +62,20 @@ class Selection:
     as_of: dt.date | None = None  # the last day of the --as-of date given
     separate: bool = False  # entities merged by kg resolve as their separate ids
 
+    @property
+    def whole(self) -> bool:
+        """The whole graph: the only selection whose csv/cypher export is a copy of the
+        database, and so keeps kg's bookkeeping (``kg_records``, ``kg_conflict_*``)."""
+        return not (
+            self.case
+            or self.around
+            or self.kinds
+            or self.query
+            or self.since
+            or self.until
+            or self.as_of
+        )
+
     def describe(self) -> str:
         parts = []
         if self.case:
@@ -265,15 +279,20 @@ def _as_of(
                 keep[r["id"]] = node
             elif r["cited"] == 0:
                 keep[r["id"]] = {**node, "props": {**node["props"], "unsourced": True}}
-    kept = [
-        e
-        for e in edges
-        if e["start"] in keep
-        and e["end"] in keep
-        and (
-            not e["props"].get("sources") or any(x in known_sources for x in e["props"]["sources"])
-        )
-    ]
+    kept = []
+    for e in edges:
+        if e["start"] not in keep or e["end"] not in keep:
+            continue
+        sources = e["props"].get("sources")
+        if sources:
+            if not any(x in known_sources for x in sources):
+                continue
+            # Only the sources known by then: a later one is not named.
+            e = {
+                **e,
+                "props": {**e["props"], "sources": [x for x in sources if x in known_sources]},
+            }
+        kept.append(e)
     return keep, kept, known_sources
 
 
@@ -334,6 +353,14 @@ def select(
     if sel.as_of is not None:
         nodes, edges, known = _as_of(store, nodes, edges, sel.as_of)
         keep = set(nodes)
+    if not sel.whole:
+        # kg's bookkeeping holds each case's whole record (every source it cites, whenever
+        # published; other cases' records of a shared entity): it travels only with the
+        # whole graph, never with a selection such as --as-of, --case or --around.
+        from .contributions import public
+
+        nodes = {k: {**v, "props": public(v["props"])} for k, v in nodes.items()}
+        edges = [{**e, "props": public(e["props"])} for e in edges]
     sub = Subgraph(nodes=nodes, edges=edges)
     if with_citations:
         sub.citations = _citations(store, sorted(keep))

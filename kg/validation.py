@@ -111,6 +111,17 @@ def relation_key(m: R.Relation) -> RelKey:
     return (m.type, m.from_, m.to, m.role)
 
 
+def _a(word: str) -> str:
+    """'a person', 'an organization', 'an event'."""
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
+def _wrong_kind(ref: str, kind: str, kinds: tuple[str, ...]) -> str:
+    return f"{ref!r} is {_a(kind)}; expected {_a(kinds[0])}" + "".join(
+        f" or {k}" for k in kinds[1:]
+    )
+
+
 class Checker:
     """Validates records one at a time, keeping only what checks across records need (ids,
     kinds, unresolved references), so memory grows by ~200 bytes a record. With ``keep``,
@@ -237,7 +248,7 @@ class Checker:
                         raw.line_of(("id",)),
                         model.id,
                         "id",
-                        f"id is a {raw.kind} here but a {first.kind} at {first.file}:{first.line}; "
+                        f"id is {_a(raw.kind)} here but {_a(first.kind)} at {first.file}:{first.line}; "
                         "one id is one entity",
                     )
                 )
@@ -274,7 +285,7 @@ class Checker:
                     raw.line_of(loc),
                     label,
                     _field(raw, loc),
-                    f"{ref!r} is a {kind}; expected a {' or '.join(kinds)}",
+                    _wrong_kind(ref, kind, kinds),
                 )
             )
 
@@ -295,15 +306,7 @@ class Checker:
                         Problem(file, line, label, fld, self._not_found(ref, allow_existing))
                     )
             elif kind not in kinds:
-                problems.append(
-                    Problem(
-                        file,
-                        line,
-                        label,
-                        fld,
-                        f"{ref!r} is a {kind}; expected a {' or '.join(kinds)}",
-                    )
-                )
+                problems.append(Problem(file, line, label, fld, _wrong_kind(ref, kind, kinds)))
         for file, l_type, l_from, l_to, label, rtype, a, b in self.rel_checks:
             if rtype not in R.RELATION_TYPES:
                 if rtype in R.FIELD_ONLY_TYPES:
@@ -340,7 +343,7 @@ class Checker:
                         l_type,
                         label,
                         "type",
-                        f"{rtype} cannot go from a {ends[0]} to a {ends[1]}; "
+                        f"{rtype} cannot go from {_a(ends[0])} to {_a(ends[1])}; "
                         f"allowed: {R.kinds_for_relation(rtype)}",
                     )
                 )

@@ -3,9 +3,12 @@
 // category: cases
 // description: >
 //   Single values (name, description, dates, kind, speaker, ...) that two or more cases give
-//   differently for one entity: one row per entity and field, with each case and its value in
-//   case order. The graph shows the value of the first case (by id) that gives one; every
-//   case's value is kept. Optionally only one entity, or only entities of one case.
+//   differently for one entity: one row per entity, field and case, with that case's value
+//   (so a value with commas in it stays one cell), in case order; `shown` is true for the
+//   value the graph shows (that of the first case, by id, that gives one). Every case's
+//   value is kept. A confidential entity is listed under its placeholder id with its values
+//   sealed (real ones with the key and --include-confidential). Optionally only one entity,
+//   or only entities of one case.
 // returns: rows
 // params:
 //   - {name: id, type: string, default: null, description: Only this entity}
@@ -21,8 +24,9 @@ CALL () {
 }
 WITH n WHERE $case IS NULL OR $case IN n.cases
 UNWIND range(0, size(n.kg_conflict_field) - 1) AS i
-WITH n, i, n.kg_conflict_field[i] AS field ORDER BY n.id, i
-WITH n, field, collect(n.kg_conflict_case[i]) AS cases, collect(n.kg_conflict_value[i]) AS values
-RETURN n.id AS id, [l IN labels(n) WHERE l <> 'Entity'][0] AS kind, field, cases, values,
-       cases[0] AS shown_from
-ORDER BY id, field
+WITH n, i, n.kg_conflict_field[i] AS field
+// The shown value is the first case's of each field (the lists are in case order).
+WITH n, i, field, [j IN range(0, i) WHERE n.kg_conflict_field[j] = field][0] = i AS shown
+RETURN n.id AS id, [l IN labels(n) WHERE l <> 'Entity'][0] AS kind, field,
+       n.kg_conflict_case[i] AS case, n.kg_conflict_value[i] AS value, shown
+ORDER BY id, field, i

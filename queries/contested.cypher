@@ -2,10 +2,12 @@
 // title: "Contested entities: asserted by some, denied or disputed by others"
 // category: claims and denials
 // description: >
-//   Entities that at least one speaker asserts or corroborates and at least one other denies
-//   or disputes, with both camps and the independent origins of the sources behind each
-//   camp's statements (counted as `corroboration` counts them; `*_counted` says how). With
-//   as_of, only statements and sources known by that day count.
+//   Entities that at least one speaker asserts or corroborates and at least one *other*
+//   speaker denies or disputes (a speaker on both sides is in both lists; an entity whose
+//   only supporter is its only opponent changed their story: see `reversals`), with both
+//   camps and the independent origins of the sources behind each camp's statements
+//   (counted as `corroboration` counts them; `*_counted` says how). With as_of, only
+//   statements and sources known by that day count.
 // returns: rows
 // params:
 //   - {name: as_of, type: date, span: end, default: null, description: "Only what sources certainly published by this day carry (2018, 2018-10 or 2018-10-21)"}
@@ -21,7 +23,8 @@ CALL (t) {
            OR EXISTS { (st)-[:REPORTED_BY]->(k:Source) WHERE k.known_by <= $as_of })
   WITH t, st, sp, CASE WHEN a.stance IN ['asserts', 'corroborates'] THEN 'support' ELSE 'oppose' END AS camp
   ORDER BY sp.id
-  WITH t, camp, collect(DISTINCT coalesce(sp.name, sp.title)) AS speakers, collect(DISTINCT st) AS sts
+  WITH t, camp, collect(DISTINCT {id: sp.id, name: coalesce(sp.name, sp.title)}) AS speakers,
+       collect(DISTINCT st) AS sts
   UNWIND sts AS st
   OPTIONAL MATCH (st)-[:REPORTED_BY]->(src:Source)
     WHERE $as_of IS NULL OR src.known_by <= $as_of
@@ -85,8 +88,9 @@ CALL (t) {
 WITH t, head([x IN camps WHERE x.camp = 'support']) AS pro,
      head([x IN camps WHERE x.camp = 'oppose']) AS con
 WHERE pro IS NOT NULL AND con IS NOT NULL
-RETURN t.id AS id, coalesce(t.title, t.name, t.text) AS entity, pro.speakers AS supporters,
-       con.speakers AS opponents, pro.origins AS supporting_origins,
-       con.origins AS opposing_origins, pro.counted AS supporting_counted,
-       con.counted AS opposing_counted
+  AND any(s IN pro.speakers WHERE any(o IN con.speakers WHERE o.id <> s.id))
+RETURN t.id AS id, coalesce(t.title, t.name, t.text) AS entity,
+       [s IN pro.speakers | s.name] AS supporters, [s IN con.speakers | s.name] AS opponents,
+       pro.origins AS supporting_origins, con.origins AS opposing_origins,
+       pro.counted AS supporting_counted, con.counted AS opposing_counted
 ORDER BY id

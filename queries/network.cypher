@@ -8,8 +8,8 @@
 // returns: graph
 // params:
 //   - {name: id, type: string, required: true, description: The entity at the centre}
-//   - {name: hops, type: int, default: 2, description: How many steps out (1-3)}
-//   - {name: limit, type: int, default: 1000, description: At most this many paths}
+//   - {name: hops, type: int, default: 2, min: 1, max: 3, description: How many steps out}
+//   - {name: limit, type: int, default: 1000, min: 1, description: At most this many paths}
 //   - {name: case, type: string, default: null, description: "Only what this case states (its records' relationships); see `kg query run cases`"}
 MATCH (:Entity {id: $id})-[:SAME_AS*0..2]-(s:Entity)
 WITH DISTINCT s

@@ -9,7 +9,7 @@
 // returns: rows
 // params:
 //   - {name: q, type: search, required: true, description: Words to look for}
-//   - {name: limit, type: int, default: 20, description: At most this many results}
+//   - {name: limit, type: int, default: 20, min: 1, description: At most this many results}
 CALL db.index.fulltext.queryNodes('entity_text', $q) YIELD node, score
 OPTIONAL MATCH (node)-[:SAME_AS]->(canonical:Entity)
 WITH coalesce(canonical, node) AS e, max(score) AS score

@@ -6,7 +6,7 @@
 //   and places inside it, and the statements about those events) and only those whose dates
 //   may fall in a range. Dates honour their precision and bounds (kg.dates' interval rule): an
 //   event dated 2017 overlaps April 2017 and is marked `overlaps`, one certainly inside the
-//   range `within`; a statement made "on or before 5 October" overlaps any range that starts
+//   range `within` (`fit` is empty when no range is given); a statement made "on or before 5 October" overlaps any range that starts
 //   before then. Undated entries show only when no range is given. With as_of, only what
 //   sources certainly published by that day carry (unsourced records stay, `sourced` false).
 // returns: rows
@@ -56,7 +56,8 @@ RETURN CASE x.date_bound WHEN 'on-or-before' THEN 'on or before ' WHEN 'on-or-af
        x.id AS id, CASE WHEN x:Event THEN 'event' ELSE 'statement' END AS type,
        CASE WHEN x:Event THEN x.title ELSE coalesce(sp.name, sp.title) + ': ' + x.text END AS what,
        x.kind AS kind, x.status AS status, l.name AS location,
-       CASE WHEN ($since IS NOT NULL AND (lo IS NULL OR lo < $since))
+       CASE WHEN $since IS NULL AND $until IS NULL THEN null
+            WHEN ($since IS NOT NULL AND (lo IS NULL OR lo < $since))
               OR ($until IS NOT NULL AND (hi IS NULL OR hi > $until))
             THEN 'overlaps' ELSE 'within' END AS fit,
        EXISTS { (x)-[:REPORTED_BY]->() } AS sourced

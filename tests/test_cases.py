@@ -233,12 +233,47 @@ def test_union_and_conflicts(store, two_cases, runner, neo4j_env):
     res = runner.invoke(cli, ["query", "run", "conflicts", "--format", "json"])
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
-    by = {(r["id"], r["field"]): r for r in rows}
-    assert by[("ministry", "description")]["cases"] == ["alpha", "bravo"]
-    assert by[("ministry", "description")]["shown_from"] == "alpha"
-    assert by[("country", "name")]["values"] == ["Country", "The Country"]
+    # one row per id, field and case (issue: values with commas were ambiguous when joined)
+    by: dict = {}
+    for r in rows:
+        by.setdefault((r["id"], r["field"]), []).append((r["case"], r["value"], r["shown"]))
+    assert by[("ministry", "description")] == [
+        ("alpha", "The ministry (alpha's view)", True),
+        ("bravo", "The ministry (bravo's view)", False),
+    ]
+    assert [v for _, v, _ in by[("country", "name")]] == ["Country", "The Country"]
     res = runner.invoke(cli, ["query", "run", "conflicts", "-p", "id=country", "--format", "json"])
-    assert [r["field"] for r in json.loads(res.stdout)] == ["name"]
+    assert {r["field"] for r in json.loads(res.stdout)} == {"name"}
+    # the confidential witness is listed too: placeholder id, sealed values (issue 12)
+    hidden = [r for r in rows if r["id"].startswith("confidential-")]
+    assert [(r["field"], r["case"], r["value"], r["shown"]) for r in hidden] == [
+        ("description", "alpha", "[sealed]", True),
+        ("description", "bravo", "[sealed]", False),
+    ]
+    assert "witness" not in json.dumps(rows).lower()
+    res = runner.invoke(
+        cli, ["query", "run", "conflicts", "--include-confidential", "--format", "json"]
+    )
+    opened = [
+        (r["case"], r["value"])
+        for r in json.loads(res.stdout)
+        if (r["id"], r["field"]) == ("witness", "description")
+    ]
+    assert opened == [("alpha", "Alpha's witness"), ("bravo", "Bravo's witness")]
+    res = runner.invoke(
+        cli,
+        [
+            "query",
+            "run",
+            "conflicts",
+            "-p",
+            "id=witness",
+            "--include-confidential",
+            "--format",
+            "json",
+        ],
+    )
+    assert {r["id"] for r in json.loads(res.stdout)} == {"witness"}
     res = runner.invoke(cli, ["load", str(a)])  # the CLI prints them on every load
     assert "notice: conflict: ministry: description" in res.output
     res = runner.invoke(cli, ["query", "run", "cases", "--format", "json"])

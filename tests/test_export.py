@@ -302,6 +302,53 @@ def test_html_page_data_dates_fields_sizes_and_focus():
     assert focus_set(["a"], adj, {}, limit=100) == ["a", "b", "c", "d", "e", "f"]
 
 
+def _dated_case(tmp_path):
+    case = tmp_path / "dated"
+    case.mkdir()
+    (case / "r.yaml").write_text(
+        "case: {id: dated, title: Dated}\n"
+        "sources:\n"
+        "  - {id: early-source, title: Early, published: 2018-10-20}\n"
+        "  - {id: later-source-2019, title: Later, published: 2019-06-19}\n"
+        "people:\n"
+        "  - {id: p1, name: Person One, reported_by: [early-source, later-source-2019]}\n"
+        "  - {id: p2, name: Person Two, reported_by: [early-source]}\n"
+        "relations:\n"
+        "  - {type: ASSOCIATED_WITH, from: p1, to: p2, role: colleague,\n"
+        "     reported_by: [early-source, later-source-2019]}\n"
+    )
+    return case
+
+
+def test_bookkeeping_travels_only_with_the_whole_graph_and_never_as_of(store, tmp_path, runner):
+    """kg_records (each case's whole record) rebuilds per-case provenance, so the whole
+    graph's csv and cypher exports keep it; a selection (--as-of, --case, ...) never does,
+    and an --as-of export names no source published later, not even in `sources`."""
+    load(store, [_dated_case(tmp_path)])
+    for fmt in ("csv", "cypher", "json", "graphml"):
+        out = tmp_path / fmt / ("x" if fmt == "csv" else f"x.{fmt}")
+        res = runner.invoke(cli, ["export", fmt, "--out", str(out), "--as-of", "2018-10-22"])
+        assert res.exit_code == 0, res.output
+        text = "".join(f.read_text() for f in (sorted(out.iterdir()) if fmt == "csv" else [out]))
+        assert "later-source-2019" not in text, fmt
+        assert "kg_records" not in text and "early-source" in text, fmt
+        res = runner.invoke(cli, ["export", fmt, "--out", str(out), "--case", "dated"])
+        text = "".join(f.read_text() for f in (sorted(out.iterdir()) if fmt == "csv" else [out]))
+        assert "kg_records" not in text, fmt
+        res = runner.invoke(cli, ["export", fmt, "--out", str(out)])
+        text = "".join(f.read_text() for f in (sorted(out.iterdir()) if fmt == "csv" else [out]))
+        assert ("kg_records" in text) == (fmt in ("csv", "cypher")), fmt
+    # the whole graph's cypher export rebuilds a database kg can load into (per-case records)
+    before = store.digest()
+    out = tmp_path / "whole.cypher"
+    assert runner.invoke(cli, ["export", "cypher", "--out", str(out)]).exit_code == 0
+    store.write("MATCH (n) DETACH DELETE n")
+    for statement in script_statements(out.read_text()):
+        store.write(statement)
+    assert store.digest() == before
+    assert load(store, [tmp_path / "dated"]).writes() == 0
+
+
 @pytest.mark.neo4j
 def test_query_run_export_takes_the_export_path_and_its_formats(store, runner, tmp_path):
     """`kg query run --export` and `kg export` share one path and one list of formats."""

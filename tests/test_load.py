@@ -218,7 +218,7 @@ BROKEN = {
         "via: interfax",
         "via: russia",
         "via",
-        "'russia' is a location; expected a organization",
+        "'russia' is a location; expected an organization",
     ),
 }
 

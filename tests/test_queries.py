@@ -36,6 +36,45 @@ def test_docs_are_current():
     )
 
 
+@pytest.mark.neo4j
+def test_parameters_with_a_range_refuse_values_outside_it(tmp_path, runner, neo4j_env):
+    """network's hops is 1 to 3: 0, -1, 5 and 100 are refused (exit 2) before any query
+    runs, naming the parameter and the range."""
+    lib = Q.Library.load()
+    hops = next(p for p in lib.get("network").params if p.name == "hops")
+    assert (hops.min, hops.max) == (1, 3)
+    for bad in ("0", "-1", "5", "100"):
+        res = runner.invoke(cli, ["query", "run", "network", "-p", "id=x", "-p", f"hops={bad}"])
+        assert res.exit_code == 2, res.output
+        assert f"parameter 'hops' must be 1 to 3, got {bad}" in res.output
+    assert Q.bind(lib.get("network"), {"id": "x", "hops": "3"})["hops"] == 3
+    with pytest.raises(UsageError, match="'limit' must be at least 1"):
+        Q.bind(lib.get("search"), {"q": "x", "limit": "0"})
+    p = _query_file(
+        tmp_path,
+        "r",
+        """
+        // name: r
+        // title: Ranges
+        // category: tests
+        // description: bad ranges
+        // params:
+        //   - {name: a, type: string, default: x, min: 1}
+        //   - {name: b, type: int, default: 9, min: 1, max: 3}
+        //   - {name: c, type: float, default: 1, min: 2, max: 1}
+        //   - {name: d, type: int, default: 1, max: many}
+        RETURN $a, $b, $c, $d
+        """,
+    )
+    with pytest.raises(InputError) as e:
+        Q.parse_query_file(p)
+    got = "\n".join(str(x) for x in e.value.problems)
+    assert "params[0].min: only int and float parameters take min and max" in got
+    assert "params[1].default: 9 is outside min/max" in got
+    assert "params[2].min: min (2) is greater than max (1)" in got
+    assert "params[3].max: expected a number, got 'many'" in got
+
+
 def _query_file(folder: Path, name: str, text: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     p = folder / f"{name}.cypher"
@@ -139,7 +178,14 @@ def test_query_list_json_shape(runner):
     res = runner.invoke(cli, ["query", "list", "--format", "json"])
     items = json.loads(res.output)
     net = next(x for x in items if x["name"] == "network")
-    assert net["params"][1] == {"name": "hops", "type": "int", "required": False, "default": 2}
+    assert net["params"][1] == {
+        "name": "hops",
+        "type": "int",
+        "required": False,
+        "default": 2,
+        "min": 1,
+        "max": 3,
+    }
     assert set(net) == {
         "name",
         "title",
@@ -228,6 +274,34 @@ def test_denials(chechnya):
     assert rows[0]["text"].startswith("“You cannot arrest or repress people who just don’t exist")
     assert rows[0]["verbatim"] is True and rows[2]["verbatim"] is False
     assert len(run(chechnya, "denials", about="killings-2017")) == 1
+
+
+@pytest.mark.neo4j
+def test_contested_needs_two_different_speakers(store, tmp_path):
+    """One speaker who asserted and then denied is a reversal, not a contest; a second
+    speaker on either side makes it contested (that speaker listed in both camps stays)."""
+    case = tmp_path / "turncoat"
+    case.mkdir()
+    (case / "r.yaml").write_text(
+        textwrap.dedent("""
+        people:
+          - {id: a, name: Speaker A}
+          - {id: b, name: Speaker B}
+        events:
+          - {id: e1, title: Event one}
+          - {id: e2, title: Event two}
+        statements:
+          - {id: s1, speaker: a, text: It happened., date: 2020-01-01, about: [{target: e1, stance: asserts}]}
+          - {id: s2, speaker: a, text: It never happened., date: 2020-02-01, about: [{target: e1, stance: denies}]}
+          - {id: s3, speaker: a, text: Yes., about: [{target: e2, stance: asserts}]}
+          - {id: s4, speaker: a, text: No., about: [{target: e2, stance: disputes}]}
+          - {id: s5, speaker: b, text: It did., about: [{target: e2, stance: corroborates}]}
+        """)
+    )
+    load(store, [case])
+    rows = [(r["id"], r["supporters"], r["opponents"]) for r in run(store, "contested")]
+    assert rows == [("e2", ["Speaker A", "Speaker B"], ["Speaker A"])]
+    assert {r["statement"] for r in run(store, "reversals")} >= {"s1", "s2"}
 
 
 @pytest.mark.neo4j
@@ -406,6 +480,8 @@ def test_places_and_time(chechnya):
     assert [(r["id"], r["fit"]) for r in rows][-1] == ("amnesty-petition-launch-2017", "within")
     assert {r["fit"] for r in rows[:-1]} == {"overlaps"} and len(rows) == 8
     assert run(chechnya, "timeline", since="2018") == []
+    # without a range there is nothing to fit in: the column is empty, never "within"
+    assert {r["fit"] for r in run(chechnya, "timeline", kinds="event")} == {None}
     assert len(run(chechnya, "timeline", place="st-petersburg", kinds="event")) == 1
     assert run(chechnya, "timeline", until="2016-12-31") == []
     # statements come in date order with the events (those about events in the place too)

@@ -46,6 +46,8 @@ SECRETS = [
     "2018-02-01",
     "witness-protected",
     "village",
+    "dough roller",
+    "lodger",
 ]
 
 
@@ -137,7 +139,29 @@ def test_seal_rows_is_pure_and_keeps_only_the_allow_list():
         ],
         edges=[
             EdgeRow("SAID", "w", "s", {"date": dt.date(2017, 4, 3)}, "s"),
-            EdgeRow("REPORTED_BY", "w", "src", {"quote": "I was there"}, "w"),
+            EdgeRow(
+                "REPORTED_BY",
+                "w",
+                "src",
+                {"quote": "I was there", "page": "p. 4", "credibility": 2},
+                "w",
+            ),
+            EdgeRow(
+                "AFFILIATED_WITH",
+                "w",
+                "org",
+                {"role": "night baker", "cases": ["c"], "start": dt.date(2016, 3, 2)},
+                "w",
+            ),
+            EdgeRow("INVOLVED_IN", "w", "ev", {"role": "victim"}, "ev"),
+            EdgeRow(
+                "ASSOCIATED_WITH",
+                "org",
+                "w",
+                {"role": "employer", "sources": ["src"], "description": "hired", "extra": 1},
+                None,
+            ),
+            EdgeRow("AFFILIATED_WITH", "v", "org", {"role": "night baker"}, "v"),
         ],
     )
     out = sealing.rows(rows)
@@ -146,9 +170,17 @@ def test_seal_rows_is_pure_and_keeps_only_the_allow_list():
     assert set(w.props) == {"id", "name", "confidential", S.SEALED_PROP} and w.id == pid
     assert s.props["text"] == f"{S.label_for('person', pid)} was there"
     assert k.unseal(s.props[S.SEALED_PROP]) == {"props": {"text": "Testov was there"}}
-    said, cited = out.edges
+    said, cited, aff, inv, rel, public = out.edges
     assert (said.start, said.props["date"]) == (pid, dt.date(2017, 1, 1))
     assert S.is_token(cited.props["quote"]) and cited.owner == pid
+    # Edges touching a confidential record keep only the allow-list in the clear.
+    assert S.is_token(cited.props["page"]) and cited.props["credibility"] == 2
+    assert S.is_token(aff.props["role"]) and k.unseal(aff.props["role"]) == "night baker"
+    assert (aff.props["cases"], aff.props["start"]) == (["c"], dt.date(2016, 1, 1))
+    assert inv.props == {"role": "victim"} and inv.start == pid  # an enumerated role: structure
+    assert S.is_token(rel.props["role"]) and S.is_token(rel.props["description"])
+    assert S.is_token(rel.props["extra"]) and rel.props["sources"] == ["src"]
+    assert public.props == {"role": "night baker"}  # nothing confidential about it
 
 
 # --- against the database --------------------------------------------------------------------
@@ -239,6 +271,8 @@ def test_saved_queries_exports_and_analysis_reveal_nothing(sealed, runner, tmp_p
         ("who-reported-what", None),
         ("actor-links", None),
         ("network", "id=officer-ivanov"),
+        ("affiliations", "id=river-bakery"),
+        ("network", "id=river-bakery"),
     ]
     for name, param in runs:
         args = ["query", "run", name, "--format", "json"] + (["-p", param] if param else [])
@@ -257,6 +291,7 @@ def test_saved_queries_exports_and_analysis_reveal_nothing(sealed, runner, tmp_p
             files = sorted(out.iterdir()) if fmt == "csv" else [out]
             text = "".join(f.read_text(encoding="utf-8") for f in files)
             assert leaks(text + msg) == [], (fmt, extra, leaks(text + msg))
+            assert "kg-sealed:" not in text, (fmt, extra)  # sealed values are left out
         assert "Confidential person" in text
     for what in ("centrality", "communities", "brokers"):
         res, out = _cli(runner, "analyze", what, "--format", "json")
@@ -309,6 +344,22 @@ def test_with_the_flag_and_the_key_everything_shows(sealed, runner, tmp_path):
         "json",
     )
     assert "flooded basement" in out
+    res, out = _cli(
+        runner,
+        "query",
+        "run",
+        "affiliations",
+        "-p",
+        "id=river-bakery",
+        "--include-confidential",
+        "--format",
+        "json",
+    )
+    assert "night-shift dough roller" in out, out
+    res, out = _cli(
+        runner, "query", "run", "actor-links", "--include-confidential", "--format", "json"
+    )
+    assert "lodger" in out, out
     for fmt in ("html", "graphml", "json", "csv", "ftm"):
         path = tmp_path / fmt / ("x" if fmt == "csv" else f"x.{fmt}")
         res, msg = _cli(runner, "export", fmt, "--out", str(path), "--include-confidential")

@@ -67,7 +67,7 @@ def test_wrong_kind_reference(tmp_path):
             via: p
         """,
     )
-    assert problems([f]) == [f"{f}:7: s: via: 'p' is a person; expected a organization"]
+    assert problems([f]) == [f"{f}:7: s: via: 'p' is a person; expected an organization"]
 
 
 def test_duplicate_id_across_files(tmp_path):
@@ -358,4 +358,22 @@ def test_duplicate_json_key_names_file_and_line(tmp_path):
     assert problems([f]) == [
         f"{f}:2: -: -: invalid JSON: duplicate key 'name' (each line must "
         "be one complete JSON object)"
+    ]
+
+
+def test_checks_across_fields_name_their_field(tmp_path):
+    """A check that compares fields names the field to fix, never '-'."""
+    f = tmp_path / "r.yaml"
+    f.write_text(
+        textwrap.dedent("""
+        events:
+          - {id: e1, title: E1, date: 2017, start: 2017}
+          - {id: e2, title: E2, start: 2018, end: 2017}
+          - {id: e3, title: E3, victims: {min: 5, max: 2}}
+        """).lstrip()
+    )
+    assert problems([f]) == [
+        f"{f}:2: e1: date: give either date, or start/end, not both",
+        f"{f}:3: e2: end: end (2017) is before start (2018)",
+        f"{f}:4: e3: victims.min: min (5) is greater than max (2)",
     ]

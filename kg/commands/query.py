@@ -150,7 +150,8 @@ def query_show(name: str, query_dirs: tuple[Path, ...]) -> None:
         for p in q.params:
             req = "required" if p.required else f"default {p.default!r}"
             one_of = f" (one of: {', '.join(p.values)})" if p.values is not None else ""
-            click.echo(f"  {p.name} ({p.type}, {req}): {p.description}{one_of}")
+            rng = f" ({p.range_text()})" if p.range_text() else ""
+            click.echo(f"  {p.name} ({p.type}, {req}): {p.description}{one_of}{rng}")
     click.echo(f"\n{q.cypher}")
 
 

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,16 @@ DATE_PROPS = ("date", "start", "end", "published")
 DATE_LEVELS = ("day", "month", "year", "none")
 # Edge properties that hold entity ids (mapped to placeholders, never scrubbed as text).
 ID_PROPS = ("statement", "via")
+# What a relationship that touches a confidential record (either end, the record that makes
+# it, or a confidential source it cites) keeps in the clear: ids (as placeholders), dates
+# (lowered like the node's), kg's bookkeeping and values from the record format's closed
+# vocabularies. Everything else it carries (quote, page, a free-text role, a description,
+# anything added later) is sealed in place: an allow-list, so a new property is sealed until
+# it is named here. A participant's role is one of R.PARTICIPANT_ROLES (structure, like a
+# label); an affiliation's or a relation's role is free text, and sealed.
+EDGE_KEPT = ("cases", "sources", *ID_PROPS, "stance", "credibility", "date_precision")
+EDGE_DATES = ("date", "start", "end", "accessed")
+EDGE_KEPT_BY_TYPE = {"INVOLVED_IN": ("role",)}
 # Node properties never scrubbed (structure, not text).
 NOT_TEXT = (
     "id",
@@ -209,6 +220,17 @@ class Keyring:
 
 def label_for(kind: str, pid: str) -> str:
     return f"Confidential {kind} {pid[len(PID_PREFIX) : len(PID_PREFIX) + LABEL_CHARS].upper()}"
+
+
+TOKEN_RE = re.compile(re.escape(PREFIX) + r"[A-Za-z0-9_=-]+")
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return json.dumps(value, default=_json_default, ensure_ascii=False)
 
 
 def is_token(value: Any) -> bool:

@@ -9,7 +9,18 @@ from typing import Any
 
 from .. import records as R
 from ..mapping import EdgeRow, GraphRows, NodeRow
-from .keys import DATE_PROPS, ID_PROPS, NOT_TEXT, SEALED_PROP, Keyring, SealKeyError, is_token
+from .keys import (
+    DATE_PROPS,
+    EDGE_DATES,
+    EDGE_KEPT,
+    EDGE_KEPT_BY_TYPE,
+    ID_PROPS,
+    NOT_TEXT,
+    SEALED_PROP,
+    Keyring,
+    SealKeyError,
+    is_token,
+)
 from .scrub import Scrubber, scrub_value
 
 # --- sealing mapped rows (the one step the loader calls) ------------------------------------
@@ -103,6 +114,15 @@ class Sealing:
             if "cases" in props:  # kept in the clear (KEPT_PROPS): which cases hold it
                 out["cases"] = props["cases"]
             self._dates(props, out)
+            if isinstance(props.get("kg_conflict_field"), list):
+                # Listed by `conflicts` (issue 12): fields and cases in the clear, values
+                # sealed (the names of `extra` keys are the record's own text: sealed too).
+                out["kg_conflict_field"] = [
+                    self.keys.seal(f) if f.startswith("extra.") else f
+                    for f in props["kg_conflict_field"]
+                ]
+                out["kg_conflict_case"] = props["kg_conflict_case"]
+                out["kg_conflict_value"] = [self.keys.seal(v) for v in props["kg_conflict_value"]]
             sealed = {k: v for k, v in props.items() if k not in out or out[k] != v}
             sealed["id"] = row.id
             out[SEALED_PROP] = self.keys.seal({"props": sealed})
@@ -159,9 +179,14 @@ class Sealing:
     def edge(self, e: EdgeRow) -> EdgeRow:
         start, end = self.sid(e.start), self.sid(e.end)
         owner = self.sid(e.owner) if e.owner is not None else None
-        hidden_end = e.start in self.hidden or e.end in self.hidden
+        hidden_end = (
+            e.start in self.hidden
+            or e.end in self.hidden
+            or (e.owner is not None and e.owner in self.hidden)
+        )
         if e.owner is None and not hidden_end:
             hidden_end = any(s in self.hidden for s in e.props.get("sources", ()))
+        kept = EDGE_KEPT_BY_TYPE.get(e.type, ())
         props: dict[str, Any] = {}
         for k, v in e.props.items():
             if k in ID_PROPS and isinstance(v, str):
@@ -174,11 +199,13 @@ class Sealing:
                 ]
             elif k == "cases":
                 props[k] = v
-            elif hidden_end and k in ("quote", "description"):
-                props[k] = self.keys.seal(v)
-            elif hidden_end and k in DATE_PROPS and self.dates != "day":
-                if self.dates != "none":
+            elif hidden_end and k in EDGE_DATES:
+                if self.dates == "day":
+                    props[k] = v
+                elif self.dates != "none":
                     props[k] = _lower(v, self.dates, last=(k == "end"))
+            elif hidden_end and k not in EDGE_KEPT and k not in kept:
+                props[k] = v if is_token(v) else self.keys.seal(v)
             elif isinstance(v, str) and self.scrubber.mentions(v):
                 props[k] = self.keys.seal(v)
             else:

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import records as R
 from .database import _kind, checked_keys, sealed_nodes
-from .keys import PREFIX, SEALED_PROP, Keyring, is_token, label_for
+from .keys import PREFIX, SEALED_PROP, TOKEN_RE, Keyring, _as_text, is_token, label_for
 
 # --- reading back: unsealing on the client, masking otherwise -----------------------------
 
@@ -58,7 +58,11 @@ class Unsealer:
         if value.startswith(PREFIX):
             if self.keys is None:
                 return value
-            return self._open(value)
+            if TOKEN_RE.fullmatch(value):
+                return self._open(value)
+        if PREFIX in value and self.keys is not None:
+            # A token inside text a query built ('ASSOCIATED_WITH (' + r.role + ')').
+            value = TOKEN_RE.sub(lambda m: _as_text(self._open(m.group(0))), value)
         if value in self.real:
             return self.real[value]
         if self._label_re is not None and "Confidential " in value:
@@ -110,9 +114,12 @@ SEALED_SHOWN = "[sealed]"
 
 
 def mask(value: Any) -> Any:
-    """Results without the key: sealed tokens shown as [sealed], kg_sealed left out."""
+    """Results without the key: sealed tokens shown as [sealed] (also inside text a query
+    built from one), kg_sealed left out."""
     if isinstance(value, str):
-        return SEALED_SHOWN if value.startswith(PREFIX) else value
+        if value.startswith(PREFIX) and TOKEN_RE.fullmatch(value):
+            return SEALED_SHOWN
+        return TOKEN_RE.sub(SEALED_SHOWN, value) if PREFIX in value else value
     if isinstance(value, list):
         return [mask(v) for v in value]
     if isinstance(value, dict):
@@ -121,12 +128,23 @@ def mask(value: Any) -> Any:
 
 
 def drop_sealed(props: dict[str, Any]) -> dict[str, Any]:
-    """Properties for an export without the key: sealed values left out entirely."""
+    """Properties for an export without the key: sealed values left out entirely (a case's
+    sealed record in ``kg_records`` too; and the ``kg_conflict_*`` lists whole when a value
+    of them is sealed, as they go in parallel)."""
     out = {}
     for k, v in props.items():
         if k == SEALED_PROP or is_token(v):
             continue
-        if isinstance(v, list) and any(is_token(x) for x in v):
+        if k == "kg_records" and isinstance(v, list):
+            v = [x for x in v if not (isinstance(x, str) and PREFIX in x)]
+        elif isinstance(v, list) and any(is_token(x) for x in v):
+            if k.startswith("kg_conflict_"):
+                continue
             v = [x for x in v if not is_token(x)]
         out[k] = v
+    if "kg_conflict_field" in out and not all(
+        k in out for k in ("kg_conflict_field", "kg_conflict_case", "kg_conflict_value")
+    ):
+        for k in ("kg_conflict_field", "kg_conflict_case", "kg_conflict_value"):
+            out.pop(k, None)
     return out
