@@ -636,5 +636,5 @@ def test_unknown_header_keys_fail_naming_file_line_and_key(tmp_path):
         f"{p}:4: typo: descripton: unknown key 'descripton' (did you mean 'description'?); "
         "expected: category, description, mode, name, overrides, params, returns, title",
         f"{p}:6: typo: params[0].defualt: unknown key 'defualt' (did you mean 'default'?); "
-        "expected: default, description, name, required, span, type, values",
+        "expected: default, description, max, min, name, required, span, type, values",
     ]

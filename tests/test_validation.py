@@ -291,7 +291,7 @@ def test_entity_shared_by_two_cases_is_merged(tmp_path):
 
 
 def test_json_schema_is_current():
-    from kg.records import json_schema
+    from kg.schema_gen import json_schema
 
     on_disk = json.loads((CHECHNYA.parent.parent / "schema" / "records.schema.json").read_text())
     assert on_disk == json.loads(json.dumps(json_schema(), sort_keys=True)), (
