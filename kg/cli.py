@@ -258,6 +258,9 @@ def _summary_text(summary: dict[str, Any], dry_run: bool, *, unloaded: bool = Fa
             shown = ", ".join(recs[:10]) + (f" and {len(recs) - 10} more" if len(recs) > 10 else "")
             tail += (f"\nremoved: {len(recs)} record{'s' if len(recs) != 1 else ''} no longer in "
                      f"case {case}'s files: {shown}\n")
+    if summary.get("phases"):
+        tail += "\ntime by phase: " + ", ".join(f"{k} {v:.1f} s" for k, v in
+                                               summary["phases"].items()) + "\n"
     return head + strip(nodes) + "\n" + strip(rels) + tail
 
 

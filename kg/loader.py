@@ -21,6 +21,7 @@ import contextlib
 import gc
 import queue
 import threading
+import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -89,6 +90,7 @@ class Plan:
     relationships: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     removed: list[dict[str, Any]] = field(default_factory=list)  # records a case no longer has
     log: Optional[list[dict[str, Any]]] = None                   # the change list, if asked
+    phases: dict[str, float] = field(default_factory=dict)      # --bulk: seconds per phase
 
     def add(self, ch: Changes) -> None:
         for name, op in (("create_nodes", "created"), ("update_nodes", "updated"),
@@ -117,6 +119,8 @@ class Plan:
             "relationships": {t: {op: c.get(op, 0) for op in _OPS}
                               for t, c in sorted(self.relationships.items())},
             "removed": self.removed,
+            **({"phases": {k: round(v, 3) for k, v in self.phases.items()}}
+               if self.phases else {}),
         }
 
     def writes(self) -> int:
@@ -739,6 +743,14 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
     if not settings.managed:
         raise UsageError("--bulk works with kg's own local server, not with KG_NEO4J_URI.")
     local = LocalNeo4j(settings.home, int(settings.uri.rsplit(":", 1)[-1]))
+    clock = [time.perf_counter()]
+    phases: dict[str, float] = {}
+
+    def phase(name: str) -> None:  # the seconds since the last phase ended
+        now = time.perf_counter()
+        phases[name] = now - clock[0]
+        clock[0] = now
+
     with connect(settings) as drv:
         store = Store(drv, settings.database, managed=True, where=settings.describe())
         drv.verify_connectivity()
@@ -747,7 +759,8 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
                              hint="Use a normal `kg load`, or `kg db reset --yes` first.")
         inp, checker, _ = validate_input(store, paths, mapping=mapping, input_format=input_format)
         sealing = for_load(store, checker, dry_run=True)
-    plan = Plan(checker.coll)
+    phase("validation")
+    plan = Plan(checker.coll, phases=phases)
     folder = local.import_dir / "bulk"
     shutil.rmtree(folder, ignore_errors=True)
     exporter = CsvExporter(folder, part_rows=BULK_PART_ROWS)
@@ -774,9 +787,13 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
             local.start()
             shutil.rmtree(folder, ignore_errors=True)
             raise
+        phase("csv")  # the server's shutdown ran alongside
         stopping.result()
+        phase("server stop (after the CSVs)")
     res = local.admin(*import_args(folder))
+    phase("neo4j-admin import")
     local.start()
+    phase("server start")
     if res.returncode != 0:
         raise UsageError("neo4j-admin import failed: " + (res.stderr or res.stdout).strip()[-1500:])
     fresh = load_settings_for(local, settings)
@@ -789,6 +806,7 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
             record_fingerprint(store, sealing.keys)
         store.await_indexes()
         store.write_cases(_case_rows(checker))
+    phase("schema, indexes, cases")
     shutil.rmtree(folder, ignore_errors=True)
     return plan
 
