@@ -356,7 +356,8 @@ def bench_export_e2e(local: LocalNeo4j, env: dict, tmp: Path, records: int = 5_0
         write_case(case, records, seed=1)
     kg = str(ROOT / ".venv" / "bin" / "kg")
     run_child([kg, "load", "-q", str(case)], env)
-    benv = dict(env, BENCH_NEO4J_URI=local.uri, BENCH_NEO4J_PASSWORD=local.read_password() or "")
+    benv = dict(env, BENCH_NEO4J_URI=local.uri, BENCH_NEO4J_PASSWORD=local.read_password() or "",
+                BENCH_NEO4J_CERT=str(local.certificate))
     kg_html, py_html = tmp / "e2e-kg.html", tmp / "e2e-pyvis.html"
     load_before = os.getloadavg()
     kg_t: list[float] = []

@@ -95,8 +95,8 @@ def _ids_for(store: Store, sel: Selection) -> Optional[set[str]]:
     """The node ids of the base selection; None means every entity."""
     ids: Optional[set[str]] = None
     if sel.case:
-        res = store.read("MATCH (n:Entity) WHERE $case IN n.cases RETURN n.id AS id", {"case": sel.case})
-        ids = {r["id"] for r in res.records}
+        ids = set(_one(store, "MATCH (n:Entity) WHERE $case IN n.cases RETURN collect(n.id) AS rows",
+                       {"case": sel.case}))
         if not ids:
             raise UsageError(f"no entity belongs to case {sel.case!r}")
     if sel.around:
@@ -119,41 +119,45 @@ def _ids_for(store: Store, sel: Selection) -> Optional[set[str]]:
     return ids
 
 
+# Rows are read in bulk: each query returns one record holding a batch's rows as a list
+# (`collect(...) AS rows`), so the driver reads a few large messages instead of one message
+# per row (which cost more than the rows themselves).
+def _one(store: Store, cypher: str, params: Optional[dict[str, Any]] = None) -> list[Any]:
+    """The `rows` list of a query that returns one record (`RETURN collect(...) AS rows`)."""
+    records = store.read(cypher, params or {}).records
+    return list(records[0]["rows"]) if records else []
+
+
+def _batched(store: Store, cypher: str, ids: list[str], **params: Any) -> Iterable[Any]:
+    for i in range(0, len(ids), BATCH):
+        yield from _one(store, cypher, {"ids": ids[i:i + BATCH], **params})
+
+
+def _all_ids(store: Store) -> list[str]:
+    return sorted(_one(store, "MATCH (n:Entity) RETURN collect(n.id) AS rows"))
+
+
 def _fetch_nodes(store: Store, ids: Optional[set[str]]) -> dict[str, dict[str, Any]]:
     nodes: dict[str, dict[str, Any]] = {}
-    if ids is None:
-        res = store.read("MATCH (n:Entity) RETURN n.id AS id, labels(n) AS labels, properties(n) AS props")
-        for r in res.records:
-            nodes[r["id"]] = _node_entry(r["labels"], r["props"])
-        return nodes
-    id_list = sorted(ids)
-    for i in range(0, len(id_list), BATCH):
-        res = store.read("UNWIND $ids AS id MATCH (n:Entity {id: id}) "
-                         "RETURN n.id AS id, labels(n) AS labels, properties(n) AS props",
-                         {"ids": id_list[i:i + BATCH]})
-        for r in res.records:
-            nodes[r["id"]] = _node_entry(r["labels"], r["props"])
+    id_list = _all_ids(store) if ids is None else sorted(ids)
+    for nid, labels, props in _batched(
+            store, "UNWIND $ids AS id MATCH (n:Entity {id: id}) "
+                   "RETURN collect([n.id, labels(n), properties(n)]) AS rows", id_list):
+        nodes[nid] = _node_entry(labels, props)
     return nodes
 
 
 def _fetch_edges(store: Store, ids: Optional[set[str]], keep: set[str]) -> list[dict[str, Any]]:
+    """The relationships between nodes of ``keep`` that start at ``ids`` (None: every
+    entity; read by their start nodes, in batches)."""
     edges: list[dict[str, Any]] = []
-    if ids is None:
-        res = store.read("MATCH (a:Entity)-[r]->(b:Entity) "
-                         "RETURN a.id AS s, type(r) AS t, b.id AS e, properties(r) AS p")
-        rows: Iterable[Any] = res.records
-    else:
-        rows = []
-        id_list = sorted(ids)
-        for i in range(0, len(id_list), BATCH):
-            res = store.read("UNWIND $ids AS id MATCH (a:Entity {id: id})-[r]->(b:Entity) "
-                             "RETURN a.id AS s, type(r) AS t, b.id AS e, properties(r) AS p",
-                             {"ids": id_list[i:i + BATCH]})
-            rows.extend(res.records)
-    for r in rows:
-        if r["s"] in keep and r["e"] in keep:
-            edges.append({"type": r["t"], "start": r["s"], "end": r["e"],
-                          "props": {k: native(v) for k, v in r["p"].items()}})
+    id_list = sorted(keep if ids is None else ids)
+    for s, t, e, p in _batched(
+            store, "UNWIND $ids AS id MATCH (a:Entity {id: id})-[r]->(b:Entity) "
+                   "RETURN collect([a.id, type(r), b.id, properties(r)]) AS rows", id_list):
+        if s in keep and e in keep:
+            edges.append({"type": t, "start": s, "end": e,
+                          "props": {k: native(v) for k, v in p.items()}})
     return edges
 
 
@@ -265,17 +269,16 @@ def _as_of(store: Store, nodes: dict[str, dict], edges: list[dict],
 
 def _citations(store: Store, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
-    for i in range(0, len(ids), BATCH):
-        res = store.read(
-            "UNWIND $ids AS id MATCH (n:Entity {id: id})-[r:REPORTED_BY]->(s:Source) "
-            "OPTIONAL MATCH (s)-[:PUBLISHED_BY]->(p:Organization) "
-            "RETURN id, s.id AS source, s.title AS title, s.reliability AS reliability, "
-            "p.name AS publisher, r.quote AS quote, r.page AS page, r.credibility AS credibility "
-            "ORDER BY id, source, quote", {"ids": ids[i:i + BATCH]})
-        for r in res.records:
-            item = {k: r[k] for k in ("source", "title", "publisher", "reliability", "quote",
-                                      "page", "credibility") if r[k] is not None}
-            out.setdefault(r["id"], []).append(item)
+    keys = ("source", "title", "publisher", "reliability", "quote", "page", "credibility")
+    rows = _batched(
+        store,
+        "UNWIND $ids AS id MATCH (n:Entity {id: id})-[r:REPORTED_BY]->(s:Source) "
+        "OPTIONAL MATCH (s)-[:PUBLISHED_BY]->(p:Organization) "
+        "WITH id, s, p, r ORDER BY id, s.id, r.quote "
+        "RETURN collect([id, s.id, s.title, p.name, s.reliability, r.quote, r.page, "
+        "r.credibility]) AS rows", ids)
+    for nid, *values in rows:
+        out.setdefault(nid, []).append({k: v for k, v in zip(keys, values) if v is not None})
     return out
 
 
