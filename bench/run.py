@@ -101,6 +101,15 @@ def free_port() -> int:
 LAST_STDOUT = ""  # what the last run_child printed
 
 
+def _json_tail(out: str) -> dict:
+    """The JSON object a command printed last (`--json`), {} if none."""
+    start = out.rfind("\n{")
+    try:
+        return json.loads(out[start + 1:] if start >= 0 else out)
+    except ValueError:
+        return {}
+
+
 def run_child(cmd: list[str], env: dict) -> tuple[float, float, float]:
     """Run a command; (seconds, peak resident MB of that process, its CPU seconds)."""
     t = time.perf_counter()
@@ -241,7 +250,7 @@ def bench_load(local: LocalNeo4j, env: dict, sizes: list[int], naive_sizes: list
             store.driver.close()
             wipe(local, tmp).driver.close()
             bs, bp, _ = run_child([kg, "load", "--bulk", "-q", "--json", str(case)], env)
-            bulk_phases.append((n, bs, json.loads(LAST_STDOUT).get("phases", {})))
+            bulk_phases.append((n, bs, _json_tail(LAST_STDOUT).get("phases", {})))
             store = _store(local)
             bulk, bulk_rate, bulk_peak = f"{bs:.1f}", f"{n / bs:,.0f}", f"{bp:,.0f}"
             same = ("yes" if store.digest() == digest else "NO") if digest else "(not compared)"
