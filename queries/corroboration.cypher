@@ -15,69 +15,130 @@
 MATCH (e:Event)
   WHERE $as_of IS NULL OR NOT EXISTS { (e)-[:REPORTED_BY]->() }
         OR EXISTS { (e)-[:REPORTED_BY]->(k:Source) WHERE k.known_by <= $as_of }
-OPTIONAL MATCH (e)-[:REPORTED_BY]->(src:Source)
-  WHERE $as_of IS NULL OR src.known_by <= $as_of
-// Origin keys of a source: the original it copies, and the root owner of every publisher
-// in that copy family (PART_OF made by `parent` fields only: relation-made ones carry sources).
-OPTIONAL CALL (src) {
-  // Most sources are no copy and have no copy: their own publisher's root is all there is.
-  WITH src WHERE src IS NOT NULL AND NOT EXISTS { (src)-[:COPY_OF]-(:Source) }
-  OPTIONAL MATCH (src)-[:PUBLISHED_BY]->(:Organization)
-                 (()-[p:PART_OF WHERE p.sources IS NULL]->(:Organization))*(root:Organization)
-    WHERE NOT EXISTS { (root)-[q:PART_OF]->(:Organization) WHERE q.sources IS NULL }
-  WITH src, head(collect(root.id)) AS own
-  WITH src, own, ['copy:' + src.id] + CASE WHEN own IS NULL THEN [] ELSE ['owner:' + own] END AS keys
-  RETURN {id: src.id, orig: src.id, root: own, keys: keys, own: keys} AS item
-  UNION
-  // A copy, or copied: the original (copy_of followed to its end; in a cycle, the least id),
-  // and the root owner of the publisher of every copy of it.
-  WITH src WHERE EXISTS { (src)-[:COPY_OF]-(:Source) }
-  MATCH (src)-[:COPY_OF*0..]->(o:Source)
-  WITH src, o ORDER BY EXISTS { (o)-[:COPY_OF]->(:Source) }, o.id
-  WITH src, collect(o)[0] AS orig
-  MATCH (orig)<-[:COPY_OF*0..]-(m:Source)
-  OPTIONAL MATCH (m)-[:PUBLISHED_BY]->(:Organization)
-                 (()-[p:PART_OF WHERE p.sources IS NULL]->(:Organization))*(root:Organization)
-    WHERE NOT EXISTS { (root)-[q:PART_OF]->(:Organization) WHERE q.sources IS NULL }
-  WITH src, orig, collect(DISTINCT 'owner:' + root.id) AS owners,
-       head(collect(CASE WHEN m = src THEN root.id END)) AS own
-  RETURN {id: src.id, orig: orig.id, root: own, keys: ['copy:' + orig.id] + owners,
-          own: ['copy:' + orig.id] + CASE WHEN own IS NULL THEN [] ELSE ['owner:' + own] END} AS item
+// Counted twice: first only how many origins each event has, to sort by (a sorted row must
+// stay small on a large case), then everything for the events in that order.
+CALL (e) {
+  OPTIONAL MATCH (e)-[:REPORTED_BY]->(src:Source)
+    WHERE $as_of IS NULL OR src.known_by <= $as_of
+  // Origin keys of a source: the original it copies, and the root owner of every publisher
+  // in that copy family (PART_OF made by `parent` fields only: relation-made ones carry sources).
+  OPTIONAL CALL (src) {
+    // Most sources are no copy and have no copy: their own publisher's root is all there is.
+    WITH src WHERE src IS NOT NULL AND NOT EXISTS { (src)-[:COPY_OF]-(:Source) }
+    OPTIONAL MATCH (src)-[:PUBLISHED_BY]->(:Organization)
+                   (()-[p:PART_OF WHERE p.sources IS NULL]->(:Organization))*(root:Organization)
+      WHERE NOT EXISTS { (root)-[q:PART_OF]->(:Organization) WHERE q.sources IS NULL }
+    WITH src, head(collect(root.id)) AS own
+    WITH src, own, ['copy:' + src.id] + CASE WHEN own IS NULL THEN [] ELSE ['owner:' + own] END AS keys
+    RETURN {id: src.id, orig: src.id, root: own, keys: keys, own: keys} AS item
+    UNION
+    // A copy, or copied: the original (copy_of followed to its end; in a cycle, the least id),
+    // and the root owner of the publisher of every copy of it.
+    WITH src WHERE EXISTS { (src)-[:COPY_OF]-(:Source) }
+    MATCH (src)-[:COPY_OF*0..]->(o:Source)
+    WITH src, o ORDER BY EXISTS { (o)-[:COPY_OF]->(:Source) }, o.id
+    WITH src, collect(o)[0] AS orig
+    MATCH (orig)<-[:COPY_OF*0..]-(m:Source)
+    OPTIONAL MATCH (m)-[:PUBLISHED_BY]->(:Organization)
+                   (()-[p:PART_OF WHERE p.sources IS NULL]->(:Organization))*(root:Organization)
+      WHERE NOT EXISTS { (root)-[q:PART_OF]->(:Organization) WHERE q.sources IS NULL }
+    WITH src, orig, collect(DISTINCT 'owner:' + root.id) AS owners,
+         head(collect(CASE WHEN m = src THEN root.id END)) AS own
+    RETURN {id: src.id, orig: orig.id, root: own, keys: ['copy:' + orig.id] + owners,
+            own: ['copy:' + orig.id] + CASE WHEN own IS NULL THEN [] ELSE ['owner:' + own] END} AS item
+  }
+  WITH src, item ORDER BY src.id
+  WITH collect(item) AS items
+  // Sources whose keys meet are one origin (joined transitively).
+  WITH size(items) AS sources, reduce(gs = [], s IN items |
+         [g IN gs WHERE none(k IN g.keys WHERE k IN s.keys)] +
+         [reduce(m = {keys: s.keys, members: [s]},
+                 g IN [g IN gs WHERE any(k IN g.keys WHERE k IN s.keys)] |
+                 {keys: g.keys + m.keys, members: g.members + m.members})]) AS groups
+  WITH sources, [g IN groups | {
+         origin: head([m IN g.members WHERE m.id = m.orig | coalesce(m.root, m.id)]
+                      + [m IN g.members | coalesce(m.root, m.orig)]),
+         members: [m IN g.members | m.id],
+         why: [k IN reduce(a = [], m IN g.members | a + [k IN m.own WHERE NOT k IN a])
+               WHERE size([m IN g.members WHERE k IN m.own]) > 1 |
+               CASE WHEN k STARTS WITH 'owner:' THEN 'common owner ' + substring(k, 6)
+                    ELSE 'copies of ' + substring(k, 5) END]}] AS groups
+  WITH sources, [g IN groups | g {.*, why: CASE WHEN size(g.members) > 1 AND size(g.why) = 0
+                                       THEN ['through the copies and owners of other sources']
+                                       ELSE g.why END}] AS groups
+  RETURN size(groups) AS n
 }
-WITH e, src, item ORDER BY src.id
-WITH e, collect(item) AS items
-// Sources whose keys meet are one origin (joined transitively).
-WITH e, size(items) AS sources, reduce(gs = [], s IN items |
-       [g IN gs WHERE none(k IN g.keys WHERE k IN s.keys)] +
-       [reduce(m = {keys: s.keys, members: [s]},
-               g IN [g IN gs WHERE any(k IN g.keys WHERE k IN s.keys)] |
-               {keys: g.keys + m.keys, members: g.members + m.members})]) AS groups
-WITH e, sources, [g IN groups | {
-       origin: head([m IN g.members WHERE m.id = m.orig | coalesce(m.root, m.id)]
-                    + [m IN g.members | coalesce(m.root, m.orig)]),
-       members: [m IN g.members | m.id],
-       why: [k IN reduce(a = [], m IN g.members | a + [k IN m.own WHERE NOT k IN a])
-             WHERE size([m IN g.members WHERE k IN m.own]) > 1 |
-             CASE WHEN k STARTS WITH 'owner:' THEN 'common owner ' + substring(k, 6)
-                  ELSE 'copies of ' + substring(k, 5) END]}] AS groups
-WITH e, sources, [g IN groups | g {.*, why: CASE WHEN size(g.members) > 1 AND size(g.why) = 0
-                                     THEN ['through the copies and owners of other sources']
-                                     ELSE g.why END}] AS groups
-OPTIONAL MATCH (e)<-[a:ABOUT]-(st:Statement)<-[:SAID]-(sp:Entity)
-  WHERE $as_of IS NULL OR NOT EXISTS { (st)-[:REPORTED_BY]->() }
-        OR EXISTS { (st)-[:REPORTED_BY]->(k:Source) WHERE k.known_by <= $as_of }
-WITH e, sources, groups,
-     collect(DISTINCT CASE WHEN a.stance IN ['asserts', 'corroborates'] THEN sp.id END) AS supporting,
-     collect(DISTINCT CASE WHEN a.stance IN ['denies', 'disputes'] THEN sp.id END) AS contesting
-RETURN e.id AS id, e.title AS event, e.status AS status, size(groups) AS independent_origins,
-       sources, COLLECT { UNWIND groups AS g RETURN g.origin ORDER BY g.origin } AS origins,
-       COLLECT { UNWIND groups AS g
-                 WITH g ORDER BY g.origin
-                 RETURN g.origin + ': ' + reduce(acc = '', m IN g.members |
-                          acc + CASE acc WHEN '' THEN '' ELSE ', ' END + m)
-                        + CASE WHEN size(g.why) > 0
-                               THEN ' (' + reduce(acc = '', w IN g.why |
-                                      acc + CASE acc WHEN '' THEN '' ELSE '; ' END + w) + ')'
-                               ELSE '' END } AS counted,
-       size(supporting) AS supporting_speakers, size(contesting) AS contesting_speakers
-ORDER BY independent_origins DESC, id
+WITH e, max(n) AS n
+ORDER BY n DESC, e.id
+// One event's sources at a time, so that memory stays small on a large case.
+CALL (e) {
+  OPTIONAL MATCH (e)-[:REPORTED_BY]->(src:Source)
+    WHERE $as_of IS NULL OR src.known_by <= $as_of
+  // Origin keys of a source: the original it copies, and the root owner of every publisher
+  // in that copy family (PART_OF made by `parent` fields only: relation-made ones carry sources).
+  OPTIONAL CALL (src) {
+    // Most sources are no copy and have no copy: their own publisher's root is all there is.
+    WITH src WHERE src IS NOT NULL AND NOT EXISTS { (src)-[:COPY_OF]-(:Source) }
+    OPTIONAL MATCH (src)-[:PUBLISHED_BY]->(:Organization)
+                   (()-[p:PART_OF WHERE p.sources IS NULL]->(:Organization))*(root:Organization)
+      WHERE NOT EXISTS { (root)-[q:PART_OF]->(:Organization) WHERE q.sources IS NULL }
+    WITH src, head(collect(root.id)) AS own
+    WITH src, own, ['copy:' + src.id] + CASE WHEN own IS NULL THEN [] ELSE ['owner:' + own] END AS keys
+    RETURN {id: src.id, orig: src.id, root: own, keys: keys, own: keys} AS item
+    UNION
+    // A copy, or copied: the original (copy_of followed to its end; in a cycle, the least id),
+    // and the root owner of the publisher of every copy of it.
+    WITH src WHERE EXISTS { (src)-[:COPY_OF]-(:Source) }
+    MATCH (src)-[:COPY_OF*0..]->(o:Source)
+    WITH src, o ORDER BY EXISTS { (o)-[:COPY_OF]->(:Source) }, o.id
+    WITH src, collect(o)[0] AS orig
+    MATCH (orig)<-[:COPY_OF*0..]-(m:Source)
+    OPTIONAL MATCH (m)-[:PUBLISHED_BY]->(:Organization)
+                   (()-[p:PART_OF WHERE p.sources IS NULL]->(:Organization))*(root:Organization)
+      WHERE NOT EXISTS { (root)-[q:PART_OF]->(:Organization) WHERE q.sources IS NULL }
+    WITH src, orig, collect(DISTINCT 'owner:' + root.id) AS owners,
+         head(collect(CASE WHEN m = src THEN root.id END)) AS own
+    RETURN {id: src.id, orig: orig.id, root: own, keys: ['copy:' + orig.id] + owners,
+            own: ['copy:' + orig.id] + CASE WHEN own IS NULL THEN [] ELSE ['owner:' + own] END} AS item
+  }
+  WITH src, item ORDER BY src.id
+  WITH collect(item) AS items
+  // Sources whose keys meet are one origin (joined transitively).
+  WITH size(items) AS sources, reduce(gs = [], s IN items |
+         [g IN gs WHERE none(k IN g.keys WHERE k IN s.keys)] +
+         [reduce(m = {keys: s.keys, members: [s]},
+                 g IN [g IN gs WHERE any(k IN g.keys WHERE k IN s.keys)] |
+                 {keys: g.keys + m.keys, members: g.members + m.members})]) AS groups
+  WITH sources, [g IN groups | {
+         origin: head([m IN g.members WHERE m.id = m.orig | coalesce(m.root, m.id)]
+                      + [m IN g.members | coalesce(m.root, m.orig)]),
+         members: [m IN g.members | m.id],
+         why: [k IN reduce(a = [], m IN g.members | a + [k IN m.own WHERE NOT k IN a])
+               WHERE size([m IN g.members WHERE k IN m.own]) > 1 |
+               CASE WHEN k STARTS WITH 'owner:' THEN 'common owner ' + substring(k, 6)
+                    ELSE 'copies of ' + substring(k, 5) END]}] AS groups
+  WITH sources, [g IN groups | g {.*, why: CASE WHEN size(g.members) > 1 AND size(g.why) = 0
+                                       THEN ['through the copies and owners of other sources']
+                                       ELSE g.why END}] AS groups
+  RETURN sources, size(groups) AS independent_origins,
+         COLLECT { UNWIND groups AS g RETURN g.origin ORDER BY g.origin } AS origins,
+         COLLECT { UNWIND groups AS g
+                   WITH g ORDER BY g.origin
+                   RETURN g.origin + ': ' + reduce(acc = '', m IN g.members |
+                            acc + CASE acc WHEN '' THEN '' ELSE ', ' END + m)
+                          + CASE WHEN size(g.why) > 0
+                                 THEN ' (' + reduce(acc = '', w IN g.why |
+                                        acc + CASE acc WHEN '' THEN '' ELSE '; ' END + w) + ')'
+                                 ELSE '' END } AS counted
+}
+CALL (e) {
+  OPTIONAL MATCH (e)<-[a:ABOUT]-(st:Statement)<-[:SAID]-(sp:Entity)
+    WHERE $as_of IS NULL OR NOT EXISTS { (st)-[:REPORTED_BY]->() }
+          OR EXISTS { (st)-[:REPORTED_BY]->(k:Source) WHERE k.known_by <= $as_of }
+  RETURN size(collect(DISTINCT CASE WHEN a.stance IN ['asserts', 'corroborates'] THEN sp.id END))
+           AS supporting_speakers,
+         size(collect(DISTINCT CASE WHEN a.stance IN ['denies', 'disputes'] THEN sp.id END))
+           AS contesting_speakers
+}
+RETURN e.id AS id, e.title AS event, e.status AS status, independent_origins, sources, origins,
+       counted, supporting_speakers, contesting_speakers
