@@ -1,24 +1,29 @@
 # kg: two commands do all set-up on a fresh machine.
 #   make demo   venv, kg, a local Neo4j, the Chechnya case loaded, a short tour
 #   make test   the same set-up, then every test against a throwaway Neo4j of its own
+#   make lint   ruff (lint and format check) on the tree, mypy on kg/ (config: pyproject.toml)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 KG     := $(BIN)/kg
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install schema docs fuzz bench help neo4j-lock
+.PHONY: demo test lint install schema docs fuzz bench help neo4j-lock
 
 help:
 	@echo "make demo    set up, start Neo4j, load data/chechnya-2017, print a tour"
 	@echo "make test    set up and run every test against a throwaway Neo4j"
+	@echo "make lint    ruff check, ruff format --check and mypy (what CI runs before the tests)"
 	@echo "make schema  regenerate schema/records.schema.json from the models"
 	@echo "make neo4j-lock  re-pin kg/resources/neo4j-jars.json from Maven's resolution (needs mvn)"
 
+# The editable install maps kg._schema etc. to top-level folders, so setuptools installs a
+# finder and says so ("Editable installation ... folders with the same name"): information,
+# not trouble, and not shown (PYTHONWARNINGS is setuptools' documented switch for its notes).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,ftm,xlsx,server]'
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e '.[test,ftm,xlsx,server,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -32,6 +37,13 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Style and types, as CI runs them (.ci/run). To fix what the tools can:
+#   .venv/bin/ruff check --fix . && .venv/bin/ruff format .
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 schema: $(STAMP)
 	$(BIN)/python -m kg.schema_gen > schema/records.schema.json

@@ -74,6 +74,45 @@ def kg_home(env: Mapping[str, str] = os.environ) -> Path:
     return Path(env.get("KG_HOME") or ".kg").absolute()
 
 
+def seconds(name: str, default: float, env: Mapping[str, str] = os.environ) -> float:
+    """A KG_* duration in seconds; a value that is not a positive number is a ConfigError
+    naming the variable (read when used, never at import: a bad value is never an internal
+    error)."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise ConfigError(f"{name} must be a positive number of seconds, got {raw!r}")
+    return value
+
+
+def start_timeout(env: Mapping[str, str] = os.environ) -> float:
+    """KG_START_TIMEOUT: how long `kg db start` waits for Bolt (default 180 s)."""
+    return seconds("KG_START_TIMEOUT", 180.0, env)
+
+
+def fetch_timeout(env: Mapping[str, str] = os.environ) -> float:
+    """KG_FETCH_TIMEOUT: the network timeout of one jar download (default 60 s)."""
+    return seconds("KG_FETCH_TIMEOUT", 60.0, env)
+
+
+# Values from the environment that end up in neo4j.conf or on the Java command line.
+_MEMORY_RE = re.compile(r"^[1-9][0-9]{0,6}[kKmMgG]?$")
+
+
+def memory_setting(name: str, default: str) -> str:
+    """KG_NEO4J_HEAP / KG_NEO4J_PAGECACHE: a size such as 512m or 2g, nothing else (a line
+    break would add settings to neo4j.conf)."""
+    value = os.environ.get(name, default).strip()
+    if not _MEMORY_RE.match(value):
+        raise ConfigError(f"{name} must be a size such as 512m or 2g, not {value[:40]!r}")
+    return value
+
+
 def managed_port(env: Mapping[str, str] = os.environ) -> int:
     raw = env.get("KG_BOLT_PORT", str(DEFAULT_PORT))
     try:

@@ -193,7 +193,12 @@ def _dedupe(edges: Iterable[Any]) -> list[Any]:
     out = list(edges)
     if len(out) > 1 and len({e.key for e in out}) < len(out):
         seen: set = set()
-        out = [e for e in out if not (e.key in seen or seen.add(e.key))]
+        kept = []
+        for e in out:
+            if e.key not in seen:
+                seen.add(e.key)
+                kept.append(e)
+        out = kept
     return out
 
 

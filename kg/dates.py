@@ -133,7 +133,8 @@ def overlaps(iv: Interval | None, since: PartialDate | dt.date | None = None,
 
 def known_by(iv: Interval | None, day: PartialDate | dt.date) -> bool:
     """Certainly so by the end of `day` (its last day when given at lower precision)."""
-    return iv is not None and iv.hi is not None and iv.hi <= _last(day)
+    last = _last(day)
+    return iv is not None and iv.hi is not None and last is not None and iv.hi <= last
 
 
 def certain_by(iv: Interval | None) -> dt.date | None:

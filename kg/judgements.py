@@ -30,7 +30,8 @@ from pydantic import Field, field_validator
 from . import records as R
 from .errors import InputError, Problem, UsageError
 from .readers import RawRecord, _decode, _Loader, _sub, _Walker, _YamlProblem, display_path
-from .validation import _validate_model, slugify
+from .collection import slugify
+from .model_errors import _validate_model
 
 DECISIONS = ("same_as", "not_same")
 WHEN_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")

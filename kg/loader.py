@@ -19,405 +19,24 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import queue
-import threading
-import time
-from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
+from . import cypher as C
 from . import records as R
 from .errors import InputError, Problem, RemovalRefused
-from .contributions import INTERNAL_PREFIX, Definition, entity_rows, entry_case, relation_row
-from .mapping import (KEY_PROPS, OWNED_INCOMING, OWNED_OUTGOING, RELATION_KEY, EdgeRow, GraphRows,
-                      NodeRow, edge_key, map_records)
-from .seal import Sealing, for_load, open_entry, record_fingerprint
-from .store import Store, native
-from .validation import (Checker, Collection, Entity, RecordInput, RelationRecord, RelKey, check,
-                         conflict_notices, iter_valid)
+from .contributions import Definition
+from .seal import Sealing, for_load
+from .store import Store
+from .plan import Changes, Plan, _kind_of, edge_key_props, plan_chunk  # noqa: F401
+from .validation import (Checker, Entity, RecordInput, RelationRecord, RelKey, check,
+                         iter_valid)
+from .writers import DEFAULT_BATCH, _Writers, write_changes  # noqa: F401
 
-ANALYSIS_PREFIX = "analysis_"   # properties written by `kg analyze --write-back`: kept on reload
-DEFAULT_BATCH = 5_000
 CHUNK_RECORDS = 10_000          # records read, planned and written together
 BULK_PART_ROWS = 500_000        # rows per CSV part of a bulk load
-
-
-@dataclass
-class Changes:
-    """What one chunk of records changes: the rows to write, by operation."""
-    create_nodes: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
-    update_nodes: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
-    delete_nodes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    unchanged_nodes: Counter = field(default_factory=Counter)
-    create_edges: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
-    update_edges: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
-    delete_edges: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    drop_edges: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    unchanged_edges: Counter = field(default_factory=Counter)
-    conflicts: list[str] = field(default_factory=list)      # notices
-    log: list[dict[str, Any]] = field(default_factory=list)  # change list (--changes)
-
-    @property
-    def batches(self) -> list[tuple[str, str, list]]:
-        out: list[tuple[str, str, list]] = []
-        for lb, rows in sorted(self.create_nodes.items()):
-            out.append(("create_nodes", lb, rows))
-        for lb, rows in sorted(self.update_nodes.items()):
-            out.append(("update_nodes", lb, rows))
-        for t, eids in sorted(self.drop_edges.items()):
-            out.append(("drop_edges", t, eids))
-        for t, eids in sorted(self.delete_edges.items()):
-            out.append(("delete_edges", t, eids))
-        for t, rows in sorted(self.create_edges.items()):
-            out.append(("create_edges", t, rows))
-        for t, rows in sorted(self.update_edges.items()):
-            out.append(("update_edges", t, rows))
-        for lb, ids in sorted(self.delete_nodes.items()):
-            out.append(("delete_nodes", lb, ids))
-        return out
-
-
-_OPS = ("created", "updated", "deleted", "unchanged")
-
-
-@dataclass
-class Plan:
-    """What a load did (or, with --dry-run, would do): counts by label and type."""
-    coll: Collection
-    nodes: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    relationships: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    removed: list[dict[str, Any]] = field(default_factory=list)  # records a case no longer has
-    log: Optional[list[dict[str, Any]]] = None                   # the change list, if asked
-    phases: dict[str, float] = field(default_factory=dict)      # --bulk: seconds per phase
-
-    def add(self, ch: Changes) -> None:
-        for name, op in (("create_nodes", "created"), ("update_nodes", "updated"),
-                         ("delete_nodes", "deleted")):
-            for lb, rows in getattr(ch, name).items():
-                self.nodes[lb][op] += len(rows)
-        for lb, n in ch.unchanged_nodes.items():
-            self.nodes[lb]["unchanged"] += n
-        for name, op in (("create_edges", "created"), ("update_edges", "updated"),
-                         ("delete_edges", "deleted"), ("drop_edges", "deleted")):
-            for t, rows in getattr(ch, name).items():
-                self.relationships[t][op] += len(rows)
-        for t, n in ch.unchanged_edges.items():
-            self.relationships[t]["unchanged"] += n
-        self.coll.notices.extend(ch.conflicts)
-        if self.log is not None:
-            self.log.extend(ch.log)
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "files": self.coll.files,
-            "records": self.coll.records,
-            "cases": sorted(self.coll.cases),
-            "nodes": {lb: {op: c.get(op, 0) for op in _OPS}
-                      for lb, c in sorted(self.nodes.items())},
-            "relationships": {t: {op: c.get(op, 0) for op in _OPS}
-                              for t, c in sorted(self.relationships.items())},
-            "removed": self.removed,
-            **({"phases": {k: round(v, 3) for k, v in self.phases.items()}}
-               if self.phases else {}),
-        }
-
-    def writes(self) -> int:
-        return sum(c[op] for group in (self.nodes, self.relationships) for c in group.values()
-                   for op in ("created", "updated", "deleted"))
-
-
-def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    if a.keys() != b.keys():
-        return False
-    for k, v in a.items():
-        w = b[k]
-        if isinstance(v, float) or isinstance(w, float):
-            if float(v) != float(w):
-                return False
-        elif isinstance(v, list) or isinstance(w, list):
-            if list(v) != list(w):
-                return False
-        elif v != w or isinstance(v, bool) != isinstance(w, bool):
-            return False
-    return True
-
-
-def _kind_of(labels: Iterable[str]) -> str:
-    return next((R.KIND_OF_LABEL[lb] for lb in labels if lb in R.KIND_OF_LABEL), "entity")
-
-
-_HIDDEN = "[confidential]"
-
-
-def _changed_fields(old: dict[str, Any], new: dict[str, Any], hide: bool) -> dict[str, list]:
-    out = {}
-    for k in sorted(set(old) | set(new)):
-        if k.startswith(INTERNAL_PREFIX) and k != "kg_records":
-            continue
-        a, b = old.get(k), new.get(k)
-        if a != b:
-            if k == "kg_records":   # say which cases' records changed, not the records
-                before = set(a or [])
-                a = [entry_case(x) for x in a or []]
-                b = [entry_case(x) + ("" if x in before or entry_case(x) not in a else " (changed)")
-                     for x in b or []]
-                k = "case records"
-            out[k] = [_HIDDEN if hide else _jsonable(a), _HIDDEN if hide else _jsonable(b)]
-    return out
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, list):
-        return [_jsonable(x) for x in v]
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    return v
-
-
-def plan_chunk(store: Store, ents: dict[str, Entity], rels: dict[RelKey, dict[str, Definition]],
-               replaced: Iterable[str], *, new: Optional[Callable[[str], bool]] = None,
-               log: bool = False, sealing: Optional[Sealing] = None) -> Changes:
-    """Diff one chunk against the database: the nodes of its entities, the edges they own,
-    and the relation-made edges of its relation keys.
-
-    Each entity's (and relation's) rows are the union of its definitions: the chunk's own (the
-    cases in ``replaced``, which this load replaces) and every other case's, read from the
-    database (kg.contributions). An entity or relation left with no definition is removed.
-    ``new`` tells ids that cannot be in the database (on a first load into an empty database:
-    the ids the input defines once); nothing is read for them.
-
-    With ``sealing`` (kg.seal), the rows are sealed once computed, before they are diffed:
-    confidential records are then stored under their placeholder ids, and their entries in
-    ``kg_records`` are opened with the key to compute the union."""
-    plan = Changes()
-    replaced = set(replaced)
-    unread = new or (lambda _id: False)
-    sid = sealing.sid if sealing is not None else (lambda i: i)
-    real = sealing.real_id if sealing is not None else (lambda i: i)
-    existing = store.nodes_by_id([sid(i) for i in ents if not unread(i)])
-    new_by_key: dict[tuple, EdgeRow] = {}
-    owners: list[str] = []
-    hidden: set[str] = set()
-    for eid, ent in ents.items():
-        stored = sid(eid)
-        old = existing.get(stored)
-        kind = ent.kind
-        defs = list(ent.defs.values())
-        if old is not None:
-            old_kind = _kind_of(old[0])
-            if old_kind != kind:
-                continue  # made "if missing" (validation refused the rest): left as it is
-            owners.append(stored)
-            defs += [open_entry(kind, e, sealing) for e in old[1].get("kg_records") or []
-                     if entry_case(e) not in replaced]
-        label = R.LABELS[kind]
-        if not defs:
-            if old is not None:
-                plan.delete_nodes[label].append(stored)
-                if old[1].get("confidential"):
-                    hidden.update((eid, stored))
-                if log:
-                    plan.log.append({"op": "deleted", "node": _shown(eid, kind, old[1]),
-                                     "label": label})
-            continue
-        rows = entity_rows(kind, eid, defs)
-        if rows.confidential:
-            hidden.update((eid, stored))
-        if rows.conflicts:
-            plan.conflicts.extend(conflict_notices(eid, kind, rows.confidential, rows.conflicts))
-        props, edges = rows.props, rows.edges
-        if sealing is not None:  # the one sealing step (kg.seal): nothing hidden in clear
-            sealed = sealing.rows(GraphRows([NodeRow(eid, label, props, tuple(props["cases"]))],
-                                            edges))
-            props, edges = sealed.nodes[0].props, sealed.edges
-        for e in edges:
-            new_by_key[e.key] = e
-        if old is None:
-            plan.create_nodes[label].append({"id": stored, "props": props})
-            if log:
-                plan.log.append({"op": "created", "node": _shown(eid, kind, props), "label": label})
-            continue
-        old_props = {k: native(v) for k, v in old[1].items()}
-        for k, v in old_props.items():
-            if k.startswith(ANALYSIS_PREFIX):
-                props[k] = v
-        if _same(props, old_props):
-            plan.unchanged_nodes[label] += 1
-        else:
-            plan.update_nodes[label].append({"id": stored, "props": props})
-            if log:
-                plan.log.append({"op": "updated", "node": _shown(eid, kind, props), "label": label,
-                                 "fields": _changed_fields(old_props, props, rows.confidential)})
-
-    old_rows = store.owned_edges(owners, OWNED_OUTGOING, OWNED_INCOMING) if owners else []
-    # Relation-made edges: every case's record of each relation key of the chunk.
-    pairs = [{"type": k[0], "start": sid(k[1]), "end": sid(k[2])} for k in rels
-             if not (unread(k[1]) or unread(k[2]))]
-    rel_defs: dict[tuple, list[Definition]] = {}
-    if pairs:
-        for r in store.relation_edges(pairs):
-            key = (r["type"], real(r["start"]), real(r["end"]), native(r["props"].get("role")))
-            if key in rels:
-                old_rows.append(r)
-                rel_defs.setdefault(key, []).extend(
-                    open_entry("relation", e, sealing) for e in r["props"].get("kg_records") or []
-                    if entry_case(e) not in replaced)
-    for key, defs in rels.items():
-        every = {d.case: d for d in rel_defs.get(key, [])}
-        every.update(defs)
-        if every:
-            edge = relation_row(every.values())
-            if sealing is not None:
-                edge = sealing.edge(edge)
-            new_by_key[edge.key] = edge
-
-    seen_eids: set[str] = set()
-    old_by_key: dict[tuple, dict] = {}
-    for r in old_rows:
-        if r["eid"] in seen_eids:
-            continue
-        seen_eids.add(r["eid"])
-        props = {k: native(v) for k, v in dict(r["props"]).items()}
-        key = edge_key(r["type"], r["start"], r["end"], props)
-        if key in old_by_key:  # a duplicate left by an interrupted run: remove it
-            plan.drop_edges[r["type"]].append(r["eid"])
-            continue
-        old_by_key[key] = {"eid": r["eid"], "props": props, "type": r["type"],
-                           "start": r["start"], "end": r["end"]}
-    for key, old in old_by_key.items():
-        if key not in new_by_key:  # no case's record makes it now
-            plan.delete_edges[old["type"]].append({"eid": old["eid"],
-                                                   "seen": list(old["props"].get("cases") or [])})
-            if log:
-                plan.log.append({"op": "deleted", **_edge_shown(old, hidden)})
-    for key, edge in new_by_key.items():
-        old = old_by_key.get(key)
-        if old is None:
-            plan.create_edges[edge.type].append({"start": edge.start, "end": edge.end,
-                                                 "props": edge.props})
-            if log:
-                plan.log.append({"op": "created", **_edge_shown(
-                    {"type": edge.type, "start": edge.start, "end": edge.end}, hidden)})
-        elif _same(edge.props, old["props"]):
-            plan.unchanged_edges[edge.type] += 1
-        else:
-            plan.update_edges[edge.type].append({"eid": old["eid"], "props": edge.props})
-            if log:
-                hide = edge.start in hidden or edge.end in hidden
-                plan.log.append({"op": "updated", **_edge_shown(old, hidden),
-                                 "fields": _changed_fields(old["props"], edge.props, hide)})
-    return plan
-
-
-def _shown(eid: str, kind: str, props: dict[str, Any]) -> str:
-    return f"(a confidential {kind})" if props.get("confidential") else eid
-
-
-def _edge_shown(e: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
-    def end(i: str) -> str:
-        return "(confidential)" if i in hidden else i
-    return {"relationship": e["type"], "start": end(e["start"]), "end": end(e["end"])}
-
-
-def edge_key_props(rel_type: str) -> tuple[str, ...]:
-    """The properties that tell edges of this type apart (see kg.mapping)."""
-    return tuple(dict.fromkeys(KEY_PROPS.get(rel_type, ()) + RELATION_KEY))
-
-
-def write_changes(store: Store, changes: Iterable[tuple[str, str, list]], replaced: list[str],
-                  *, batch_size: int = DEFAULT_BATCH) -> None:
-    for op, name, rows in changes:
-        for i in range(0, len(rows), batch_size):
-            chunk = rows[i:i + batch_size]
-            if op == "create_nodes":
-                store.merge_nodes(name, chunk, replaced)
-            elif op == "update_nodes":
-                store.set_node_props(chunk, replaced)
-            elif op == "delete_nodes":
-                store.delete_nodes(chunk, replaced)
-            elif op == "drop_edges":
-                store.delete_edges(chunk)
-            elif op == "delete_edges":
-                store.retract_edges(chunk, replaced)
-            elif op == "create_edges":
-                store.create_edges(name, chunk, key=edge_key_props(name))
-            elif op == "update_edges":
-                store.set_edge_props(chunk, replaced)
-
-
-_NODE_OPS = ("create_nodes", "update_nodes")
-
-
-class _Writers:
-    """Two writer threads: one for nodes, one for relationships. Chunk k's relationships are
-    written once the nodes of chunks 1..k are, so the server writes the next chunk's nodes
-    while it writes this chunk's relationships (new nodes and the nodes relationships lock
-    are different nodes: the two do not wait on each other). The first error stops both and
-    is raised in the caller at its next call."""
-
-    def __init__(self, store: Store, batch_size: int, progress: Optional[Callable[[int], None]],
-                 replaced: list[str]):
-        self.store, self.batch_size, self.progress = store, batch_size, progress
-        self.replaced = replaced
-        self.node_jobs: queue.Queue = queue.Queue(maxsize=2)
-        self.edge_jobs: queue.Queue = queue.Queue(maxsize=2)
-        self.error: Optional[BaseException] = None
-        self.nodes_done = 0  # chunks whose nodes are written
-        self.chunks = 0
-        self.cond = threading.Condition()
-        self.threads = [threading.Thread(target=self._nodes, name="kg-nodes", daemon=True),
-                        threading.Thread(target=self._edges, name="kg-edges", daemon=True)]
-        for t in self.threads:
-            t.start()
-
-    def _fail(self, e: BaseException) -> None:
-        with self.cond:
-            if self.error is None:
-                self.error = e
-            self.cond.notify_all()
-
-    def _nodes(self) -> None:
-        while (job := self.node_jobs.get()) is not None:
-            k, batches = job
-            if self.error is None:
-                try:
-                    write_changes(self.store, batches, self.replaced, batch_size=self.batch_size)
-                except BaseException as e:  # noqa: BLE001 - handed to the caller
-                    self._fail(e)
-            with self.cond:
-                self.nodes_done = k
-                self.cond.notify_all()
-
-    def _edges(self) -> None:
-        while (job := self.edge_jobs.get()) is not None:
-            k, batches, records = job
-            with self.cond:
-                self.cond.wait_for(lambda: self.nodes_done >= k or self.error is not None)
-            if self.error is not None:
-                continue  # drain: the caller raises the error
-            try:
-                write_changes(self.store, batches, self.replaced, batch_size=self.batch_size)
-                if self.progress and records:
-                    self.progress(records)
-            except BaseException as e:  # noqa: BLE001 - handed to the caller
-                self._fail(e)
-
-    def put(self, batches: list[tuple[str, str, list]], records: int) -> None:
-        if self.error is not None:
-            raise self.error
-        self.chunks += 1
-        self.node_jobs.put((self.chunks, [b for b in batches if b[0] in _NODE_OPS]))
-        self.edge_jobs.put((self.chunks, [b for b in batches if b[0] not in _NODE_OPS], records))
-
-    def close(self, *, raise_error: bool = True) -> None:
-        self.node_jobs.put(None)
-        self.edge_jobs.put(None)
-        for t in self.threads:
-            t.join()
-        if self.error is not None and raise_error:
-            raise self.error
 
 
 def record_input(paths: list[str | Path], *, mapping: Optional[Path] = None,
@@ -449,7 +68,7 @@ def validate_input(store: Store, paths: list[str | Path], *, allow_existing: boo
     checker.coll.notices.extend(notices)
     if inp.raws is not None:
         checker.coll.files = len(paths)
-    empty = not store.read("MATCH (n:Entity) RETURN n.id LIMIT 1").records
+    empty = not store.read(C.ANY_ENTITY).records
     if not empty:  # an empty database holds nothing to clash with
         _refuse_other_kinds(store, checker)
     return inp, checker, empty
@@ -651,7 +270,7 @@ def _apply(store: Store, inp: RecordInput, checker: Checker, replaced: set[str],
             store.write_cases(_case_rows(checker))
         if plan.writes():
             # The full-text index is eventually consistent: make searches see this load.
-            store.auto_commit("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")
+            store.auto_commit(C.FULLTEXT_REFRESH)
     return plan
 
 
@@ -704,14 +323,14 @@ def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_ru
                 if ent.id not in multi:
                     done_seq = max(done_seq, defs[ent.id].seq)
             for t, rows in changes.create_edges.items():
-                now = []
+                now: list[dict] = []
                 for r in rows:
                     (now if ready(r["start"]) and ready(r["end"]) else waiting[t]).append(r)
                 rows[:] = now
             writer.put(changes.batches, n)
         if writer is not None:
             writer.put([("create_edges", t, rows) for t, rows in sorted(waiting.items())], 0)
-        for ents, rels, n in leftovers():
+        for ents, rels, _n in leftovers():
             changes = plan_chunk(store, ents, rels, replaced, log=log, sealing=sealing)
             plan.add(changes)
             if writer is not None:
@@ -722,96 +341,3 @@ def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_ru
         if writer is not None:
             writer.close(raise_error=False)
         raise
-
-
-@_fewer_collections()
-def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path] = None,
-              input_format: str = "records") -> Plan:
-    """First load into an EMPTY local database through neo4j-admin import (offline).
-
-    Validates like a normal load, writes the import CSVs (kg.export.CsvExporter) under
-    $KG_HOME/neo4j/import/bulk, stops the server, imports, starts it, restores empty lists and
-    applies the schema. The resulting graph is the one a normal load gives.
-    """
-    import shutil
-
-    from .errors import UsageError
-    from .export import CsvExporter, import_args, script_statements
-    from .runtime import LocalNeo4j
-    from .store import connect
-
-    if not settings.managed:
-        raise UsageError("--bulk works with kg's own local server, not with KG_NEO4J_URI.")
-    local = LocalNeo4j(settings.home, int(settings.uri.rsplit(":", 1)[-1]))
-    clock = [time.perf_counter()]
-    phases: dict[str, float] = {}
-
-    def phase(name: str) -> None:  # the seconds since the last phase ended
-        now = time.perf_counter()
-        phases[name] = now - clock[0]
-        clock[0] = now
-
-    with connect(settings) as drv:
-        store = Store(drv, settings.database, managed=True, where=settings.describe())
-        drv.verify_connectivity()
-        if store.read("MATCH (n) RETURN count(n) AS n").records[0]["n"]:
-            raise UsageError("--bulk loads into an empty database only; this one has data.",
-                             hint="Use a normal `kg load`, or `kg db reset --yes` first.")
-        inp, checker, _ = validate_input(store, paths, mapping=mapping, input_format=input_format)
-        sealing = for_load(store, checker, dry_run=True)
-    phase("validation")
-    plan = Plan(checker.coll, phases=phases)
-    folder = local.import_dir / "bulk"
-    shutil.rmtree(folder, ignore_errors=True)
-    exporter = CsvExporter(folder, part_rows=BULK_PART_ROWS)
-    # The input is valid: the server stops (its shutdown checkpoint takes seconds) while the
-    # CSVs are written. If writing them fails, it is started again.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-stop") as pool:
-        stopping = pool.submit(local.stop)
-        try:
-            for ents, rels, _ in _chunks(iter_valid(inp, checker), CHUNK_RECORDS):
-                rows = map_records(ents.values(),
-                                   [RelationRecord(k, d, None) for k, d in rels.items()])
-                if sealing is not None:  # the one sealing step (kg.seal)
-                    rows = sealing.rows(rows)
-                for n in rows.nodes:
-                    exporter.write_node(n.id, {"labels": ["Entity", n.label], "props": n.props})
-                    plan.nodes[n.label]["created"] += 1
-                for e in rows.edges:
-                    exporter.write_edge({"type": e.type, "start": e.start, "end": e.end,
-                                         "props": e.props})
-                    plan.relationships[e.type]["created"] += 1
-            exporter.finalize()
-        except BaseException:
-            stopping.result()
-            local.start()
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        phase("csv")  # the server's shutdown ran alongside
-        stopping.result()
-        phase("server stop (after the CSVs)")
-    res = local.admin(*import_args(folder))
-    phase("neo4j-admin import")
-    local.start()
-    phase("server start")
-    if res.returncode != 0:
-        raise UsageError("neo4j-admin import failed: " + (res.stderr or res.stdout).strip()[-1500:])
-    fresh = load_settings_for(local, settings)
-    with connect(fresh) as drv:
-        store = Store(drv, settings.database, managed=True)
-        for statement in script_statements((folder / "post-import.cypher").read_text(encoding="utf-8")):
-            store.write(statement)
-        store.apply_schema()
-        if sealing is not None:
-            record_fingerprint(store, sealing.keys)
-        store.await_indexes()
-        store.write_cases(_case_rows(checker))
-    phase("schema, indexes, cases")
-    shutil.rmtree(folder, ignore_errors=True)
-    return plan
-
-
-def load_settings_for(local: Any, settings: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(settings, uri=local.uri, password=local.read_password())

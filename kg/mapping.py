@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Protocol
 
 from . import records as R
 from .dates import PartialDate, certain_by, interval
@@ -25,6 +25,15 @@ KEY_PROPS: dict[str, tuple[str, ...]] = {
     **{t: ("statement",) for t in R.STATEMENT_LINKS.values()},
 }
 RELATION_KEY = ("role",)
+
+
+class Modelled(Protocol):
+    """What mapping reads of an entity: its kind, id and (merged) model."""
+    kind: str
+    id: str
+
+    @property
+    def model(self) -> Any: ...
 
 # Ownership of field-made edges: the owner is the start node, the end node, or (DENIED) the
 # statement named in the `statement` property. Relation-made edges carry `sources` and are
@@ -114,7 +123,7 @@ def source_known_by(m: R.Source) -> Optional[Any]:
     return day
 
 
-def node_props(ent: Entity) -> dict[str, Any]:
+def node_props(ent: Modelled) -> dict[str, Any]:
     m = ent.model
     props: dict[str, Any] = {
         "id": m.id,
@@ -162,7 +171,7 @@ def _citation_props(c: R.SourceCitation) -> dict[str, Any]:
                    "credibility": c.credibility})
 
 
-def entity_edges(ent: Entity) -> Iterable[EdgeRow]:
+def entity_edges(ent: Modelled) -> Iterable[EdgeRow]:
     m, oid = ent.model, ent.id
     for c in m.reported_by:
         yield EdgeRow("REPORTED_BY", oid, c.source, _citation_props(c), oid)

@@ -99,15 +99,15 @@ def resolve(workdir: Optional[Path] = None) -> Manifest:
             if len(fields) < 5 or fields[2] != "jar":
                 continue
             group, artifact = fields[0], fields[1]
-            path = next((":".join(fields[k:]) for k in range(3, len(fields))
+            found = next((":".join(fields[k:]) for k in range(3, len(fields))
                          if Path(":".join(fields[k:])).is_file()), None)
-            if path is None:
+            if found is None:
                 continue
-            version = Path(path).parent.name
-            stem = Path(path).name[:-len(".jar")]
+            version = Path(found).parent.name
+            stem = Path(found).name[:-len(".jar")]
             prefix = f"{artifact}-{version}"
             classifier = stem[len(prefix) + 1:] if stem.startswith(prefix + "-") else None
-            by_path[str(Path(path))] = (group, artifact, version, classifier)
+            by_path[str(Path(found))] = (group, artifact, version, classifier)
         jars = []
         for entry in cp_file.read_text(encoding="utf-8").strip().split(os.pathsep):
             path = Path(entry)

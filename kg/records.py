@@ -48,7 +48,7 @@ DateValue = Annotated[
     ),
 ]
 
-Scalar = Union[str, int, float, bool, None]
+Scalar = str | int | float | bool | None
 
 SOURCE_KINDS = ("article", "report", "petition", "interview", "statement", "broadcast",
                 "social-media", "court-document", "dataset", "other")
@@ -426,7 +426,8 @@ def json_schema() -> dict[str, Any]:
                    "description": "The outlet or body it was said to: one organization id, "
                                   "or (v1.1) a list of them"}
     lines = []
-    for kind, model in {**KINDS, "case": Case}.items():
+    models: dict[str, type] = {**KINDS, "case": Case}
+    for kind, model in models.items():
         name = model.__name__
         line_name = f"JsonlLine{name}"
         props = dict(defs[name]["properties"]) if name in defs else {}

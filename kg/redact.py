@@ -52,9 +52,9 @@ class Redactor:
         # Sealed records (kg.seal) hold nothing to redact; this is for databases loaded
         # before sealing existed, until `kg db reseal` rebuilds them, and for a public entity
         # merged (kg resolve) with a confidential one: confidential whole.
-        res = store.read("MATCH (n:Entity) WHERE n.kg_sealed IS NULL AND (n.confidential = true "
-                         "OR EXISTS { (n)-[:SAME_AS*1..2]-(:Entity {confidential: true}) }) "
-                         "RETURN n.id AS id, labels(n) AS labels, properties(n) AS props")
+        from . import cypher as C
+
+        res = store.read(C.TO_REDACT)
         return cls.from_nodes([(r["id"], list(r["labels"]), dict(r["props"])) for r in res.records])
 
     @property

@@ -15,7 +15,6 @@ import neo4j.graph as g
 
 from .contributions import public
 
-FORMATS = ("table", "json", "jsonl", "csv")
 
 
 def to_plain(value: Any) -> Any:

@@ -14,14 +14,11 @@ Two ways to run it, tried in this order (``KG_RUNTIME=docker|java`` forces one):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import secrets
 import shutil
 import signal
-import socket
 import string
 import subprocess
 import time
@@ -29,11 +26,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .config import NEO4J_VERSION
-from .errors import ConfigError, RuntimeUnavailable
+from .config import NEO4J_VERSION, memory_setting, start_timeout
+from .cypher import PING
+from .errors import RuntimeUnavailable
 from .java import Java, find_java
+from .server.backup import BackupMixin
+from .server.diagnosis import DiagnosisMixin
+from .server.docker import DockerMixin
+from .server.paths import PathsMixin
+from .server.procs import (SERVER_CLASS, _pid_alive, _run, docker_answers, port_open,  # noqa: F401
+                           port_owner, proc_cmdline, proc_start_time, squatter_message)
+from .server.tls import TlsMixin
 
-START_TIMEOUT = float(os.environ.get("KG_START_TIMEOUT", "180"))
 INSTALL_HINT = (
     "kg runs its own Neo4j on Java 17 or 21 (pip install 'kg[server]' brings one) or with "
     "Docker (https://docs.docker.com/engine/install/). Or point kg at an existing server with "
@@ -61,132 +65,15 @@ class Status:
                 "pid": self.pid, "home": str(self.home), "java": self.java}
 
 
-def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, capture_output=True, text=True, **kw)
-
-
-def docker_answers() -> bool:
-    docker = shutil.which("docker")
-    if not docker:
-        return False
-    try:
-        return _run([docker, "info", "--format", "{{.ServerVersion}}"], timeout=15).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-def port_open(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.settimeout(0.5)
-        return s.connect_ex((host, port)) == 0
-
-
-def _pid_alive(pid: Optional[int]) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited child not yet reaped) is not running
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
-# --- which process is which (Linux /proc; `ps` elsewhere) ---------------------------------
-
-SERVER_CLASS = "org.neo4j.server.CommunityEntryPoint"
-
-
-def proc_cmdline(pid: int) -> Optional[list[str]]:
-    """The command line of a process, None if it cannot be read."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            raw = f.read()
-        return [a.decode("utf-8", "replace") for a in raw.split(b"\0") if a]
-    except FileNotFoundError:
-        if Path("/proc/self").exists():
-            return None
-    except OSError:
-        return None
-    try:  # no /proc (macOS): ps
-        out = _run(["ps", "-ww", "-o", "command=", "-p", str(pid)], timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.split() if out.returncode == 0 and out.stdout.strip() else None
-
-
-def proc_start_time(pid: int) -> Optional[int]:
-    """When a process started (clock ticks since boot, /proc/PID/stat field 22); a pid that
-    was reused by a newer process has another start time. None without /proc."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[19])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def port_owner(port: int) -> Optional[str]:
-    """'pid 1234 (python3 fake.py)' for the process listening on 127.0.0.1:port, when this
-    user may see it (Linux: /proc/net/tcp and /proc/PID/fd); None otherwise. Racy: used only
-    to say more in an error message, never to decide anything."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table, encoding="ascii") as f:
-                next(f, None)
-                for line in f:
-                    cols = line.split()
-                    if len(cols) > 9 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
-                        inodes.add(cols[9])
-        except (OSError, ValueError):
-            continue
-    if not inodes:
-        return None
-    wanted = {f"socket:[{i}]" for i in inodes}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            for fd in (entry / "fd").iterdir():
-                if os.readlink(fd) in wanted:
-                    cmd = " ".join(proc_cmdline(int(entry.name)) or [])[:120]
-                    return f"pid {entry.name} ({cmd or '?'})"
-        except OSError:
-            continue
-    return None
-
-
-def squatter_message(port: int) -> str:
-    owner = port_owner(port)
-    return (f"port {port} on 127.0.0.1 is held by "
-            + (f"another program, {owner}" if owner else "another program")
-            + ", not by kg's Neo4j; kg did not send it the password")
-
-
-# Values from the environment that end up in neo4j.conf or on the Java command line.
-_MEMORY_RE = re.compile(r"^[1-9][0-9]{0,6}[kKmMgG]?$")
-
-
-def memory_setting(name: str, default: str) -> str:
-    """KG_NEO4J_HEAP / KG_NEO4J_PAGECACHE: a size such as 512m or 2g, nothing else (a line
-    break would add settings to neo4j.conf)."""
-    value = os.environ.get(name, default).strip()
-    if not _MEMORY_RE.match(value):
-        raise ConfigError(f"{name} must be a size such as 512m or 2g, not {value[:40]!r}")
-    return value
-
-
 # The only variables the server sees (besides NEO4J_HOME and NEO4J_CONF): kg's environment
 # may hold credentials (KG_NEO4J_PASSWORD, cloud tokens) the server has no use for.
 SERVER_ENV = ("PATH", "JAVA_HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "HOME", "USER")
 
 
-class LocalNeo4j:
+class LocalNeo4j(PathsMixin, TlsMixin, DockerMixin, DiagnosisMixin, BackupMixin):
+    """kg's own server under KG_HOME: the Java backend here, the Docker backend, TLS,
+    diagnosis, backups and its paths in kg.server."""
+
     def __init__(self, home: Path, port: int):
         self._proc: Optional[subprocess.Popen] = None
         self.home = Path(home)
@@ -195,39 +82,6 @@ class LocalNeo4j:
         self.requested_port = port
 
     # --- paths and state ------------------------------------------------------------------
-    @property
-    def conf_dir(self) -> Path:
-        return self.root / "conf"
-
-    @property
-    def data_dir(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def logs_dir(self) -> Path:
-        return self.root / "logs"
-
-    @property
-    def import_dir(self) -> Path:
-        return self.root / "import"
-
-    @property
-    def password_file(self) -> Path:
-        return self.root / "password"
-
-    @property
-    def state_file(self) -> Path:
-        return self.root / "state.json"
-
-    @property
-    def cert_dir(self) -> Path:
-        return self.root / "certificates" / "bolt"
-
-    @property
-    def certificate(self) -> Path:
-        """The server's self-signed Bolt certificate; kg's driver trusts only it."""
-        return self.cert_dir / "public.crt"
-
     def state(self) -> dict:
         try:
             return json.loads(self.state_file.read_text(encoding="utf-8"))
@@ -358,73 +212,6 @@ class LocalNeo4j:
         self.root.mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o700)
 
-    def ensure_certificate(self) -> Path:
-        """A self-signed certificate for 127.0.0.1 and localhost, made at first start (and at
-        the first start of a server made before kg used TLS). The private key is 0600."""
-        crt, key_file = self.certificate, self.cert_dir / "private.key"
-        if crt.exists() and key_file.exists():
-            return crt
-        import datetime as dt
-        import ipaddress
-
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import rsa
-        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-        self._make_root()
-        for d in (self.cert_dir, self.cert_dir / "trusted", self.cert_dir / "revoked"):
-            d.mkdir(parents=True, exist_ok=True)
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kg local Neo4j"),
-                          x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, str(self.root)[-60:])])
-        now = dt.datetime.now(dt.timezone.utc)
-        cert = (x509.CertificateBuilder()
-                .subject_name(name).issuer_name(name).public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(now - dt.timedelta(days=1))
-                .not_valid_after(now + dt.timedelta(days=3650))
-                .add_extension(x509.SubjectAlternativeName([
-                    x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                    critical=False)
-                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-                .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=True,
-                                             key_cert_sign=True, content_commitment=False,
-                                             data_encipherment=False, key_agreement=False,
-                                             crl_sign=False, encipher_only=False,
-                                             decipher_only=False), critical=True)
-                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                               critical=False)
-                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                               critical=False)
-                .sign(key, hashes.SHA256()))
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(key.private_bytes(serialization.Encoding.PEM,
-                                      serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
-        tmp = crt.with_suffix(".tmp")
-        tmp.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        tmp.replace(crt)
-        return crt
-
-    def tls_options(self) -> dict:
-        """Driver options that pin this server's certificate (empty before it has one: a
-        server started by a kg older than TLS, until its next start)."""
-        if not self.certificate.exists():
-            return {}
-        import neo4j
-
-        return {"encrypted": True,
-                "trusted_certificates": neo4j.TrustCustomCAs(str(self.certificate))}
-
-    def driver(self, **kw: object):
-        """A driver for this server with its password and pinned certificate."""
-        from neo4j import GraphDatabase
-
-        return GraphDatabase.driver(self.uri, auth=("neo4j", self.read_password() or ""),
-                                    **self.tls_options(), **kw)
-
     def write_conf(self, port: int) -> Path:
         self._make_root()
         for d in (self.conf_dir, self.data_dir, self.logs_dir, self.import_dir,
@@ -510,47 +297,6 @@ dbms.ssl.policy.bolt.client_auth=NONE
                          pgid=proc.pid, port=port, version=NEO4J_VERSION, java=java.as_dict())
         return proc.pid
 
-    # --- docker route -------------------------------------------------------------------------
-    def container_name(self) -> str:
-        digest = hashlib.sha1(str(self.home.resolve()).encode()).hexdigest()[:10]
-        return f"kg-neo4j-{digest}"
-
-    def _start_docker(self, port: int) -> None:
-        password = self._ensure_password()
-        heap = memory_setting("KG_NEO4J_HEAP", "1g")
-        pagecache = memory_setting("KG_NEO4J_PAGECACHE", "256m")
-        self.ensure_certificate()
-        name = self.container_name()
-        _run(["docker", "rm", "-f", name], timeout=60)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.logs_dir.mkdir(parents=True, exist_ok=True)
-        env_file = self.root / "docker.env"
-        fd = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(f"NEO4J_AUTH=neo4j/{password}\n")
-        cmd = ["docker", "run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:7687",
-               "--user", f"{os.getuid()}:{os.getgid()}",
-               "-v", f"{self.data_dir}:/data", "-v", f"{self.logs_dir}:/logs",
-               "-v", f"{self.cert_dir}:/ssl/bolt:ro",
-               "--env-file", str(env_file),
-               "-e", "NEO4J_server_http_enabled=false",
-               "-e", "NEO4J_dbms_usage__report_enabled=false",
-               "-e", "NEO4J_dbms_security_allow__csv__import__from__file__urls=false",
-               "-e", "NEO4J_server_bolt_tls__level=REQUIRED",
-               "-e", "NEO4J_dbms_ssl_policy_bolt_enabled=true",
-               "-e", "NEO4J_dbms_ssl_policy_bolt_base__directory=/ssl/bolt",
-               "-e", "NEO4J_dbms_ssl_policy_bolt_private__key=private.key",
-               "-e", "NEO4J_dbms_ssl_policy_bolt_public__certificate=public.crt",
-               "-e", "NEO4J_dbms_ssl_policy_bolt_client__auth=NONE",
-               "-e", f"NEO4J_server_memory_heap_max__size={heap}",
-               "-e", f"NEO4J_server_memory_pagecache_size={pagecache}",
-               f"neo4j:{NEO4J_VERSION}-community"]
-        out = _run(cmd, timeout=900)
-        if out.returncode != 0:
-            raise RuntimeUnavailable("docker could not start Neo4j: "
-                                     + out.stderr.strip()[-500:])
-        self._save_state(runtime="docker", container=name, port=port, version=NEO4J_VERSION)
-
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self, *, warm: bool = False) -> Status:
         """Start the server if it is not running; return once Bolt answers and, with ``warm``
@@ -560,6 +306,7 @@ dbms.ssl.policy.bolt.client_auth=NONE
         current = self.status()
         if current.running:
             return current
+        start_timeout()  # a bad KG_START_TIMEOUT fails here, before anything starts
         port = self.requested_port
         if port_open(port):
             raise RuntimeUnavailable(squatter_message(port) + ".",
@@ -620,7 +367,8 @@ dbms.ssl.policy.bolt.client_auth=NONE
         from neo4j import GraphDatabase
         from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 
-        deadline = time.monotonic() + START_TIMEOUT
+        limit = start_timeout()
+        deadline = time.monotonic() + limit
         password = self.read_password()
         while time.monotonic() < deadline:
             st = self.state()
@@ -641,7 +389,7 @@ dbms.ssl.policy.bolt.client_auth=NONE
                                               connection_timeout=5,
                                               **self.tls_options()) as drv:
                         drv.verify_connectivity()
-                        drv.execute_query("RETURN 1")
+                        drv.execute_query(PING)
                     return
                 except AuthError as e:
                     # Proven to be kg's own server: it completed TLS with kg's pinned
@@ -658,84 +406,7 @@ dbms.ssl.policy.bolt.client_auth=NONE
                     pass
             time.sleep(0.5)
         raise self.start_failure(f"Neo4j did not answer on port {port} within "
-                                 f"{START_TIMEOUT:.0f} s", port, marks)
-
-    # --- why a start failed ----------------------------------------------------------------
-    _LOGS = ("console.log", "neo4j.log", "debug.log")
-
-    def _log_marks(self) -> dict:
-        """Where each log ends before a start: what follows was written by this run."""
-        marks = {}
-        for name in self._LOGS:
-            try:
-                marks[name] = (self.logs_dir / name).stat().st_size
-            except OSError:
-                marks[name] = 0
-        return marks
-
-    def run_log(self, marks: Optional[dict]) -> dict[str, list[str]]:
-        """The lines each log gained since ``marks`` (a rotated log: all of it)."""
-        out: dict[str, list[str]] = {}
-        for name in self._LOGS:
-            p = self.logs_dir / name
-            try:
-                size = p.stat().st_size
-                start = (marks or {}).get(name, 0)
-                with open(p, "rb") as f:
-                    f.seek(start if start <= size else 0)
-                    data = f.read()[-2_000_000:]
-            except OSError:
-                continue
-            out[name] = data.decode("utf-8", "replace").splitlines()
-        return out
-
-    _CAUSES = (
-        ("port", re.compile(r"Address already in use|BindException|already in use", re.I)),
-        ("disk", re.compile(r"No space left on device|not enough (free )?disk space|"
-                            r"disk (is )?full", re.I)),
-        ("store", re.compile(r"recover|corrupt|UnderlyingStorageException|"
-                             r"transaction log|LogEntry|checkpoint|Failed to start database|"
-                             r"DatabaseStartAbortedException|store.*(version|format)", re.I)),
-        ("memory", re.compile(r"OutOfMemoryError|Cannot allocate memory|Could not reserve", re.I)),
-        ("config", re.compile(r"Invalid|Unrecognized setting|ConfigurationException|"
-                              r"Error evaluating value", re.I)),
-    )
-
-    def start_failure(self, what: str, port: int, marks: Optional[dict]) -> RuntimeUnavailable:
-        """The error for a start that failed: the cause found in this run's logs (console.log
-        first), the lines that show it, and the next step."""
-        logs = self.run_log(marks)
-        lines = [f"{name}: {ln.strip()}" for name in self._LOGS for ln in logs.get(name, [])
-                 if ln.strip()]
-        errors = [ln for ln in lines if re.search(r"ERROR|Exception|Caused by|error", ln)]
-        for cause, pattern in self._CAUSES:
-            hit = next((ln for ln in errors + lines if pattern.search(ln)), None)
-            if hit:
-                break
-        else:
-            cause, hit = "unknown", None
-        shown = ([hit] if hit else []) + [ln for ln in errors[-6:] if ln != hit]
-        shown = shown or lines[-8:] or ["(this run wrote nothing to the logs)"]
-        shown = [ln if len(ln) <= 300 else ln[:297] + "..." for ln in shown[:8]]
-        hints = {
-            "port": squatter_message(port) + ". Stop that program, or choose another port "
-                    "for kg with KG_BOLT_PORT.",
-            "disk": "The disk is full. Free space, then `kg db start` again. If the database "
-                    "still does not recover, `kg db restore FILE --yes` brings back your last "
-                    "dump.",
-            "store": f"The database in {self.data_dir} could not recover. If a full disk "
-                     "was the cause, free space and `kg db start` again; otherwise "
-                     "`kg db restore FILE --yes` brings back your last dump (or move that "
-                     "folder aside to start empty).",
-            "memory": "Java could not get the memory it asked for: lower KG_NEO4J_HEAP or "
-                      "KG_NEO4J_PAGECACHE, or free memory, then `kg db start`.",
-            "config": f"A setting was refused; check KG_NEO4J_* values ({self.conf_dir}/"
-                      "neo4j.conf is rewritten at each start).",
-            "unknown": f"The full logs are in {self.logs_dir}. Run `kg db start` again; if "
-                       "it fails the same way, report the lines above.",
-        }
-        return RuntimeUnavailable(f"{what}; no server was left running. From this run's "
-                                  "logs:\n  " + "\n  ".join(shown), hint=hints[cause])
+                                 f"{limit:.0f} s", port, marks)
 
     def stop(self, timeout: float = 60) -> bool:
         """Stop the server; True if one was running. Only a process proven to be this home's
@@ -769,62 +440,6 @@ dbms.ssl.policy.bolt.client_auth=NONE
         if st.get("pid") is not None:
             self._save_state(**{k: v for k, v in st.items()
                                 if k not in ("pid", "started", "pgid")})
-
-    # --- backups ----------------------------------------------------------------------------
-    def _offline(self, action: str) -> bool:
-        st = self.state()
-        if st.get("runtime") == "docker":
-            raise RuntimeUnavailable(f"`kg db {action}` works with the Java runtime; with Docker use "
-                                     "`docker exec` and neo4j-admin in the container.")
-        return self.stop()
-
-    def dump(self, out: Path) -> Path:
-        """Dump the database to a file (neo4j-admin database dump), restarting if it ran."""
-        import tempfile
-
-        from .safeio import require_free, tree_size
-
-        out = Path(out).absolute()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        require_free(out.parent, tree_size(self.data_dir / "databases" / "neo4j"),
-                     "the dump")
-        was_running = self._offline("dump")
-        try:
-            # Written into a private folder beside the target and renamed over it when
-            # complete (0600): a failed dump leaves the previous file and no partial one.
-            with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as tmp:
-                res = self.admin("database", "dump", "neo4j", f"--to-path={tmp}",
-                                 "--overwrite-destination=true")
-                if res.returncode != 0:
-                    raise RuntimeUnavailable("neo4j-admin could not dump the database: "
-                                             + (res.stderr or res.stdout).strip()[-800:])
-                made = Path(tmp) / "neo4j.dump"
-                os.chmod(made, 0o600)
-                os.replace(made, out)
-        finally:
-            if was_running:
-                self.start()
-        return out
-
-    def restore(self, dump: Path) -> None:
-        """Replace the database with a dump (neo4j-admin database load), restarting if it ran."""
-        import tempfile
-
-        dump = Path(dump)
-        if not dump.is_file():
-            raise RuntimeUnavailable(f"no dump file at {dump}")
-        was_running = self._offline("restore")
-        try:
-            with tempfile.TemporaryDirectory(dir=self.root) as tmp:
-                shutil.copyfile(dump, Path(tmp) / "neo4j.dump")
-                res = self.admin("database", "load", "neo4j", f"--from-path={tmp}",
-                                 "--overwrite-destination=true")
-                if res.returncode != 0:
-                    raise RuntimeUnavailable("neo4j-admin could not load the dump: "
-                                             + (res.stderr or res.stdout).strip()[-800:])
-        finally:
-            if was_running:
-                self.start()
 
     @staticmethod
     def _reap(pid: int) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Iterable, Optional
 
 import neo4j.graph as g
 
+from . import cypher as C
 from . import records as R
 from .dates import Interval, PartialDate, overlaps
 from .errors import UsageError
@@ -95,21 +96,19 @@ def _ids_for(store: Store, sel: Selection) -> Optional[set[str]]:
     """The node ids of the base selection; None means every entity."""
     ids: Optional[set[str]] = None
     if sel.case:
-        ids = set(_one(store, "MATCH (n:Entity) WHERE $case IN n.cases RETURN collect(n.id) AS rows",
-                       {"case": sel.case}))
+        ids = set(_one(store, C.CASE_IDS, {"case": sel.case}))
         if not ids:
             raise UsageError(f"no entity belongs to case {sel.case!r}")
     if sel.around:
         sel.around = stored_id(store, sel.around)  # a confidential id given in clear
-        if not store.read("MATCH (n:Entity {id: $id}) RETURN n.id", {"id": sel.around}).records:
+        if not store.read(C.ENTITY_EXISTS, {"id": sel.around}).records:
             raise UsageError(f"--around: no entity with id {sel.around!r}")
         reached = {sel.around}
         frontier = [sel.around]
         for _ in range(sel.hops):
             nxt: set[str] = set()
             for i in range(0, len(frontier), BATCH):
-                res = store.read("UNWIND $ids AS id MATCH (:Entity {id: id})--(m:Entity) "
-                                 "RETURN DISTINCT m.id AS id", {"ids": frontier[i:i + BATCH]})
+                res = store.read(C.NEIGHBOURS, {"ids": frontier[i:i + BATCH]})
                 nxt.update(r["id"] for r in res.records)
             frontier = sorted(nxt - reached)
             reached |= nxt
@@ -133,16 +132,10 @@ def _batched(store: Store, cypher: str, ids: list[str], **params: Any) -> Iterab
         yield from _one(store, cypher, {"ids": ids[i:i + BATCH], **params})
 
 
-def _all_ids(store: Store) -> list[str]:
-    return sorted(_one(store, "MATCH (n:Entity) RETURN collect(n.id) AS rows"))
-
-
 def _fetch_nodes(store: Store, ids: Optional[set[str]]) -> dict[str, dict[str, Any]]:
     nodes: dict[str, dict[str, Any]] = {}
-    id_list = _all_ids(store) if ids is None else sorted(ids)
-    for nid, labels, props in _batched(
-            store, "UNWIND $ids AS id MATCH (n:Entity {id: id}) "
-                   "RETURN collect([n.id, labels(n), properties(n)]) AS rows", id_list):
+    id_list = sorted(_one(store, C.ALL_IDS)) if ids is None else sorted(ids)
+    for nid, labels, props in _batched(store, C.NODES, id_list):
         nodes[nid] = _node_entry(labels, props)
     return nodes
 
@@ -152,9 +145,7 @@ def _fetch_edges(store: Store, ids: Optional[set[str]], keep: set[str]) -> list[
     entity; read by their start nodes, in batches)."""
     edges: list[dict[str, Any]] = []
     id_list = sorted(keep if ids is None else ids)
-    for s, t, e, p in _batched(
-            store, "UNWIND $ids AS id MATCH (a:Entity {id: id})-[r]->(b:Entity) "
-                   "RETURN collect([a.id, type(r), b.id, properties(r)]) AS rows", id_list):
+    for s, t, e, p in _batched(store, C.EDGES_FROM, id_list):
         if s in keep and e in keep:
             edges.append({"type": t, "start": s, "end": e,
                           "props": {k: native(v) for k, v in p.items()}})
@@ -164,6 +155,7 @@ def _fetch_edges(store: Store, ids: Optional[set[str]], keep: set[str]) -> list[
 def _from_query(store: Store, sel: Selection) -> tuple[dict[str, dict], list[dict]]:
     from . import queries as Q
 
+    assert sel.query is not None
     q = Q.Library.load(sel.query_dirs).get(sel.query)
     result = Q.run(store, q, Q.bind(q, sel.params))
     nodes: dict[str, dict] = {}
@@ -241,17 +233,11 @@ def _as_of(store: Store, nodes: dict[str, dict], edges: list[dict],
     of them reports (or that no source reports at all: curated, kept and flagged
     `unsourced`), and the relationships between those whose own sources, if they name any,
     include a known one. Returns nodes, edges and the known sources' ids."""
-    known_sources = {r["id"] for r in store.read(
-        "MATCH (s:Source) WHERE s.known_by <= $d RETURN s.id AS id", {"d": as_of}).records}
+    known_sources = {r["id"] for r in store.read(C.KNOWN_SOURCES, {"d": as_of}).records}
     ids = sorted(nodes)
     keep: dict[str, dict] = {}
     for i in range(0, len(ids), BATCH):
-        res = store.read(
-            "UNWIND $ids AS id MATCH (n:Entity {id: id}) "
-            "RETURN n.id AS id, n:Source AS source, "
-            "COUNT { (n)-[:REPORTED_BY]->(:Source) } AS cited, "
-            "EXISTS { (n)-[:REPORTED_BY]->(s:Source) WHERE s.known_by <= $d } AS known",
-            {"ids": ids[i:i + BATCH], "d": as_of})
+        res = store.read(C.KNOWN_BY, {"ids": ids[i:i + BATCH], "d": as_of})
         for r in res.records:
             node = nodes[r["id"]]
             if r["source"]:
@@ -270,14 +256,7 @@ def _as_of(store: Store, nodes: dict[str, dict], edges: list[dict],
 def _citations(store: Store, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     keys = ("source", "title", "publisher", "reliability", "quote", "page", "credibility")
-    rows = _batched(
-        store,
-        "UNWIND $ids AS id MATCH (n:Entity {id: id})-[r:REPORTED_BY]->(s:Source) "
-        "OPTIONAL MATCH (s)-[:PUBLISHED_BY]->(p:Organization) "
-        "WITH id, s, p, r ORDER BY id, s.id, r.quote "
-        "RETURN collect([id, s.id, s.title, p.name, s.reliability, r.quote, r.page, "
-        "r.credibility]) AS rows", ids)
-    for nid, *values in rows:
+    for nid, *values in _batched(store, C.CITATIONS, ids):
         out.setdefault(nid, []).append({k: v for k, v in zip(keys, values) if v is not None})
     return out
 

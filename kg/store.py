@@ -7,84 +7,21 @@ writes, and re-raises driver errors as :mod:`kg.errors` with context.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 import neo4j
-from neo4j import GraphDatabase, RoutingControl
-from neo4j import exceptions as nx
+from neo4j import RoutingControl
 
-from . import __version__
 from . import records as R
-from .config import Settings
-from .errors import (ConnectionFailed, DatabaseError, KgError, QueryFailed, QueryRefused,
-                     QueryTimedOut, WriteRefused)
+from .connection import connect, open_store, translate  # noqa: F401 (callers import them from here)
+from .digest import DigestMixin
+from .errors import (KgError, QueryRefused)
 from .paths import schema_statements
+from .readonly import refused_operators
 
 LABEL_RE = re.compile(r"^[A-Z][A-Za-z]*$")
 TYPE_RE = re.compile(r"^[A-Z][A-Z_]*$")
-
-
-def connect(settings: Settings) -> neo4j.Driver:
-    """A driver for the configured server; the caller closes it."""
-    if settings.managed and not settings.password:
-        raise ConnectionFailed(
-            f"kg's local Neo4j has not been set up in {settings.home} yet.",
-            hint="Start it with `kg db start` (or set KG_NEO4J_URI to use another server).")
-    auth = (settings.user, settings.password or "")
-    tls: dict[str, Any] = {}
-    if settings.managed:
-        from .runtime import LocalNeo4j
-
-        # kg's own server: TLS with the certificate kg made for it, trusted alone, so the
-        # password goes to nothing else that may hold the port.
-        tls = LocalNeo4j(settings.home, 0).tls_options()
-    try:
-        return GraphDatabase.driver(settings.uri, auth=auth, user_agent=f"kg/{__version__}",
-                                    connection_timeout=15, max_transaction_retry_time=30,
-                                    notifications_min_severity="OFF", **tls)
-    except (ValueError, nx.ConfigurationError) as e:
-        raise ConnectionFailed(f"cannot use KG_NEO4J_URI {settings.describe()}: {e}") from e
-
-
-@contextmanager
-def open_store(settings: Settings) -> Iterator["Store"]:
-    driver = connect(settings)
-    try:
-        store = Store(driver, settings.database, where=settings.describe(),
-                      managed=settings.managed)
-        try:
-            # Fails at once when nothing listens, instead of after the retry budget of a
-            # managed transaction.
-            driver.verify_connectivity()
-        except Exception as e:  # noqa: BLE001
-            err = store._translate(e)
-            if settings.managed and isinstance(err, ConnectionFailed):
-                err = _not_our_server(settings) or err
-            raise err from e
-        yield store
-    finally:
-        driver.close()
-
-
-def _not_our_server(settings: Settings) -> Optional[ConnectionFailed]:
-    """When kg's own server is down but something listens on its port: say so, naming the
-    port and (when it can be seen) the process. The pinned certificate kept the password."""
-    from .runtime import LocalNeo4j, port_open, squatter_message
-
-    m = re.search(r":(\d+)$", settings.uri.split("://", 1)[-1].split("/", 1)[0])
-    if not m:
-        return None
-    port = int(m.group(1))
-    local = LocalNeo4j(settings.home, port)
-    if local.status().running or not port_open(port):
-        return None
-    return ConnectionFailed(squatter_message(port) + ".",
-                            hint="kg's server is not running: stop that program and "
-                                 "`kg db start`, or choose another port with KG_BOLT_PORT.")
 
 
 def _label(label: str) -> str:
@@ -99,7 +36,7 @@ def _rel_type(rel_type: str) -> str:
     return rel_type
 
 
-class Store:
+class Store(DigestMixin):
     def __init__(self, driver: neo4j.Driver, database: Optional[str] = None, *,
                  where: str = "", managed: bool = False):
         self.driver = driver
@@ -158,40 +95,7 @@ class Store:
             raise self._translate(e) from e
 
     def _translate(self, e: Exception) -> Exception:
-        if isinstance(e, KgError):
-            return e
-        where = self.where or "the database"
-        if isinstance(e, nx.AuthError):
-            hint = ("The local server's password is in $KG_HOME/neo4j/password."
-                    if self.managed else "Check KG_NEO4J_USER and KG_NEO4J_PASSWORD.")
-            return ConnectionFailed(f"Neo4j at {where} rejected the credentials.", hint=hint)
-        if isinstance(e, (nx.ServiceUnavailable, nx.SessionExpired, ConnectionError, OSError)):
-            hint = ("Start it with `kg db start`." if self.managed else
-                    "Check KG_NEO4J_URI and that the server is up.")
-            return ConnectionFailed(f"no Neo4j answers at {where}.", hint=hint)
-        if isinstance(e, nx.Neo4jError):
-            code = e.code or ""
-            msg = (e.message or str(e)).strip()
-            if code.endswith("AccessMode") or "ForbiddenOnReadOnlyDatabase" in code or \
-                    "Writing in read access mode" in msg:
-                return WriteRefused("this query writes to the database, and kg runs queries "
-                                    "read-only unless told otherwise; nothing was changed.",
-                                    hint="Re-run with --write if the write is intended.")
-            if isinstance(e, nx.CypherSyntaxError) or "SyntaxError" in code:
-                first = msg.splitlines()[0] if msg else code
-                return QueryFailed(f"Cypher syntax error: {first}")
-            if "TransactionTimedOut" in code:
-                return QueryTimedOut(
-                    f"the query ran longer than {self.timeout or 0:g} s and the server stopped "
-                    "it; nothing was changed.",
-                    hint="Narrow it (a more specific entity, fewer hops), or allow longer with "
-                         "--timeout SECONDS (or KG_QUERY_TIMEOUT).")
-            if "ParameterMissing" in code:
-                return QueryFailed(f"the query needs a parameter that was not given: {msg}")
-            return QueryFailed(f"Neo4j refused the query ({code}): {msg.splitlines()[0] if msg else ''}")
-        if isinstance(e, nx.DriverError):
-            return DatabaseError(f"the Neo4j driver failed talking to {where}: {e}")
-        return e
+        return translate(e, self.where, managed=self.managed, timeout=self.timeout)
 
     # --- schema ----------------------------------------------------------------------------
     def apply_schema(self) -> int:
@@ -440,81 +344,6 @@ class Store:
     def reset(self) -> None:
         self.auto_commit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
 
-    def digest(self, *, cases: bool = False) -> str:
-        """A digest of the entity graph: labels, properties, relationships with their ends
-        (with ``cases``, also the :Case nodes, without their load times)."""
-        h = hashlib.sha256()
-        for line in self.canonical_lines(cases=cases):
-            h.update(line.encode("utf-8"))
-            h.update(b"\n")
-        return h.hexdigest()
-
-    def canonical_lines(self, *, cases: bool = False) -> list[str]:
-        """The entity graph as sorted canonical JSON lines (nodes, then relationships)."""
-        # (:KgMeta holds the sealing key's fingerprint: the database's, not the graph's)
-        nodes = sorted(_canon({"l": sorted(r["l"]), "p": r["p"]}) for r in self.read(
-            "MATCH (n:Entity) RETURN labels(n) AS l, properties(n) AS p").records)
-        rels = sorted(_canon({"t": r["t"], "a": r["a"], "b": r["b"], "p": r["p"]}) for r in self.read(
-            "MATCH (a:Entity)-[r]->(b:Entity) "
-            "RETURN type(r) AS t, a.id AS a, b.id AS b, properties(r) AS p").records)
-        extra = []
-        if cases:
-            extra = ["--"] + sorted(_canon(r["p"]) for r in self.read(
-                "MATCH (c:Case) RETURN c {.*, loaded_at: null} AS p").records)
-        return nodes + ["--"] + rels + extra
-
-
-# Procedures a read-mode query may call: they read the graph or its schema, nothing else.
-ALLOWED_PROCEDURES = frozenset({
-    "db.index.fulltext.queryNodes", "db.index.fulltext.queryRelationships",
-    "db.labels", "db.relationshipTypes", "db.propertyKeys", "db.schema.visualization",
-    "db.schema.nodeTypeProperties", "db.schema.relTypeProperties", "dbms.components",
-})
-# SHOW commands that describe the schema and the code available, not other clients or settings.
-ALLOWED_SHOW = frozenset({"ShowIndexes", "ShowConstraints", "ShowFunctions", "ShowProcedures"})
-
-
-def refused_operators(plan: Optional[dict], *, write: bool = False,
-                      allow_outbound: bool = False) -> list[tuple[str, str, str]]:
-    """(operator, why, what to do) for every operator of an EXPLAIN plan that the mode
-    forbids. Read mode: LOAD CSV, procedures outside ALLOWED_PROCEDURES, administration and
-    SHOW/TERMINATE commands other than ALLOWED_SHOW. Write mode (--write): LOAD CSV only,
-    unless outbound URLs are allowed explicitly. No plan at all is refused in read mode."""
-    if not plan:
-        return [] if write else [("no plan", "kg could not check what the query does",
-                                  "Re-run with --write if you trust the query.")]
-    out: list[tuple[str, str, str]] = []
-    stack = [plan]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.get("children") or [])
-        full = str(node.get("operatorType") or "")
-        op, _, where = full.partition("@")
-        details = str((node.get("args") or {}).get("Details") or "")
-        if op == "LoadCSV":
-            if not allow_outbound:
-                out.append(("LoadCSV", "LOAD CSV makes the server fetch a URL, which can send "
-                            "data out of the machine",
-                            "kg never needs LOAD CSV. If you must, pass both --write and "
-                            "--allow-outbound-urls (see docs/reliability.md first)."))
-            continue
-        if write:
-            continue
-        if op == "ProcedureCall":
-            name = details.split("(", 1)[0].strip()
-            if name not in ALLOWED_PROCEDURES:
-                out.append((f"ProcedureCall {name}", "procedures outside kg's read allow-list "
-                            "are refused in read mode", "Re-run with --write if the call is "
-                            "intended."))
-        elif op == "AdministrationCommand" or where == "system":
-            out.append((op, "administration commands are refused in read mode",
-                        "Re-run with --write if the command is intended."))
-        elif op.startswith(("Show", "Terminate")) and op not in ALLOWED_SHOW:
-            out.append((op, "commands that read or act on other clients, sessions or "
-                        "settings are refused in read mode",
-                        "Re-run with --write if the command is intended."))
-    return out
-
 
 def native(value: Any) -> Any:
     """Database values as plain Python (neo4j dates become datetime.date), recursively."""
@@ -523,17 +352,3 @@ def native(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [native(v) for v in value]
     return value
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "iso_format"):
-        return value.iso_format()
-    return value
-
-
-def _canon(value: Any) -> str:
-    return json.dumps(_plain(value), sort_keys=True, ensure_ascii=False)

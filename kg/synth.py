@@ -16,7 +16,7 @@ import itertools
 import json
 import random
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Any, Iterator
 
 SHARES = {"source": 0.08, "person": 0.22, "organization": 0.10, "location": 0.05,
           "event": 0.20, "statement": 0.28, "relation": 0.07}
@@ -73,7 +73,7 @@ def generate(records: int, seed: int = 1, case: str = "synth") -> Iterator[dict]
     n_regions = max(1, len(locs) // 5)
     for i, lid in enumerate(locs):
         kind = "country" if i < n_countries else "region" if i < n_countries + n_regions else "city"
-        rec = {"record": "location", "id": lid, "name": f"Place {i}", "kind": kind}
+        rec: dict[str, Any] = {"record": "location", "id": lid, "name": f"Place {i}", "kind": kind}
         if kind == "region":
             rec["located_in"] = locs[rng.randrange(n_countries)]
         elif kind == "city":
@@ -109,7 +109,7 @@ def generate(records: int, seed: int = 1, case: str = "synth") -> Iterator[dict]
                                for _ in range(rng.randint(1, 3))]}
         yield rec
     stance_pool = [s for s, w in STANCES for _ in range(w)]
-    for i, sid in enumerate(sts):
+    for sid in sts:
         speaker = orgs[z_org.pick()] if rng.random() < 0.4 else people[z_person.pick()]
         about = [{"target": evs[z_event.pick()], "stance": rng.choice(stance_pool)}]
         if rng.random() < 0.3:
@@ -139,13 +139,14 @@ def write_case(out: Path, records: int, seed: int = 1, case: str = "synth",
     """Write the case as JSONL files of at most per_file lines; return the record count."""
     out.mkdir(parents=True, exist_ok=True)
     written = 0
-    f = None
+    f: IO[str] | None = None
     for rec in generate(records, seed, case):
         if written % per_file == 0:
             if f:
                 f.close()
             f = open(out / f"part-{written // per_file:05d}.jsonl", "w", encoding="utf-8")
         rec = {k: v for k, v in rec.items() if v is not None}
+        assert f is not None
         f.write(json.dumps(rec, ensure_ascii=False) + "\n")
         written += 1
     if f:

@@ -33,21 +33,19 @@ are merged: list fields are united, the first row's other fields are kept.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-import yaml
 
 from . import records as R
 from .errors import InputError, Problem, UsageError
 from .readers import RawRecord, display_path
 from .validation import slugify
+from .sheets import _cell, read_rows  # noqa: F401
 
 _PLACEHOLDER = re.compile(r"\{([^{}|]+)(?:\|([a-z0-9|]+))?\}")
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%B %Y", "%Y-%m", "%Y")
@@ -71,29 +69,25 @@ def load_mapping(path: Path) -> Mapping:
     from .readers import YamlLimitError, load_limited_yaml
     from .safeio import read_bytes
 
+    from .sheetmap import check_mapping
+
     shown = display_path(path)
+    lines: dict[tuple[Any, ...], int] = {}
     try:  # a regular file only, with the YAML limits of record files (alias bombs, depth)
         data = load_limited_yaml(read_bytes(path).decode("utf-8", "replace"),
-                                 record_scalars=False)
+                                 record_scalars=False, lines=lines)
     except OSError as e:
         raise UsageError(f"cannot read mapping {shown}: {e.strerror}") from None
     except YamlLimitError as e:
         raise InputError([Problem(shown, e.line, "-", "-", e.message)]) from None
-    if not isinstance(data, dict) or not isinstance(data.get("records"), list):
+    if not isinstance(data, dict):
         raise InputError([Problem(shown, 1, "-", "records", "a mapping needs a list of records")])
-    for i, spec in enumerate(data["records"]):
-        if not isinstance(spec, dict) or "kind" not in spec or \
-                (spec["kind"] != "relation" and "id" not in spec):
-            raise InputError([Problem(shown, 1, f"records[{i}]", "-",
-                                      "each record needs kind and id (relations: kind only)")])
+    problems = check_mapping(data, shown=shown, lines=lines)  # before any sheet is read
+    if problems:
+        raise InputError(problems)
     formats = data.get("date_formats")
     if formats is not None:
-        if isinstance(formats, str):
-            formats = [formats]
-        if not isinstance(formats, list) or not all(isinstance(f, str) and "%" in f for f in formats):
-            raise InputError([Problem(shown, 1, "-", "date_formats",
-                                      "date_formats is a list of strptime formats such as \"%m/%d/%Y\"")])
-        _name_date_formats(data["records"], formats)
+        _name_date_formats(data["records"], [formats] if isinstance(formats, str) else formats)
     return Mapping(name=str(data.get("name", path.stem)), path=path, records=data["records"],
                    case=data.get("case"), allow_existing=bool(data.get("allow_existing", False)),
                    delimiter=data.get("delimiter"))
@@ -111,62 +105,6 @@ def _name_date_formats(spec: Any, formats: list[str]) -> None:
     elif isinstance(spec, list):
         for v in spec:
             _name_date_formats(v, formats)
-
-
-# --- reading sheets ----------------------------------------------------------------------------
-
-def read_rows(path: Path, delimiter: Optional[str] = None) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """(columns, [(row number as the user sees it, {column: text})])."""
-    from .safeio import read_bytes, regular_file_problem
-
-    suffix = path.suffix.lower()
-    not_regular = regular_file_problem(path)
-    if not_regular:  # a FIFO would block the read forever
-        raise InputError([Problem(display_path(path), 0, "-", "-", not_regular)])
-    if suffix in (".xlsx", ".xlsm"):
-        try:
-            import openpyxl
-        except ImportError:
-            raise UsageError("reading .xlsx needs openpyxl: pip install 'kg[xlsx]'") from None
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        sheet = wb.worksheets[0]
-        it = sheet.iter_rows(values_only=True)
-        header = [str(c).strip() if c is not None else "" for c in next(it, [])]
-        rows = []
-        for n, values in enumerate(it, start=2):
-            row = {h: _cell(v) for h, v in zip(header, values) if h}
-            if any(row.values()):
-                rows.append((n, row))
-        return header, rows
-    raw = read_bytes(path)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise InputError([Problem(display_path(path), line, "-", "-", "not valid UTF-8; save the "
-                                  "sheet as CSV UTF-8")]) from None
-    delim = delimiter or ("\t" if suffix in (".tsv", ".tab") else ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    header = [h.strip() for h in next(reader, [])]
-    rows = []
-    for values in reader:
-        n = reader.line_num
-        if not any(v.strip() for v in values):
-            continue
-        rows.append((n, {h: v for h, v in zip(header, values) if h}))
-    return header, rows
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, dt.datetime):
-        return v.date().isoformat() if v.time() == dt.time() else v.isoformat()
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
 
 
 # --- values ------------------------------------------------------------------------------------

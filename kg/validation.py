@@ -9,253 +9,19 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
+from typing import Any, Iterable, Iterator, NamedTuple, Optional
 
-from pydantic import ValidationError
 
 from . import records as R
 from .contributions import Definition, merge
 from .errors import InputError, Problem
 from .readers import RawRecord, discover, display_path, iter_file
-
-
-def name_words(text: str) -> list[str]:
-    """The words of a name as kg.seal compares them (fast for ASCII names)."""
-    if text.isascii():
-        return [w.lower() for w in _NAME_WORD.findall(text)]
-    from .seal import words
-
-    return words(text)
-
-
-_NAME_WORD = re.compile(r"\w+")
-
-ExistingLookup = Callable[[set[str]], dict[str, str]]  # ids -> {id: kind} found in the database
-
-
-@dataclass
-class Entity:
-    """An entity of the input with each case's definition of it (see kg.contributions)."""
-    kind: str
-    id: str
-    defs: dict[str, Definition]  # case -> that case's record
-    raw: Optional[RawRecord]     # where it was (first) defined, for messages
-
-    @property
-    def cases(self) -> list[str]:
-        return sorted(self.defs)
-
-    @property
-    def model(self) -> Any:
-        """The union of the definitions, as the graph shows it."""
-        return merge([self.defs[c] for c in self.cases])[0]
-
-
-@dataclass
-class RelationRecord:
-    """A relation of the input: its key and each case's record of it (the later of two
-    identical relations in one case wins)."""
-    key: "RelKey"
-    defs: dict[str, Definition]
-    raw: Optional[RawRecord]
-
-    @property
-    def model(self) -> R.Relation:
-        return self.defs[sorted(self.defs)[0]].model
-
-    @property
-    def case(self) -> str:
-        return sorted(self.defs)[0]
-
-
-@dataclass
-class Collection:
-    entities: dict[str, Entity] = field(default_factory=dict)
-    relations: list[RelationRecord] = field(default_factory=list)
-    cases: dict[str, dict[str, Any]] = field(default_factory=dict)
-    notices: list[str] = field(default_factory=list)
-    files: int = 0
-    records: int = 0
-    external_refs: dict[str, str] = field(default_factory=dict)  # id -> kind, already in the DB
-    invalid: dict[str, str] = field(default_factory=dict)  # id -> kind of records that failed
-
-    def kind_of(self, ref: str) -> Optional[str]:
-        ent = self.entities.get(ref)
-        if ent is not None:
-            return ent.kind
-        return self.external_refs.get(ref) or self.invalid.get(ref)
-
-
-def slugify(text: str) -> str:
-    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return s[:128] or "case"
-
-
-def field_path(loc: Iterable[Any]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "-"
-
-
-def _field(raw: RawRecord, loc: tuple[Any, ...]) -> str:
-    """The field as the user knows it: for a sheet, with the column it came from."""
-    fp = field_path(loc)
-    col = raw.field_names.get(str(loc[0])) if loc else None
-    return f"{fp} [column {col}]" if col else fp
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _message(err: dict[str, Any], model: type) -> str:
-    kind = err["type"]
-    value = err.get("input")
-    loc = err["loc"]
-    if kind == "missing":
-        return "required field is missing"
-    if kind == "extra_forbidden":
-        name = str(loc[-1]) if loc else ""
-        allowed = _allowed_fields(model, loc[:-1])
-        hint = difflib.get_close_matches(name, allowed, n=1)
-        return (f"unknown field {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                + (f"; allowed: {', '.join(allowed)}" if allowed else "")
-                + "; put free-form data under 'extra:'")
-    if kind == "string_pattern_mismatch":
-        if loc and loc[-1] == "sha256":
-            return f"expected 64 hexadecimal characters, got {_short(value)}"
-        return (f"expected an id: a lowercase slug such as 'ramzan-kadyrov' "
-                f"(a-z, 0-9, separated by - _ or .), got {_short(value)}")
-    if kind == "string_too_long":
-        return f"longer than {err.get('ctx', {}).get('max_length')} characters"
-    if kind == "literal_error":
-        return f"{err['msg'].replace('Input should be', 'expected')}, got {_short(value)}"
-    if kind in ("value_error", "assertion_error"):
-        msg = err["msg"]
-        return msg.removeprefix("Value error, ")
-    if kind == "string_too_short":
-        return "must not be empty"
-    return f"{err['msg'][0].lower()}{err['msg'][1:]}, got {_short(value)}"
-
-
-def _allowed_fields(model: type, loc: tuple[Any, ...]) -> list[str]:
-    """Field names allowed at a location inside a model (for 'did you mean')."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        fld = getattr(current, "model_fields", {}).get(part)
-        if fld is None:
-            fld = next((f for f in getattr(current, "model_fields", {}).values()
-                        if f.alias == part), None)
-        if fld is None:
-            return []
-        current = _inner_model(fld.annotation)
-        if current is None:
-            return []
-    fields = getattr(current, "model_fields", {})
-    return [f.alias or n for n, f in fields.items()]
-
-
-def _inner_model(annotation: Any) -> Any:
-    from typing import get_args
-
-    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
-        return annotation
-    for arg in get_args(annotation):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _as_written(raw: RawRecord, loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A location as the record wrote it: `via: x` (one value where a list is also allowed,
-    held as a list) is `via`, not `via[0]`."""
-    if len(loc) == 2 and loc[1] == 0 and isinstance(raw.data, dict) \
-            and not isinstance(raw.data.get(loc[0]), list):
-        return loc[:1]
-    return loc
-
-
-def _validate_model(raw: RawRecord, model: type, problems: list[Problem]) -> Any:
-    try:
-        return model.model_validate(raw.data)
-    except ValidationError as e:
-        for err in e.errors(include_url=False):
-            loc = tuple(err["loc"])
-            problems.append(Problem(raw.file, raw.line_of(loc), raw.label, _field(raw, loc),
-                                    _message(err, model)))
-        return None
-
-
-def _get_path(model: Any, path: str) -> list[tuple[tuple[Any, ...], Any]]:
-    """Values at a dotted path with '*' for list items, with their concrete locations."""
-    results: list[tuple[tuple[Any, ...], Any]] = [((), model)]
-    for part in path.split("."):
-        nxt = []
-        for loc, obj in results:
-            if part == "*":
-                for i, item in enumerate(obj or []):
-                    nxt.append((loc + (i,), item))
-            else:
-                val = getattr(obj, part, None)
-                if val is not None:
-                    nxt.append((loc + (part,), val))
-        results = nxt
-    return results
-
-
-def _case_ids(raws: list[RawRecord], problems: list[Problem]) -> dict[str, tuple[str, dict]]:
-    """Map each record file's folder to (case id, case fields) from `case` declarations."""
-    declared: dict[str, tuple[RawRecord, R.Case]] = {}
-    for raw in raws:
-        if raw.kind != "case":
-            continue
-        model = _validate_model(raw, R.Case, problems)
-        if model is None:
-            continue
-        where = raw.case_dir if Path(raw.case_dir).is_file() else str(Path(raw.file).parent)
-        key = str(Path(where).resolve()) if Path(raw.case_dir).is_file() else \
-            str(Path(raw.file).resolve().parent)
-        if key in declared:
-            first = declared[key][0]
-            problems.append(Problem(raw.file, raw.line, model.id, "case",
-                                    f"a second case declaration in one folder (the first is "
-                                    f"{first.file}:{first.line}); a folder holds one case"))
-            continue
-        declared[key] = (raw, model)
-    return {k: (m.id, m.model_dump(exclude_none=True)) for k, (_, m) in declared.items()}
-
-
-def _case_of(raw: RawRecord, declared: dict[str, tuple[str, dict]]) -> tuple[str, dict]:
-    if raw.case:
-        return raw.case, {"id": raw.case}
-    arg = Path(raw.case_dir).resolve()
-    if arg.is_file():
-        hit = declared.get(str(arg))
-        if hit:
-            return hit
-        folder = arg.parent
-        return slugify(folder.name), {"id": slugify(folder.name)}
-    here = Path(raw.file).resolve().parent
-    while True:
-        hit = declared.get(str(here))
-        if hit:
-            return hit
-        if here == arg or here.parent == here:
-            break
-        here = here.parent
-    return slugify(arg.name), {"id": slugify(arg.name)}
+from .collection import (Collection, Entity, ExistingLookup, RelationRecord, RelKey,  # noqa: F401
+                         name_words, slugify)
+from .case_ids import _case_ids, _case_of
+from .model_errors import _as_written, _field, _get_path, _short, _validate_model
 
 
 class RecordInput:
@@ -319,9 +85,6 @@ class _Def(NamedTuple):
     id_line: int
     seq: int  # position among the input's entities
     if_missing: bool = False  # made by a sheet "if missing": an existing entity is left alone
-
-
-RelKey = tuple[str, str, str, Optional[str]]
 
 
 def _definition(raw: RawRecord, case: str, model: Any) -> Definition:
@@ -487,7 +250,7 @@ class Checker:
                            + f"; expected one of: {', '.join(sorted(R.RELATION_TYPES))}")
                 problems.append(Problem(file, l_type, label, "type", msg))
                 continue
-            ends = []
+            ends: list[Any] = []
             for name, ref, line in (("from", a, l_from), ("to", b, l_to)):
                 kind = self.kind_of(ref)
                 if kind is None and not skip_missing:
@@ -592,7 +355,7 @@ def iter_valid(inp: RecordInput, checker: Checker) -> Iterator[Entity | Relation
     for raw in inp:
         if isinstance(raw, Problem) or raw.kind == "case":
             continue
-        model = R.KINDS[raw.kind].model_validate(raw.data)
+        model: Any = R.KINDS[raw.kind].model_validate(raw.data)
         case_id = checker.case_of(raw)[0]
         if raw.kind == "relation":
             key = relation_key(model)

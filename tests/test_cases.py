@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from kg.cli import cli
 from kg.errors import ConfigError, RemovalRefused
-from kg.loader import bulk_load, load, unload
+from kg.bulk import bulk_load
+from kg.loader import load, unload
 
 pytestmark = pytest.mark.neo4j
 

@@ -195,3 +195,19 @@ def test_cli_reference_is_current():
 
     assert (ROOT / "docs" / "cli.md").read_text() == reference(), \
         "docs/cli.md is stale: run `make docs`"
+
+
+def test_a_bad_start_timeout_is_a_clear_error_before_anything_starts(runner, tmp_path):
+    env = {"KG_HOME": str(tmp_path / "home"), "KG_START_TIMEOUT": "soon", "KG_NEO4J_URI": None}
+    res = runner.invoke(cli, ["db", "start"], env=env)
+    assert res.exit_code == 3
+    assert res.output == "error: KG_START_TIMEOUT must be a number of seconds, got 'soon'\n"
+    assert not (tmp_path / "home" / "neo4j" / "run").exists()
+
+
+def test_durations_are_read_in_config_when_used():
+    from kg.config import ConfigError, fetch_timeout, start_timeout
+
+    assert start_timeout({}) == 180.0 and fetch_timeout({"KG_FETCH_TIMEOUT": "5"}) == 5.0
+    with pytest.raises(ConfigError, match="KG_FETCH_TIMEOUT must be a positive number"):
+        fetch_timeout({"KG_FETCH_TIMEOUT": "-1"})

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from kg.export import export
-from kg.graphfiles import xml_safe
+from kg.export.graphfiles import xml_safe
 from kg.loader import load
 from kg.selection import Selection, Subgraph, select
 

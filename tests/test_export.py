@@ -196,7 +196,7 @@ def test_html_layouts_place_every_node_the_same_way_each_time(nodes, edges, how)
     SPRING_LIMIT, the radial layout above; every node placed, finite, apart, repeatable."""
     import math
 
-    from kg.export_html import PHYSICS_LIMIT, SPRING_LIMIT, Links, layout, radial_layout
+    from kg.export.html import PHYSICS_LIMIT, SPRING_LIMIT, Links, layout, radial_layout
 
     rnd = nx.gnm_random_graph(nodes, edges, seed=3)
     p = A.Projection((f"n{v}" for v in rnd.nodes), ((f"n{a}", f"n{b}") for a, b in rnd.edges))
@@ -217,7 +217,7 @@ def test_html_page_data_dates_fields_sizes_and_focus():
     sizes by actors' importance, a bounded opening view."""
     import datetime as dt
 
-    from kg.export_html import date_span, focus_set, importance, panel_fields
+    from kg.export.html import date_span, focus_set, importance, panel_fields
 
     year = {"date": dt.date(2017, 1, 1), "date_precision": "year", "start": dt.date(2017, 1, 1),
             "end": dt.date(2017, 12, 31), "confidential": False, "title": "t", "id": "x",
@@ -241,3 +241,25 @@ def test_html_page_data_dates_fields_sizes_and_focus():
     adj = {"a": ["b", "c", "d"], "b": ["a", "e"], "c": ["a"], "d": ["a"], "e": ["b", "f"], "f": ["e"]}
     assert focus_set(["a"], adj, {}, limit=4) == ["a", "b", "c", "d"]
     assert focus_set(["a"], adj, {}, limit=100) == ["a", "b", "c", "d", "e", "f"]
+
+
+@pytest.mark.neo4j
+def test_query_run_export_takes_the_export_path_and_its_formats(store, runner, tmp_path):
+    """`kg query run --export` and `kg export` share one path and one list of formats."""
+    from kg.formats import EXPORT_FORMATS
+
+    load(store, [CHECHNYA])
+    out = tmp_path / "network.ftm.json"
+    res = runner.invoke(cli, ["query", "run", "network", "-p", "id=ramzan-kadyrov",
+                              "--export", "ftm", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("exported ")
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines and all(json.loads(ln)["schema"] for ln in lines)
+    from kg.commands.graph import export as export_command
+    from kg.commands.query import query_run
+
+    choices = {tuple(p.type.choices) for c, name in ((export_command, "fmt"),
+                                                     (query_run, "export_fmt"))
+               for p in c.params if p.name == name}
+    assert choices == {EXPORT_FORMATS}

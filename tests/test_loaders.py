@@ -245,3 +245,52 @@ def test_ftm_export_is_redacted_by_default(store, tmp_path, runner):
     text = out.read_text()
     assert "Men detained in Chechnya" not in text and "detained-men-chechnya-2017" not in text
     assert re.search(r"Confidential organization [0-9A-Z]{6}", text)
+
+
+def test_a_mapping_typo_fails_once_naming_the_mapping_file_line_and_key(tmp_path, runner):
+    mapping = tmp_path / "people.yaml"
+    mapping.write_text(textwrap.dedent("""\
+        name: people
+        x-kinds: &kinds {org: organization}
+        records:
+          - kind: person
+            id: {template: "{name|slug}"}
+            fields:
+              name: {colum: name}
+              aliass: {column: alias, split: ";"}
+              affiliations:
+                - organization: {column: org}
+                  rol: {value: member}
+          - kind: evnt
+            id: {column: x}
+        """))
+    with pytest.raises(InputError) as e:   # no sheet at all: the mapping alone is checked
+        load_mapping(mapping)
+    got = [str(p) for p in e.value.problems]
+    assert got == [
+        f"{mapping}:7: records[0]: fields.name.colum: unknown key 'colum' (did you mean "
+        "'column'?); expected: column, date, default, lookup, lookup_default, lower, optional, "
+        "slug, split, template, type, value",
+        f"{mapping}:8: records[0]: fields.aliass: unknown field 'aliass' (did you mean "
+        "'aliases'?); expected: affiliations, aliases, confidential, description, extra, id, "
+        "located_in, name, nationality, reported_by, tags",
+        f"{mapping}:11: records[0]: fields.affiliations[0].rol: unknown field 'rol' (did you "
+        "mean 'role'?); expected: end, organization, role, start",
+        f"{mapping}:12: records[1]: kind: 'evnt' is not a record kind (did you mean 'event'?)",
+    ]
+    sheet = tmp_path / "people.csv"   # rows that would each fail: the mapping is named once
+    sheet.write_text("name\nA\nB\nC\n")
+    res = runner.invoke(cli, ["map", "--mapping", str(mapping), str(sheet)])
+    assert res.exit_code != 0
+    assert res.output.count("'colum'") == 1 and str(sheet) not in res.output
+
+
+def test_mapping_top_level_keys_are_checked(tmp_path):
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("name: m\nallow_exisitng: true\nrecords: []\n")
+    with pytest.raises(InputError) as e:
+        load_mapping(mapping)
+    assert [str(p) for p in e.value.problems] == [
+        f"{mapping}:2: mapping: allow_exisitng: unknown key 'allow_exisitng' (did you mean "
+        "'allow_existing'?); expected: allow_existing, case, date_formats, delimiter, "
+        "description, name, records"]

@@ -347,3 +347,23 @@ def test_query_run_cli_formats_and_redaction(chechnya, runner, tmp_path):
     res = runner.invoke(cli, ["cypher", "--include-confidential", "--format", "json",
                               f"MATCH (n {{id: '{sok}'}}) RETURN n.name AS name, n"])
     assert "Sokiryanskaya's sources" in res.output and "The many people" in res.output
+
+
+def test_unknown_header_keys_fail_naming_file_line_and_key(tmp_path):
+    p = _query_file(tmp_path, "typo", """
+        // name: typo
+        // title: A typo
+        // category: tests
+        // descripton: misspelt
+        // params:
+        //   - {name: x, type: string, defualt: a}
+        RETURN $x
+        """)
+    with pytest.raises(InputError) as e:
+        Q.parse_query_file(p)
+    got = [str(x) for x in e.value.problems]
+    assert got == [
+        f"{p}:4: typo: descripton: unknown key 'descripton' (did you mean 'description'?); "
+        "expected: category, description, mode, name, overrides, params, returns, title",
+        f"{p}:6: typo: params[0].defualt: unknown key 'defualt' (did you mean 'default'?); "
+        "expected: default, description, name, required, span, type, values"]

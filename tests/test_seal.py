@@ -259,7 +259,7 @@ def test_confidentiality_changes_either_way_on_reload(sealed, tmp_path):
     assert not sealed.read("MATCH (p {id: 'zelimkhan-testov'}) RETURN p").records
     assert sealed.read("MATCH (p:Person {id: $id})-[:SAID]->() RETURN p",
                        {"id": S.load_key().pid("zelimkhan-testov")}).records
-    assert leaks("\n".join(l for l in sealed.canonical_lines())) == []
+    assert leaks("\n".join(sealed.canonical_lines())) == []
 
 
 @pytest.mark.neo4j
@@ -290,7 +290,7 @@ def test_another_key_is_refused_and_keys_move(sealed, runner, tmp_path):
 def test_validate_warns_about_public_text_naming_a_confidential_record(runner):
     res = runner.invoke(cli, ["validate", str(SEALED)])
     assert res.exit_code == 0
-    warnings = [l for l in res.output.splitlines() if l.startswith("warning:")]
+    warnings = [ln for ln in res.output.splitlines() if ln.startswith("warning:")]
     assert any("officer-ivanov: description: mentions confidential record zelimkhan-testov" in w
                for w in warnings)
     assert not any("actor" in w or "speaker" in w for w in warnings)  # references are structure

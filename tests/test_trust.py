@@ -273,7 +273,7 @@ def test_dump_wipe_restore(store, neo4j_env, tmp_path, runner):
 
 def test_bulk_load_gives_the_same_graph(store, neo4j_env, tmp_path, runner):
     from kg.config import load_settings
-    from kg.loader import bulk_load
+    from kg.bulk import bulk_load
 
     case = tmp_path / "case"
     write_case(case, 3000, seed=21)

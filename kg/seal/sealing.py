@@ -1,0 +1,199 @@
+"""Sealing mapped rows: the one step the loader calls on every chunk (``Sealing.rows``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from .. import records as R
+from ..mapping import EdgeRow, GraphRows, NodeRow
+from .keys import DATE_PROPS, ID_PROPS, Keyring, NOT_TEXT, SEALED_PROP, SealKeyError, is_token
+from .scrub import Scrubber, scrub_value
+
+
+# --- sealing mapped rows (the one step the loader calls) ------------------------------------
+
+@dataclass
+class Hidden:
+    pid: str
+    kind: str
+    label: str
+    names: list[str] = field(default_factory=list)
+
+
+def _lower(value: Any, level: str, last: bool) -> Any:
+    """A date at a lower precision: the first (or last) day of its month or year."""
+    if not isinstance(value, dt.date) or level == "day":
+        return value
+    if level == "month":
+        if last:
+            nxt = (value.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            return nxt - dt.timedelta(days=1)
+        return value.replace(day=1)
+    return value.replace(month=12, day=31) if last else value.replace(month=1, day=1)
+
+
+_PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
+
+
+@dataclass
+class Sealing:
+    """What one load seals: its keys, the hidden records (real id -> placeholder) of the
+    input and of the database, and the scrubber made from their names."""
+    keys: Keyring
+    hidden: dict[str, Hidden]
+    scrubber: Scrubber
+    dates: str = "day"
+    # Renames not made yet (a dry run, or before the load may still be refused): the id each
+    # renamed record has in the database now. Empty once for_load has renamed them.
+    pending: dict[str, str] = field(default_factory=dict)   # stored id now -> real id
+    renamed: list[str] = field(default_factory=list)   # real ids whose confidentiality changed
+    _real: dict[str, str] = field(default_factory=dict)
+    _now: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._real = {h.pid: rid for rid, h in self.hidden.items()}
+        self._now = {real: stored for stored, real in self.pending.items()}
+
+    def sid(self, real_id: str) -> str:
+        """The id a record has in the database: its placeholder when it is confidential."""
+        now = self._now.get(real_id)
+        if now is not None:
+            return now
+        h = self.hidden.get(real_id)
+        return h.pid if h is not None else real_id
+
+    def real_id(self, stored_id: str) -> str:
+        return self.pending.get(stored_id) or self._real.get(stored_id, stored_id)
+
+    def is_hidden(self, stored_id: str) -> bool:
+        return stored_id in self._real
+
+    def rows(self, rows: GraphRows) -> GraphRows:
+        """The rows as they may reach the database. Pure: the same rows give the same result."""
+        return GraphRows(nodes=[self.node(n) for n in rows.nodes],
+                         edges=[self.edge(e) for e in rows.edges])
+
+    def _dates(self, props: dict[str, Any], out: dict[str, Any]) -> None:
+        level = self.dates
+        if level == "none":
+            return
+        for k in DATE_PROPS:
+            if k in props:
+                out[k] = _lower(props[k], level, last=(k == "end"))
+        for k in ("date_precision", "published_precision"):
+            if k in props:
+                old = props[k]
+                out[k] = old if _PRECISION_RANK.get(old, 0) >= _PRECISION_RANK.get(level, 0) else level
+        if level != "day" and "date" in props:
+            out["start"] = _lower(props["date"], level, last=False)
+            out["end"] = _lower(props["date"], level, last=True)
+
+    def node(self, row: NodeRow) -> NodeRow:
+        h = self.hidden.get(row.id)
+        props = row.props
+        if h is not None:
+            out: dict[str, Any] = {"id": h.pid, R.NAME_FIELD[h.kind]: h.label, "confidential": True}
+            if "cases" in props:  # kept in the clear (KEPT_PROPS): which cases hold it
+                out["cases"] = props["cases"]
+            self._dates(props, out)
+            sealed = {k: v for k, v in props.items() if k not in out or out[k] != v}
+            sealed["id"] = row.id
+            out[SEALED_PROP] = self.keys.seal({"props": sealed})
+            if "kg_records" in props:  # issue 12: each case's record, sealed
+                out["kg_records"] = [self.seal_entry(r) for r in props["kg_records"]]
+                sealed.pop("kg_records", None)
+                out[SEALED_PROP] = self.keys.seal({"props": sealed})
+            return NodeRow(h.pid, row.label, out, row.cases)
+        changed: dict[str, Any] = {}
+        out = dict(props)
+        for k, v in props.items():
+            if k in NOT_TEXT or k == "kg_records" or not isinstance(v, (str, list)):
+                continue
+            new = scrub_value(self.scrubber, v)
+            if new != v:
+                changed[k] = v
+                out[k] = new
+        if isinstance(props.get("kg_records"), list):  # issue 12: whole records sealed
+            out["kg_records"] = [self.seal_entry(r) if self._mentions_any(r) else r
+                                 for r in props["kg_records"]]
+        if isinstance(props.get("kg_conflict_value"), list):
+            out["kg_conflict_value"] = [self.keys.seal(r) if self._mentions_any(r) else r
+                                        for r in props["kg_conflict_value"]]
+        if not changed:
+            return row if out == props else NodeRow(row.id, row.label, out, row.cases)
+        out[SEALED_PROP] = self.keys.seal({"props": changed})
+        return NodeRow(row.id, row.label, out, row.cases)
+
+    def seal_entry(self, entry: str) -> str:
+        """A case's record in ``kg_records`` ("case-id {json}", kg.contributions), sealed but
+        for its case id (and its "if missing" mark): loads and unloads still see whose it is."""
+        case, _, rest = entry.partition(" ")
+        weak = rest.startswith("?")
+        return case + " " + ("?" if weak else "") + self.keys.seal(rest[1:] if weak else rest)
+
+    def _mentions_any(self, value: Any) -> bool:
+        if isinstance(value, str):
+            if value in self.hidden or self.scrubber.mentions(value):
+                return True
+            try:
+                decoded = json.loads(value) if value[:1] in "{[\"" else None
+            except ValueError:
+                return False
+            return decoded is not None and decoded != value and self._mentions_any(decoded)
+        if isinstance(value, dict):
+            return any(self._mentions_any(v) for v in value.values())
+        if isinstance(value, list):
+            return any(self._mentions_any(v) for v in value)
+        return False
+
+    def edge(self, e: EdgeRow) -> EdgeRow:
+        start, end = self.sid(e.start), self.sid(e.end)
+        owner = self.sid(e.owner) if e.owner is not None else None
+        hidden_end = e.start in self.hidden or e.end in self.hidden
+        if e.owner is None and not hidden_end:
+            hidden_end = any(s in self.hidden for s in e.props.get("sources", ()))
+        props: dict[str, Any] = {}
+        for k, v in e.props.items():
+            if k in ID_PROPS and isinstance(v, str):
+                props[k] = self.sid(v)
+            elif k == "sources":
+                props[k] = [self.sid(s) for s in v]
+            elif k == "kg_records" and isinstance(v, list):
+                props[k] = [self.seal_entry(r) if hidden_end or self._mentions_any(r) else r
+                            for r in v]
+            elif k == "cases":
+                props[k] = v
+            elif hidden_end and k in ("quote", "description"):
+                props[k] = self.keys.seal(v)
+            elif hidden_end and k in DATE_PROPS and self.dates != "day":
+                if self.dates != "none":
+                    props[k] = _lower(v, self.dates, last=(k == "end"))
+            elif isinstance(v, str) and self.scrubber.mentions(v):
+                props[k] = self.keys.seal(v)
+            else:
+                props[k] = v
+        if start == e.start and end == e.end and owner == e.owner and props == e.props:
+            return e
+        return EdgeRow(e.type, start, end, props, owner)
+
+
+def open_entry(kind: str, entry: str, sealing: Optional["Sealing"]) -> Any:
+    """A case's record read back from ``kg_records``, opened with the key when sealed."""
+    from ..contributions import Definition
+
+    case, _, rest = entry.partition(" ")
+    weak = rest.startswith("?")
+    body = rest[1:] if weak else rest
+    if not is_token(body):
+        return Definition.from_entry(kind, entry)
+    if sealing is None:
+        raise SealKeyError("this database holds sealed records, and no key opens them here",
+                           hint="Import the key with `kg key import` (docs/reliability.md).")
+    import orjson
+
+    opened = sealing.keys.unseal(body)  # the entry's JSON, as kg.contributions wrote it
+    return Definition(case, kind, orjson.loads(opened), weak,
+                      _entry=case + " " + ("?" if weak else "") + opened)
