@@ -21,18 +21,26 @@ def main() -> None:
     out = sys.argv[1]
     cert = os.environ.get("BENCH_NEO4J_CERT")
     tls = {"encrypted": True, "trusted_certificates": TrustCustomCAs(cert)} if cert else {}
-    driver = GraphDatabase.driver(os.environ["BENCH_NEO4J_URI"],
-                                  auth=("neo4j", os.environ["BENCH_NEO4J_PASSWORD"]), **tls)
+    driver = GraphDatabase.driver(
+        os.environ["BENCH_NEO4J_URI"], auth=("neo4j", os.environ["BENCH_NEO4J_PASSWORD"]), **tls
+    )
     G = nx.MultiDiGraph()
     with driver:
         nodes, _, _ = driver.execute_query(
-            "MATCH (n:Entity) RETURN n.id AS id, labels(n) AS labels, properties(n) AS props")
+            "MATCH (n:Entity) RETURN n.id AS id, labels(n) AS labels, properties(n) AS props"
+        )
         for r in nodes:
             p = r["props"]
             label = str(p.get("name") or p.get("title") or p.get("text") or r["id"])
-            G.add_node(r["id"], label=label[:40], title=label, group=[x for x in r["labels"] if x != "Entity"][0])
+            G.add_node(
+                r["id"],
+                label=label[:40],
+                title=label,
+                group=[x for x in r["labels"] if x != "Entity"][0],
+            )
         rels, _, _ = driver.execute_query(
-            "MATCH (a:Entity)-[r]->(b:Entity) RETURN a.id AS a, type(r) AS t, b.id AS b")
+            "MATCH (a:Entity)-[r]->(b:Entity) RETURN a.id AS a, type(r) AS t, b.id AS b"
+        )
         for r in rels:
             G.add_edge(r["a"], r["b"], title=r["t"])
     net = Network(directed=True, cdn_resources="in_line")

@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -87,15 +86,20 @@ def merge_report(only: list[str]) -> None:
     _, new = _sections(OUT)
     fresh = dict(new)
     merged = [fresh.pop(h, body) for h, body in old] + list(fresh.values())
-    stamp = (f"Sections re-run by `bench/run.py --only {','.join(only)}` on "
-             f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC (same machine and "
-             f"versions): {', '.join(h[3:] for h, _ in new)}.")
+    stamp = (
+        f"Sections re-run by `bench/run.py --only {','.join(only)}` on "
+        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC (same machine and "
+        f"versions): {', '.join(h[3:] for h, _ in new)}."
+    )
     head = list(old_head)  # earlier re-runs' lines stay: each says what it re-ran and when
     while head and head[-1] == "":
         head.pop()
     # each section ends with a blank line, so a heading never follows a table row directly
-    text = "\n".join(head + ["", stamp, ""] + [ln for body in merged
-                                                for ln in (body if body and body[-1] == "" else body + [""])])
+    text = "\n".join(
+        head
+        + ["", stamp, ""]
+        + [ln for body in merged for ln in (body if body and body[-1] == "" else body + [""])]
+    )
     REPORT.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
 
 
@@ -112,7 +116,7 @@ def _json_tail(out: str) -> dict:
     """The JSON object a command printed last (`--json`), {} if none."""
     start = out.rfind("\n{")
     try:
-        return json.loads(out[start + 1:] if start >= 0 else out)
+        return json.loads(out[start + 1 :] if start >= 0 else out)
     except ValueError:
         return {}
 
@@ -120,8 +124,9 @@ def _json_tail(out: str) -> dict:
 def run_child(cmd: list[str], env: dict) -> tuple[float, float, float]:
     """Run a command; (seconds, peak resident MB of that process, its CPU seconds)."""
     t = time.perf_counter()
-    proc = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", *cmd], env=env, capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        ["/usr/bin/time", "-f", "%M %U %S", *cmd], env=env, capture_output=True, text=True
+    )
     elapsed = time.perf_counter() - t
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
@@ -144,12 +149,19 @@ def naive_load(store: Store, case: Path) -> None:
     rows = map_collection(coll)
     with store.driver.session(database="neo4j") as s:
         for n in rows.nodes:
-            s.run(f"MERGE (n:Entity {{id: $id}}) SET n += $props SET n:{n.label}",
-                  id=n.id, props={**n.props, "cases": list(n.cases)}).consume()
+            s.run(
+                f"MERGE (n:Entity {{id: $id}}) SET n += $props SET n:{n.label}",
+                id=n.id,
+                props={**n.props, "cases": list(n.cases)},
+            ).consume()
         for e in rows.edges:
-            s.run(f"MATCH (a:Entity {{id: $a}}) MATCH (b:Entity {{id: $b}}) "
-                  f"MERGE (a)-[r:{e.type}]->(b) SET r += $p",
-                  a=e.start, b=e.end, p=e.props).consume()
+            s.run(
+                f"MATCH (a:Entity {{id: $a}}) MATCH (b:Entity {{id: $b}}) "
+                f"MERGE (a)-[r:{e.type}]->(b) SET r += $p",
+                a=e.start,
+                b=e.end,
+                p=e.props,
+            ).consume()
 
 
 def wipe(local: LocalNeo4j, tmp: Path) -> Store:
@@ -192,20 +204,35 @@ def warm(store: Store) -> None:
 
 
 def _store(local: LocalNeo4j) -> Store:
-    settings = Settings(uri=local.uri, user="neo4j", password=local.read_password(),
-                        database="neo4j", managed=True, home=local.home,
-                        password_file=local.password_file)
+    settings = Settings(
+        uri=local.uri,
+        user="neo4j",
+        password=local.read_password(),
+        database="neo4j",
+        managed=True,
+        home=local.home,
+        password_file=local.password_file,
+    )
     store = Store(connect(settings), "neo4j", managed=True)
     store.apply_schema()
     return store
 
 
-def bench_load(local: LocalNeo4j, env: dict, sizes: list[int], naive_sizes: list[int],
-               bulk_sizes: list[int], query_size: int, tmp: Path, repeats: int) -> list[str]:
+def bench_load(
+    local: LocalNeo4j,
+    env: dict,
+    sizes: list[int],
+    naive_sizes: list[int],
+    bulk_sizes: list[int],
+    query_size: int,
+    tmp: Path,
+    repeats: int,
+) -> list[str]:
     """Load rows; returns the query section, measured on the query_size case while loaded."""
     say("## Load")
     say()
-    say("Synthetic cases (`kg.synth`: power-law actors and outlets, nested places, statements "
+    say(
+        "Synthetic cases (`kg.synth`: power-law actors and outlets, nested places, statements "
         "that assert, dispute and deny). kg: `kg load` in a fresh process (validation, then a "
         "streamed second pass: plan per chunk, batched writes on two threads, nodes and "
         "relationships), into an "
@@ -215,13 +242,18 @@ def bench_load(local: LocalNeo4j, env: dict, sizes: list[int], naive_sizes: list
         "import` with the server stopped, restart). Client peak memory is the loading process's "
         "maximum resident set (for bulk it includes the neo4j-admin JVM kg runs). Every run "
         f"starts on an emptied server, warmed up by a {WARM_RECORDS:,}-record kg load and a "
-        "500-record naive load (then emptied). \"same graph\": the bulk graph's digest "
-        "equals kg load's.")
+        '500-record naive load (then emptied). "same graph": the bulk graph\'s digest '
+        "equals kg load's."
+    )
     say()
-    say("| records | graph rows | validation s | kg load s | kg records/s | kg client peak MB "
+    say(
+        "| records | graph rows | validation s | kg load s | kg records/s | kg client peak MB "
         "| naive s | naive records/s | kg / naive | bulk s | bulk records/s | bulk peak MB "
-        "| same graph |")
-    say("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+        "| same graph |"
+    )
+    say(
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+    )
     kg = str(ROOT / ".venv" / "bin" / "kg")
     query_lines: list[str] = []
     cpu_lines: list[tuple[int, float, float, float, int]] = []
@@ -261,41 +293,55 @@ def bench_load(local: LocalNeo4j, env: dict, sizes: list[int], naive_sizes: list
             store = _store(local)
             bulk, bulk_rate, bulk_peak = f"{bs:.1f}", f"{n / bs:,.0f}", f"{bp:,.0f}"
             same = ("yes" if store.digest() == digest else "NO") if digest else "(not compared)"
-        say(f"| {n:,} | {graph_rows:,} | {val:.1f} | {secs:.1f} | {n / secs:,.0f} | {peak:,.0f} | "
-            f"{naive} | {naive_rate} | {ratio} | {bulk} | {bulk_rate} | {bulk_peak} | {same} |")
+        say(
+            f"| {n:,} | {graph_rows:,} | {val:.1f} | {secs:.1f} | {n / secs:,.0f} | {peak:,.0f} | "
+            f"{naive} | {naive_rate} | {ratio} | {bulk} | {bulk_rate} | {bulk_peak} | {same} |"
+        )
         store.driver.close()
         store = wipe(local, tmp)
     store.driver.close()
     say()
-    say("Where a `kg load`'s time goes: CPU seconds of the loading process (validation, "
+    say(
+        "Where a `kg load`'s time goes: CPU seconds of the loading process (validation, "
         "mapping, planning, encoding) and of the Neo4j server (all threads: queries, "
         "garbage collection, index updates) during the same run. With both on one machine, "
-        f"the run cannot take less than their sum over the {os.cpu_count()} cores.")
+        f"the run cannot take less than their sum over the {os.cpu_count()} cores."
+    )
     say()
-    say("| records | kg load s | client CPU s | server CPU s | (client + server) / cores s "
-        "| server CPU µs per graph row |")
+    say(
+        "| records | kg load s | client CPU s | server CPU s | (client + server) / cores s "
+        "| server CPU µs per graph row |"
+    )
     say("| ---: | ---: | ---: | ---: | ---: | ---: |")
     for n, secs, client, server, rows in cpu_lines:
-        say(f"| {n:,} | {secs:.1f} | {client:.1f} | {server:.1f} | "
+        say(
+            f"| {n:,} | {secs:.1f} | {client:.1f} | {server:.1f} | "
             f"{(client + server) / (os.cpu_count() or 1):.1f} | "
-            f"{server / rows * 1e6 if rows else 0:.0f} |")
+            f"{server / rows * 1e6 if rows else 0:.0f} |"
+        )
     say()
     if bulk_phases:
         names = list(dict.fromkeys(k for _, _, ph in bulk_phases for k in ph))
-        say("Where a `kg load --bulk`'s time goes, by phase (`kg load --bulk --json` reports "
+        say(
+            "Where a `kg load --bulk`'s time goes, by phase (`kg load --bulk --json` reports "
             "them): validation (pass one), writing the import CSVs (the server's shutdown "
             "checkpoint runs alongside; what is left of it after the CSVs is the next column), "
             "`neo4j-admin database import` alone on those files, the server's start, and "
             "what follows (schema, index population, the :Case nodes). *bulk / import*: the "
-            "whole command against the import tool alone.")
+            "whole command against the import tool alone."
+        )
         say()
         say("| records | bulk s | " + " | ".join(f"{k} s" for k in names) + " | bulk / import |")
         say("| ---: | ---: | " + " | ".join("---:" for _ in names) + " | ---: |")
         for n, total, ph in bulk_phases:
             imp = ph.get("neo4j-admin import")
-            say(f"| {n:,} | {total:.1f} | " + " | ".join(
-                f"{ph[k]:.1f}" if k in ph else "—" for k in names) + " | "
-                + (f"{total / imp:.1f}x" if imp else "—") + " |")
+            say(
+                f"| {n:,} | {total:.1f} | "
+                + " | ".join(f"{ph[k]:.1f}" if k in ph else "—" for k in names)
+                + " | "
+                + (f"{total / imp:.1f}x" if imp else "—")
+                + " |"
+            )
         say()
     return query_lines
 
@@ -307,12 +353,21 @@ def _random_subgraph(nodes: int, edges: int, seed: int = 5) -> Subgraph:
     kinds = ("person", "organization", "event", "statement", "location", "source")
     for v in G.nodes:
         k = kinds[v % len(kinds)]
-        sub.nodes[f"n{v}"] = {"kind": k, "labels": ["Entity", k.capitalize()],
-                              "props": {"id": f"n{v}", "name": f"Node {v}", "confidential": False}}
+        sub.nodes[f"n{v}"] = {
+            "kind": k,
+            "labels": ["Entity", k.capitalize()],
+            "props": {"id": f"n{v}", "name": f"Node {v}", "confidential": False},
+        }
     types = ("ABOUT", "SAID", "REPORTED_BY", "INVOLVED_IN", "LOCATED_IN")
     for a, b in G.edges:
-        sub.edges.append({"type": rng.choice(types), "start": f"n{a}", "end": f"n{b}",
-                          "props": {"stance": "denies"} if rng.random() < 0.1 else {}})
+        sub.edges.append(
+            {
+                "type": rng.choice(types),
+                "start": f"n{a}",
+                "end": f"n{b}",
+                "props": {"stance": "denies"} if rng.random() < 0.1 else {},
+            }
+        )
     sub.redacted = True
     return sub
 
@@ -322,10 +377,12 @@ def bench_export(tmp: Path, sizes: list[tuple[int, int]], pyvis_limit: int) -> N
 
     say("## HTML export")
     say()
-    say("The same random graph written as an HTML page by kg (`kg export html`: layout computed "
+    say(
+        "The same random graph written as an HTML page by kg (`kg export html`: layout computed "
         "in Python above 300 nodes, nodes and edges written directly) and by pyvis "
         "(`Network.from_nx` then `write_html`, its documented path). Larger pyvis runs are "
-        f"skipped above {pyvis_limit:,} edges (quadratic: each edge is checked against all earlier ones).")
+        f"skipped above {pyvis_limit:,} edges (quadratic: each edge is checked against all earlier ones)."
+    )
     say()
     say("| nodes | edges | kg s | pyvis from_nx + write_html s | pyvis / kg |")
     say("| ---: | ---: | ---: | ---: | ---: |")
@@ -345,43 +402,57 @@ def bench_export(tmp: Path, sizes: list[tuple[int, int]], pyvis_limit: int) -> N
             net.from_nx(G)
             net.write_html(str(tmp / f"pyvis-{edges}.html"), notebook=False)
             p = time.perf_counter() - t
-            say(f"| {nodes:,} | {edges:,} | {k:.2f} | {p:.2f} | {p / k:.1f}x |" if p / k < 10 else f"| {nodes:,} | {edges:,} | {k:.2f} | {p:.2f} | {p / k:.0f}x |")
+            say(
+                f"| {nodes:,} | {edges:,} | {k:.2f} | {p:.2f} | {p / k:.1f}x |"
+                if p / k < 10
+                else f"| {nodes:,} | {edges:,} | {k:.2f} | {p:.2f} | {p / k:.0f}x |"
+            )
         else:
             say(f"| {nodes:,} | {edges:,} | {k:.2f} | (skipped) | — |")
     say()
 
 
-def bench_export_e2e(local: LocalNeo4j, env: dict, tmp: Path, records: int = 5_000,
-                     repeats: int = 3) -> None:
+def bench_export_e2e(
+    local: LocalNeo4j, env: dict, tmp: Path, records: int = 5_000, repeats: int = 3
+) -> None:
     """`kg export html` as a user runs it against a driver + pyvis script, both end to end."""
     import re
 
     say("## kg export html end to end")
     say()
-    say(f"A {records:,}-record synthetic case (`kg.synth`, seed 1) loaded into the bench server. "
+    say(
+        f"A {records:,}-record synthetic case (`kg.synth`, seed 1) loaded into the bench server. "
         "kg: `kg export html --out FILE` in a fresh process (start-up, reading Neo4j, layout, "
         "writing the page; the page opens focused). Baseline: `bench/pyvis_baseline.py` in a fresh "
         "process: the official driver reads the same graph, networkx holds it, pyvis writes it "
         "with `Network.from_nx` + `write_html` (inline resources). Each runs "
         f"{repeats} times, alternating; the table gives the median. Then each page is opened in "
         "headless Chromium: seconds to kg's `kg.ready` and to pyvis's first drawn graph "
-        "(stops at 60 s).")
+        "(stops at 60 s)."
+    )
     say()
     case = tmp / f"case-{records}"
     if not case.exists():
         write_case(case, records, seed=1)
     kg = str(ROOT / ".venv" / "bin" / "kg")
     run_child([kg, "load", "-q", str(case)], env)
-    benv = dict(env, BENCH_NEO4J_URI=local.uri, BENCH_NEO4J_PASSWORD=local.read_password() or "",
-                BENCH_NEO4J_CERT=str(local.certificate))
+    benv = dict(
+        env,
+        BENCH_NEO4J_URI=local.uri,
+        BENCH_NEO4J_PASSWORD=local.read_password() or "",
+        BENCH_NEO4J_CERT=str(local.certificate),
+    )
     kg_html, py_html = tmp / "e2e-kg.html", tmp / "e2e-pyvis.html"
     load_before = os.getloadavg()
     kg_t: list[float] = []
     py_t: list[float] = []
     for _ in range(repeats):
         kg_t.append(run_child([kg, "export", "html", "--out", str(kg_html)], env)[0])
-        py_t.append(run_child([sys.executable, str(ROOT / "bench" / "pyvis_baseline.py"), str(py_html)],
-                              benv)[0])
+        py_t.append(
+            run_child(
+                [sys.executable, str(ROOT / "bench" / "pyvis_baseline.py"), str(py_html)], benv
+            )[0]
+        )
     load_after = os.getloadavg()
     page = kg_html.read_text(encoding="utf-8")
     data = re.search(r'<script type="application/json" id="kg-data">(.*?)</script>', page, re.S)
@@ -389,16 +460,22 @@ def bench_export_e2e(local: LocalNeo4j, env: dict, tmp: Path, records: int = 5_0
 
     d = json.loads(data.group(1))
     k, p = statistics.median(kg_t), statistics.median(py_t)
-    say("| records | nodes | relationships | kg export html s | driver + pyvis from_nx s "
-        "| pyvis / kg | kg page ready s | pyvis page first draw s |")
+    say(
+        "| records | nodes | relationships | kg export html s | driver + pyvis from_nx s "
+        "| pyvis / kg | kg page ready s | pyvis page first draw s |"
+    )
     say("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    say(f"| {records:,} | {len(d['nodes']):,} | {len(d['edges']):,} | {k:.2f} | {p:.2f} | "
-        f"{p / k:.1f}x | {first_draw(kg_html, 60)} | {first_draw(py_html, 60)} |")
+    say(
+        f"| {records:,} | {len(d['nodes']):,} | {len(d['edges']):,} | {k:.2f} | {p:.2f} | "
+        f"{p / k:.1f}x | {first_draw(kg_html, 60)} | {first_draw(py_html, 60)} |"
+    )
     say()
-    say(f"Every run, kg: {', '.join(f'{t:.2f}' for t in kg_t)} s; pyvis: "
+    say(
+        f"Every run, kg: {', '.join(f'{t:.2f}' for t in kg_t)} s; pyvis: "
         f"{', '.join(f'{t:.2f}' for t in py_t)} s. Load average (1, 5, 15 min) on the "
         f"{os.cpu_count()} cores before: {', '.join(f'{x:.1f}' for x in load_before)}; after: "
-        f"{', '.join(f'{x:.1f}' for x in load_after)} (other work shares this machine).")
+        f"{', '.join(f'{x:.1f}' for x in load_after)} (other work shares this machine)."
+    )
     say()
 
 
@@ -406,8 +483,12 @@ def first_draw(html: Path, timeout_s: float) -> str:
     """Seconds to a drawn graph, measured in a child process killed at the timeout: a page
     whose script never yields blocks the browser's automation too."""
     try:
-        out = subprocess.run([sys.executable, __file__, "--draw", str(html), str(timeout_s)],
-                             capture_output=True, text=True, timeout=timeout_s + 30)
+        out = subprocess.run(
+            [sys.executable, __file__, "--draw", str(html), str(timeout_s)],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s + 30,
+        )
     except subprocess.TimeoutExpired:
         # the child is gone; its headless Chromium must not keep computing during later runs
         subprocess.run(["pkill", "-f", "chromium.*--headless"], capture_output=True)
@@ -420,30 +501,38 @@ def _first_draw_here(html: Path, timeout_s: float) -> str:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                               headless=True, args=["--no-sandbox", "--disable-background-networking"])
+        b = pw.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            headless=True,
+            args=["--no-sandbox", "--disable-background-networking"],
+        )
         page = b.new_context(offline=True, viewport={"width": 1400, "height": 900}).new_page()
-        js = ("() => { const c = document.querySelector('canvas'); if (!c) return false;"
-              " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
-              " let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) { n++; if (n > 500) return true; }"
-              " return false; }")
+        js = (
+            "() => { const c = document.querySelector('canvas'); if (!c) return false;"
+            " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+            " let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) { n++; if (n > 500) return true; }"
+            " return false; }"
+        )
         t = time.perf_counter()
         try:  # a page whose own script never yields may not even finish loading
             page.goto(html.resolve().as_uri(), wait_until="commit", timeout=timeout_s * 1000)
-        except Exception:  # noqa: BLE001 - a timeout is the measurement
+        except Exception:
             b.close()
             return f"> {timeout_s:.0f}"
         while time.perf_counter() - t < timeout_s:
             # pyvis pages draw only after stabilizing; kg pages set kgDrawn
             done = page.evaluate("window.kgDrawn === true") or (
-                page.evaluate("!!document.querySelector('#loadingBar') ? "
-                              "getComputedStyle(document.querySelector('#loadingBar')).display === 'none' : true")
-                and page.evaluate(js))
+                page.evaluate(
+                    "!!document.querySelector('#loadingBar') ? "
+                    "getComputedStyle(document.querySelector('#loadingBar')).display === 'none' : true"
+                )
+                and page.evaluate(js)
+            )
             if done:
                 break
             try:
                 page.wait_for_timeout(100)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 break
         else:
             b.close()
@@ -458,9 +547,11 @@ def bench_draw(tmp: Path, sizes: list[int], timeout_s: float) -> None:
 
     say("## First draw in headless Chromium")
     say()
-    say("Time from opening the file to a drawn graph in Debian's Chromium (headless, offline). "
+    say(
+        "Time from opening the file to a drawn graph in Debian's Chromium (headless, offline). "
         "kg: its exported page. pyvis: defaults (`Network()`, physics on; it draws after "
-        f"stabilizing). Runs stop at {timeout_s:.0f} s.")
+        f"stabilizing). Runs stop at {timeout_s:.0f} s."
+    )
     say()
     say("| nodes | edges | kg s | pyvis defaults s |")
     say("| ---: | ---: | ---: | ---: |")
@@ -477,55 +568,75 @@ def bench_draw(tmp: Path, sizes: list[int], timeout_s: float) -> None:
         net = Network(directed=True, cdn_resources="in_line")
         net.from_nx(G)
         net.write_html(str(py_html), notebook=False)
-        say(f"| {n:,} | {n * 2:,} | {first_draw(kg_html, timeout_s)} | {first_draw(py_html, timeout_s)} |")
+        say(
+            f"| {n:,} | {n * 2:,} | {first_draw(kg_html, timeout_s)} | {first_draw(py_html, timeout_s)} |"
+        )
     say()
 
 
 OUT_OF_MEMORY = -1  # rows of a run the server stopped for want of transaction memory
 
 
-def timed(store: Store, cypher: str, params: dict, timeout: float) -> tuple[Optional[float], int]:
+def timed(store: Store, cypher: str, params: dict, timeout: float) -> tuple[float | None, int]:
     """(milliseconds, rows), or (None, 0) when the server's transaction timeout ended it, or
     (None, OUT_OF_MEMORY) when it ran out of transaction memory (reported, not a crash)."""
     import neo4j
 
     t = time.perf_counter()
     try:
-        res = store.driver.execute_query(neo4j.Query(cypher, timeout=timeout), params,
-                                         database_="neo4j", routing_=neo4j.RoutingControl.READ)
+        res = store.driver.execute_query(
+            neo4j.Query(cypher, timeout=timeout),
+            params,
+            database_="neo4j",
+            routing_=neo4j.RoutingControl.READ,
+        )
     except neo4j.exceptions.Neo4jError as e:
         if "MemoryPoolOutOfMemory" in (e.code or ""):
             return None, OUT_OF_MEMORY
-        if "Terminated" in (e.code or "") or "timeout" in str(e).lower() or "terminated" in str(e).lower():
+        if (
+            "Terminated" in (e.code or "")
+            or "timeout" in str(e).lower()
+            or "terminated" in str(e).lower()
+        ):
             return None, 0
         raise
     return (time.perf_counter() - t) * 1000, len(res.records)
 
 
-def _row(name: str, who: str, times: list[Optional[float]], rows: int, timeout: float) -> str:
+def _row(name: str, who: str, times: list[float | None], rows: int, timeout: float) -> str:
     done = sorted(t for t in times if t is not None)
     late = len(times) - len(done)
     if rows == OUT_OF_MEMORY:
         return f"| {name} | {who} | — | — | (out of transaction memory: heap too small for this query) |"
     if not done:
         return f"| {name} | {who} | > {timeout:.0f} s | > {timeout:.0f} s | (all {late} runs timed out) |"
-    p95 = f"> {timeout:.0f} s" if late else f"{done[min(len(done) - 1, int(len(done) * 0.95))]:,.1f}"
+    p95 = (
+        f"> {timeout:.0f} s" if late else f"{done[min(len(done) - 1, int(len(done) * 0.95))]:,.1f}"
+    )
     note = f" ({late} of {len(times)} runs over {timeout:.0f} s)" if late else ""
     return f"| {name} | {who} | {statistics.median(done):,.1f} | {p95} | {rows:,}{note} |"
 
 
 def bench_queries(store: Store, n: int, repeats: int) -> list[str]:
-    out = [f"## Saved queries on a {n:,}-record case", "",
-           "Every bundled query, warm (each run once before timing), timed from the client "
-           "including reading every row. Questions about one entity: parameters drawn at random "
-           "from hub entities (the 1% with most relationships) and from median ones (the 100 "
-           "around the median degree). Whole-case reports: no parameters; every row returned (timed 3 times after a first run, "
-           "or only once when the first run takes over 10 s).", "",
-           "| query | entities | p50 ms | p95 ms | rows (last run) |",
-           "| --- | --- | ---: | ---: | ---: |"]
-    degree = [(r["id"], r["d"], r["k"]) for r in store.read(
-        "MATCH (n:Entity) RETURN n.id AS id, COUNT { (n)--() } AS d, "
-        "[l IN labels(n) WHERE l <> 'Entity'][0] AS k").records]
+    out = [
+        f"## Saved queries on a {n:,}-record case",
+        "",
+        "Every bundled query, warm (each run once before timing), timed from the client "
+        "including reading every row. Questions about one entity: parameters drawn at random "
+        "from hub entities (the 1% with most relationships) and from median ones (the 100 "
+        "around the median degree). Whole-case reports: no parameters; every row returned (timed 3 times after a first run, "
+        "or only once when the first run takes over 10 s).",
+        "",
+        "| query | entities | p50 ms | p95 ms | rows (last run) |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    degree = [
+        (r["id"], r["d"], r["k"])
+        for r in store.read(
+            "MATCH (n:Entity) RETURN n.id AS id, COUNT { (n)--() } AS d, "
+            "[l IN labels(n) WHERE l <> 'Entity'][0] AS k"
+        ).records
+    ]
     degree.sort(key=lambda x: x[1])
     rng = random.Random(3)
     pools: dict[tuple, list] = {}
@@ -534,20 +645,31 @@ def bench_queries(store: Store, n: int, repeats: int) -> list[str]:
         key = (kinds, hub)
         if key not in pools:
             pool = [d for d in degree if d[2] in kinds]
-            pools[key] = pool[-max(1, len(pool) // 100):] if hub else \
-                pool[max(0, len(pool) // 2 - 50): len(pool) // 2 + 50]
+            pools[key] = (
+                pool[-max(1, len(pool) // 100) :]
+                if hub
+                else pool[max(0, len(pool) // 2 - 50) : len(pool) // 2 + 50]
+            )
         return rng.choice(pools[key])[0]
 
     lib = Library.load()
     actor = ("Person", "Organization")
-    anchored = [("claims-about", {"id": ("Event",)}), ("statements-about", {"id": ("Event",)}),
-                ("said-by", {"id": actor}), ("sources-of", {"id": ("Event",)}),
-                ("participants", {"id": ("Event",)}), ("involvement", {"id": actor}),
-                ("affiliations", {"id": ("Person",)}), ("network", {"id": ("Person",)}),
-                ("events-in-place", {"place": ("Location",)}), ("denials", {"about": ("Event",)}),
-                ("actor-links", {"id": ("Person",)}), ("who-reported-what", {"publisher": ("Organization",)}),
-                ("timeline", {"place": ("Location",)}),
-                ("shortest-paths", {"from": ("Person",), "to": ("Person",)})]
+    anchored = [
+        ("claims-about", {"id": ("Event",)}),
+        ("statements-about", {"id": ("Event",)}),
+        ("said-by", {"id": actor}),
+        ("sources-of", {"id": ("Event",)}),
+        ("participants", {"id": ("Event",)}),
+        ("involvement", {"id": actor}),
+        ("affiliations", {"id": ("Person",)}),
+        ("network", {"id": ("Person",)}),
+        ("events-in-place", {"place": ("Location",)}),
+        ("denials", {"about": ("Event",)}),
+        ("actor-links", {"id": ("Person",)}),
+        ("who-reported-what", {"publisher": ("Organization",)}),
+        ("timeline", {"place": ("Location",)}),
+        ("shortest-paths", {"from": ("Person",), "to": ("Person",)}),
+    ]
     covered = {name for name, _ in anchored}
     for name, params in anchored:
         q = lib.get(name)
@@ -596,12 +718,14 @@ def bench_queries(store: Store, n: int, repeats: int) -> list[str]:
 def bench_analysis(sizes: list[int]) -> None:
     say("## Analysis")
     say()
-    say("`kg analyze` (degree, PageRank, betweenness: igraph's C core with networkx's "
+    say(
+        "`kg analyze` (degree, PageRank, betweenness: igraph's C core with networkx's "
         "definitions; betweenness exact up to 5,000 nodes, above that from 500 source nodes "
         "drawn as networkx draws them) and its Louvain communities, against plain networkx on the "
         "same graph: exact betweenness up to 5,000 nodes, `k=500` sampled betweenness above "
         "(the same estimate kg computes), skipped at 100,000 nodes. Random graphs with twice as "
-        "many edges as nodes.")
+        "many edges as nodes."
+    )
     say()
     say("| nodes | kg centrality s | kg communities s | networkx centrality s | networkx / kg |")
     say("| ---: | ---: | ---: | ---: | ---: |")
@@ -649,13 +773,15 @@ def _fresh_start(local: LocalNeo4j, env: dict, warm: bool) -> float:
     return run_child([kg, "db", "start"], dict(env, KG_WARMUP="1" if warm else "0"))[0]
 
 
-def bench_cold(local: LocalNeo4j, env: dict, tmp: Path, sizes: list[int],
-               naive_sizes: list[int]) -> None:
+def bench_cold(
+    local: LocalNeo4j, env: dict, tmp: Path, sizes: list[int], naive_sizes: list[int]
+) -> None:
     """The first load after a start, as users meet it, next to a warm one and the naive
     loader on a freshly started server."""
     say("## Cold and warm: the first load after `kg db start`")
     say()
-    say("A case written by `bench/othergen.py` (a second generator, not `kg.synth`: uniform "
+    say(
+        "A case written by `bench/othergen.py` (a second generator, not `kg.synth`: uniform "
         "picks instead of power laws, actors with several affiliations, events with three to "
         "six participants and several sourced quotes, one file per kind). Each row starts "
         "from a new, empty database and a server started by `kg db start` in a fresh process. "
@@ -665,10 +791,13 @@ def bench_cold(local: LocalNeo4j, env: dict, tmp: Path, sizes: list[int],
         "kg.warmup). *warm*: the same case loaded again right after, into the emptied "
         "database (`kg db reset`). *naive*: the naive loader of the Load section, on a server "
         "freshly started without warm-up. Every load is `kg load` in a fresh process, "
-        "timed once; server CPU is the Neo4j process's during the load.")
+        "timed once; server CPU is the Neo4j process's during the load."
+    )
     say()
-    say("| records | graph rows | load | `kg db start` s | load s | records/s | server CPU s "
-        "| vs naive cold |")
+    say(
+        "| records | graph rows | load | `kg db start` s | load s | records/s | server CPU s "
+        "| vs naive cold |"
+    )
     say("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
     kg = str(ROOT / ".venv" / "bin" / "kg")
     notes: list[str] = []
@@ -713,20 +842,26 @@ def bench_cold(local: LocalNeo4j, env: dict, tmp: Path, sizes: list[int],
             secs, cpu = runs[name]
             start = f"{starts[name]:.1f}" if name in starts else "—"
             vs = f"{naive_s / secs:.1f}x" if naive_s and not name.startswith("naive") else "—"
-            say(f"| {n:,} | {rows:,} | {name} | {start} | {secs:.1f} | {n / secs:,.0f} | "
-                f"{cpu:.1f} | {vs} |")
-        notes.append(f"{n:,} records: the first load after `kg db start` took "
-                     f"{runs['cold'][0] / runs['warm'][0]:.2f}x the warm one (without the "
-                     f"warm-up: {runs['cold, no warm-up'][0] / runs['warm'][0]:.2f}x)"
-                     + (f"; kg cold / naive cold: {naive_s / runs['cold'][0]:.1f}x" if naive_s
-                        else "") + ".")
+            say(
+                f"| {n:,} | {rows:,} | {name} | {start} | {secs:.1f} | {n / secs:,.0f} | "
+                f"{cpu:.1f} | {vs} |"
+            )
+        notes.append(
+            f"{n:,} records: the first load after `kg db start` took "
+            f"{runs['cold'][0] / runs['warm'][0]:.2f}x the warm one (without the "
+            f"warm-up: {runs['cold, no warm-up'][0] / runs['warm'][0]:.2f}x)"
+            + (f"; kg cold / naive cold: {naive_s / runs['cold'][0]:.1f}x" if naive_s else "")
+            + "."
+        )
     say()
     for line in notes:
         say(line)
     say()
     la = os.getloadavg()
-    say(f"Load average (1, 5, 15 min) on the {os.cpu_count()} cores after: "
-        f"{', '.join(f'{x:.1f}' for x in la)} (other work shares this machine).")
+    say(
+        f"Load average (1, 5, 15 min) on the {os.cpu_count()} cores after: "
+        f"{', '.join(f'{x:.1f}' for x in la)} (other work shares this machine)."
+    )
     say()
 
 
@@ -738,11 +873,13 @@ def bench_commands(local: LocalNeo4j, env: dict, tmp: Path, records: int = 10_00
 
     say("## Whole commands")
     say()
-    say("Seconds of each command as a user runs it (a fresh process: Python start-up, imports, "
+    say(
+        "Seconds of each command as a user runs it (a fresh process: Python start-up, imports, "
         "the work, output; median of 3) next to the library call that does the work, timed in "
         "an already running Python process (median of 3). The case is the "
         f"{records:,}-record `bench/othergen.py` case of the section above; the server is "
-        "warm; each load goes into the emptied database.")
+        "warm; each load goes into the emptied database."
+    )
     say()
     say("| command | whole command s | library call s | start-up and the rest s |")
     say("| --- | ---: | ---: | ---: |")
@@ -770,23 +907,39 @@ def bench_commands(local: LocalNeo4j, env: dict, tmp: Path, records: int = 10_00
             times.append(time.perf_counter() - t)
         return statistics.median(times)
 
-    rows: list[tuple[str, float, Optional[float]]] = [
+    rows: list[tuple[str, float, float | None]] = [
         ("kg --help", whole(["--help"]), None),
-        ("kg validate data/chechnya-2017", whole(["validate", str(small)]),
-         lib(lambda: check(RecordInput.from_paths([small]), keep=False))),
-        (f"kg validate ({records:,} records)", whole(["validate", str(case)]),
-         lib(lambda: check(RecordInput.from_paths([case]), keep=False))),
-        (f"kg load ({records:,} records)", whole(["load", "-q", str(case)], store.reset),
-         lib(lambda: load(store, [case]), store.reset)),
-        (f"kg export html --case other ({records:,} records)",
-         whole(["export", "html", "--case", "other", "--out", str(out)]),
-         lib(lambda: export(select(store, Selection(case="other"), with_citations=True),
-                            "html", out))),
+        (
+            "kg validate data/chechnya-2017",
+            whole(["validate", str(small)]),
+            lib(lambda: check(RecordInput.from_paths([small]), keep=False)),
+        ),
+        (
+            f"kg validate ({records:,} records)",
+            whole(["validate", str(case)]),
+            lib(lambda: check(RecordInput.from_paths([case]), keep=False)),
+        ),
+        (
+            f"kg load ({records:,} records)",
+            whole(["load", "-q", str(case)], store.reset),
+            lib(lambda: load(store, [case]), store.reset),
+        ),
+        (
+            f"kg export html --case other ({records:,} records)",
+            whole(["export", "html", "--case", "other", "--out", str(out)]),
+            lib(
+                lambda: export(
+                    select(store, Selection(case="other"), with_citations=True), "html", out
+                )
+            ),
+        ),
     ]
     store.driver.close()
     for name, w, lb in rows:
-        say(f"| `{name}` | {w:.2f} | {f'{lb:.2f}' if lb is not None else '—'} | "
-            f"{f'{w - lb:.2f}' if lb is not None else '—'} |")
+        say(
+            f"| `{name}` | {w:.2f} | {f'{lb:.2f}' if lb is not None else '—'} | "
+            f"{f'{w - lb:.2f}' if lb is not None else '—'} |"
+        )
     say()
 
 
@@ -799,17 +952,23 @@ def bench_resolve(local: LocalNeo4j, tmp: Path, records: int) -> None:
 
     say("## Entity resolution candidates")
     say()
-    say("`kg resolve candidates` (people, organizations and places; read from Neo4j, "
+    say(
+        "`kg resolve candidates` (people, organizations and places; read from Neo4j, "
         "transliterated, blocked, scored) on a loaded synthetic graph, timed once. Synthetic "
         "names are 'Person 17' and 'Organization 4': within one case no two are alike; two "
         "half-size cases made from different seeds share every name, so each entity has a "
-        "twin to find and score.")
+        "twin to find and score."
+    )
     say()
     say("| graph | entities compared | blocks | pairs scored | candidates | seconds |")
     say("| --- | ---: | ---: | ---: | ---: | ---: |")
-    layouts = [(f"one case of {records:,} records", [(records, 1, "synth")]),
-               (f"two cases of {records // 2:,} records", [(records // 2, 1, "synth-a"),
-                                                           (records // 2, 7, "synth-b")])]
+    layouts = [
+        (f"one case of {records:,} records", [(records, 1, "synth")]),
+        (
+            f"two cases of {records // 2:,} records",
+            [(records // 2, 1, "synth-a"), (records // 2, 7, "synth-b")],
+        ),
+    ]
     for title, cases in layouts:
         store = wipe(local, tmp)
         for n, seed, name in cases:
@@ -821,8 +980,10 @@ def bench_resolve(local: LocalNeo4j, tmp: Path, records: int) -> None:
         t = time.perf_counter()
         candidates(store, stats=stats)
         secs = time.perf_counter() - t
-        say(f"| {title} | {stats.entities:,} | {stats.blocks:,} | {stats.pairs_scored:,} | "
-            f"{stats.candidates:,} | {secs:.1f} |")
+        say(
+            f"| {title} | {stats.entities:,} | {stats.blocks:,} | {stats.pairs_scored:,} | "
+            f"{stats.candidates:,} | {secs:.1f} |"
+        )
         store.driver.close()
     say()
 
@@ -852,9 +1013,12 @@ def main() -> None:
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    ap.add_argument("--only", help="re-run these sections of the full run (comma-separated: "
-                    "load (with the saved queries on the loaded case), cold, commands, export, "
-                    "export-e2e, draw, analysis, resolve) and merge them into docs/benchmarks.md")
+    ap.add_argument(
+        "--only",
+        help="re-run these sections of the full run (comma-separated: "
+        "load (with the saved queries on the loaded case), cold, commands, export, "
+        "export-e2e, draw, analysis, resolve) and merge them into docs/benchmarks.md",
+    )
     args = ap.parse_args()
     quick = args.quick
     if args.only:
@@ -872,7 +1036,11 @@ def main() -> None:
                     local.stop()
                 merge_report(only)
             if "export" in only:
-                bench_export(tmp, [(500, 1_000), (5_000, 10_000), (20_000, 40_000), (50_000, 100_000)], 100_000)
+                bench_export(
+                    tmp,
+                    [(500, 1_000), (5_000, 10_000), (20_000, 40_000), (50_000, 100_000)],
+                    100_000,
+                )
             if "cold" in only or "commands" in only:
                 local, env = bench_server()
                 try:
@@ -904,28 +1072,42 @@ def main() -> None:
         print("merged into docs/benchmarks.md")
         return
     local, env = bench_server()
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in open("/proc/cpuinfo")
+            if ln.startswith("model name")
+        ),
+        "?",
+    )
     import igraph
     import neo4j
     import pyvis
+
     say("# Benchmarks")
     say()
-    say(f"Written by `bench/run.py` ({'quick run' if quick else 'full run'}) on "
-        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC. Never edited by hand.")
+    say(
+        f"Written by `bench/run.py` ({'quick run' if quick else 'full run'}) on "
+        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC. Never edited by hand."
+    )
     say()
-    say(f"Machine: {os.cpu_count()} cores ({cpu}), "
+    say(
+        f"Machine: {os.cpu_count()} cores ({cpu}), "
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
         f"Python {platform.python_version()}; kg {__version__}; Neo4j {NEO4J_VERSION} community "
         f"(heap {os.environ.get('KG_NEO4J_HEAP', '1g')}, page cache "
         f"{os.environ.get('KG_NEO4J_PAGECACHE', '256m')}); neo4j driver {neo4j.__version__} with "
         f"neo4j-rust-ext; networkx {nx.__version__}; python-igraph {igraph.__version__}; "
-        f"pyvis {pyvis.__version__}.")
+        f"pyvis {pyvis.__version__}."
+    )
     say()
     try:
         with tempfile.TemporaryDirectory() as t:
             tmp = Path(t)
             if quick:
-                queries = bench_load(local, env, [2_000, 10_000], [2_000], [10_000], 10_000, tmp, 10)
+                queries = bench_load(
+                    local, env, [2_000, 10_000], [2_000], [10_000], 10_000, tmp, 10
+                )
                 for line in queries:
                     say(line)
                 bench_export(tmp, [(500, 1_000), (5_000, 10_000)], 10_000)
@@ -940,7 +1122,11 @@ def main() -> None:
                 queries = bench_load(local, env, *FULL_LOAD, tmp, 50)
                 for line in queries:
                     say(line)
-                bench_export(tmp, [(500, 1_000), (5_000, 10_000), (20_000, 40_000), (50_000, 100_000)], 100_000)
+                bench_export(
+                    tmp,
+                    [(500, 1_000), (5_000, 10_000), (20_000, 40_000), (50_000, 100_000)],
+                    100_000,
+                )
                 bench_cold(local, env, tmp, *COLD)
                 bench_commands(local, env, tmp)
                 wipe(local, tmp).driver.close()

@@ -18,7 +18,8 @@ results (tests compare them):
 from __future__ import annotations
 
 import random
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 import igraph as ig
 import networkx as nx
@@ -47,7 +48,7 @@ class Projection:
         self.graph = ig.Graph(n=len(self.nodes), edges=self.pairs, directed=False)
 
     @classmethod
-    def of(cls, sub: Subgraph) -> "Projection":
+    def of(cls, sub: Subgraph) -> Projection:
         return cls(sub.nodes, ((e["start"], e["end"]) for e in sub.edges))
 
     def networkx(self) -> nx.Graph:
@@ -83,8 +84,9 @@ def betweenness(p: Projection) -> dict[str, float]:
     sample = random.Random(SEED).sample(p.nodes, k)  # networkx's draw for seed=42
     raw = p.graph.betweenness(directed=False, sources=[p.index[s] for s in sample])
     picked = set(sample)
-    return {v: 2 * raw[i] / ((k - 1 if v in picked else k) * (n - 2))
-            for i, v in enumerate(p.nodes)}
+    return {
+        v: 2 * raw[i] / ((k - 1 if v in picked else k) * (n - 2)) for i, v in enumerate(p.nodes)
+    }
 
 
 def measure(p: Projection, name: str) -> dict[str, float]:
@@ -107,13 +109,22 @@ def _label(sub: Subgraph, nid: str) -> str:
     return str(p.get("name") or p.get("title") or p.get("text") or nid)
 
 
-def centrality(sub: Subgraph, top: Optional[int] = None) -> list[dict[str, Any]]:
+def centrality(sub: Subgraph, top: int | None = None) -> list[dict[str, Any]]:
     p = Projection.of(sub)
     values = {m: measure(p, m) for m in MEASURES}
     degree = p.values(p.graph.degree())
-    rows = [{"id": n, "kind": sub.nodes[n]["kind"], "name": _label(sub, n), "degree": int(degree[n]),
-             "degree_centrality": values["degree"][n], "pagerank": values["pagerank"][n],
-             "betweenness": values["betweenness"][n]} for n in p.nodes]
+    rows = [
+        {
+            "id": n,
+            "kind": sub.nodes[n]["kind"],
+            "name": _label(sub, n),
+            "degree": int(degree[n]),
+            "degree_centrality": values["degree"][n],
+            "pagerank": values["pagerank"][n],
+            "betweenness": values["betweenness"][n],
+        }
+        for n in p.nodes
+    ]
     # Rounded for ordering only: equal scores may differ in the last bits.
     rows.sort(key=lambda r: (-round(r["pagerank"], 12), -round(r["betweenness"], 12), r["id"]))
     for i, r in enumerate(rows, 1):
@@ -121,7 +132,7 @@ def centrality(sub: Subgraph, top: Optional[int] = None) -> list[dict[str, Any]]
     return rows[:top] if top else rows
 
 
-def communities(sub: Subgraph, p: Optional[Projection] = None) -> list[list[str]]:
+def communities(sub: Subgraph, p: Projection | None = None) -> list[list[str]]:
     p = p or Projection.of(sub)
     if not p.pairs:
         return [[n] for n in p.nodes]
@@ -138,11 +149,13 @@ def communities(sub: Subgraph, p: Optional[Projection] = None) -> list[list[str]
 
 
 def community_rows(sub: Subgraph) -> list[dict[str, Any]]:
-    return [{"community": i, "size": len(c), "members": [_label(sub, n) for n in c], "ids": c}
-            for i, c in enumerate(communities(sub), 1)]
+    return [
+        {"community": i, "size": len(c), "members": [_label(sub, n) for n in c], "ids": c}
+        for i, c in enumerate(communities(sub), 1)
+    ]
 
 
-def brokers(sub: Subgraph, top: Optional[int] = None) -> list[dict[str, Any]]:
+def brokers(sub: Subgraph, top: int | None = None) -> list[dict[str, Any]]:
     """Entities whose neighbours lie in two or more communities, by betweenness."""
     p = Projection.of(sub)
     comm = {n: i for i, c in enumerate(communities(sub, p), 1) for n in c}
@@ -151,8 +164,16 @@ def brokers(sub: Subgraph, top: Optional[int] = None) -> list[dict[str, Any]]:
     for i, n in enumerate(p.nodes):
         bridged = sorted({comm[p.nodes[m]] for m in p.graph.neighbors(i)} | {comm[n]})
         if len(bridged) >= 2:
-            rows.append({"id": n, "kind": sub.nodes[n]["kind"], "name": _label(sub, n),
-                         "community": comm[n], "bridges": bridged, "betweenness": btw[n]})
+            rows.append(
+                {
+                    "id": n,
+                    "kind": sub.nodes[n]["kind"],
+                    "name": _label(sub, n),
+                    "community": comm[n],
+                    "bridges": bridged,
+                    "betweenness": btw[n],
+                }
+            )
     rows.sort(key=lambda r: (-r["betweenness"], r["id"]))
     return rows[:top] if top else rows
 
@@ -166,5 +187,7 @@ def paths(sub: Subgraph, a: str, b: str) -> list[dict[str, Any]]:
         found = sorted(nx.all_shortest_paths(G, a, b))
     except nx.NetworkXNoPath:
         return []
-    return [{"path": i, "hops": len(p) - 1, "ids": p, "names": [_label(sub, n) for n in p]}
-            for i, p in enumerate(found, 1)]
+    return [
+        {"path": i, "hops": len(p) - 1, "ids": p, "names": [_label(sub, n) for n in p]}
+        for i, p in enumerate(found, 1)
+    ]

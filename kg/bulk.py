@@ -6,22 +6,32 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from . import cypher as C
-from .mapping import (map_records)
+from .loader import (
+    BULK_PART_ROWS,
+    CHUNK_RECORDS,
+    _case_rows,
+    _chunks,
+    _fewer_collections,
+    validate_input,
+)
+from .mapping import map_records
+from .plan import Plan
 from .seal import for_load, record_fingerprint
 from .store import Store
-from .validation import (RelationRecord, iter_valid)
-
-from .loader import (BULK_PART_ROWS, CHUNK_RECORDS, _case_rows, _chunks, _fewer_collections,
-                     validate_input)
-from .plan import Plan
+from .validation import RelationRecord, iter_valid
 
 
 @_fewer_collections()
-def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path] = None,
-              input_format: str = "records") -> Plan:
+def bulk_load(
+    settings: Any,
+    paths: list[str | Path],
+    *,
+    mapping: Path | None = None,
+    input_format: str = "records",
+) -> Plan:
     """First load into an EMPTY local database through neo4j-admin import (offline).
 
     Validates like a normal load, writes the import CSVs (kg.export.CsvExporter) under
@@ -50,8 +60,10 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
         store = Store(drv, settings.database, managed=True, where=settings.describe())
         drv.verify_connectivity()
         if store.read(C.COUNT_NODES).records[0]["n"]:
-            raise UsageError("--bulk loads into an empty database only; this one has data.",
-                             hint="Use a normal `kg load`, or `kg db reset --yes` first.")
+            raise UsageError(
+                "--bulk loads into an empty database only; this one has data.",
+                hint="Use a normal `kg load`, or `kg db reset --yes` first.",
+            )
         inp, checker, _ = validate_input(store, paths, mapping=mapping, input_format=input_format)
         sealing = for_load(store, checker, dry_run=True)
     phase("validation")
@@ -65,16 +77,18 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
         stopping = pool.submit(local.stop)
         try:
             for ents, rels, _ in _chunks(iter_valid(inp, checker), CHUNK_RECORDS):
-                rows = map_records(ents.values(),
-                                   [RelationRecord(k, d, None) for k, d in rels.items()])
+                rows = map_records(
+                    ents.values(), [RelationRecord(k, d, None) for k, d in rels.items()]
+                )
                 if sealing is not None:  # the one sealing step (kg.seal)
                     rows = sealing.rows(rows)
                 for n in rows.nodes:
                     exporter.write_node(n.id, {"labels": ["Entity", n.label], "props": n.props})
                     plan.nodes[n.label]["created"] += 1
                 for e in rows.edges:
-                    exporter.write_edge({"type": e.type, "start": e.start, "end": e.end,
-                                         "props": e.props})
+                    exporter.write_edge(
+                        {"type": e.type, "start": e.start, "end": e.end, "props": e.props}
+                    )
                     plan.relationships[e.type]["created"] += 1
             exporter.finalize()
         except BaseException:
@@ -94,7 +108,9 @@ def bulk_load(settings: Any, paths: list[str | Path], *, mapping: Optional[Path]
     fresh = load_settings_for(local, settings)
     with connect(fresh) as drv:
         store = Store(drv, settings.database, managed=True)
-        for statement in script_statements((folder / "post-import.cypher").read_text(encoding="utf-8")):
+        for statement in script_statements(
+            (folder / "post-import.cypher").read_text(encoding="utf-8")
+        ):
             store.write(statement)
         store.apply_schema()
         if sealing is not None:

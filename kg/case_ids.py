@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from . import records as R
 from .collection import slugify
 from .errors import Problem
-from .readers import RawRecord
 from .model_errors import _validate_model
+from .readers import RawRecord
 
 
 def _case_ids(raws: list[RawRecord], problems: list[Problem]) -> dict[str, tuple[str, dict]]:
@@ -23,13 +22,23 @@ def _case_ids(raws: list[RawRecord], problems: list[Problem]) -> dict[str, tuple
         if model is None:
             continue
         where = raw.case_dir if Path(raw.case_dir).is_file() else str(Path(raw.file).parent)
-        key = str(Path(where).resolve()) if Path(raw.case_dir).is_file() else \
-            str(Path(raw.file).resolve().parent)
+        key = (
+            str(Path(where).resolve())
+            if Path(raw.case_dir).is_file()
+            else str(Path(raw.file).resolve().parent)
+        )
         if key in declared:
             first = declared[key][0]
-            problems.append(Problem(raw.file, raw.line, model.id, "case",
-                                    f"a second case declaration in one folder (the first is "
-                                    f"{first.file}:{first.line}); a folder holds one case"))
+            problems.append(
+                Problem(
+                    raw.file,
+                    raw.line,
+                    model.id,
+                    "case",
+                    f"a second case declaration in one folder (the first is "
+                    f"{first.file}:{first.line}); a folder holds one case",
+                )
+            )
             continue
         declared[key] = (raw, model)
     return {k: (m.id, m.model_dump(exclude_none=True)) for k, (_, m) in declared.items()}

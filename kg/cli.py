@@ -5,16 +5,16 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import click
 
 from . import __version__
 from .config import mask_secrets
 from .errors import KgError, UsageError
-
-from .formats import OUTPUT_FORMATS  # noqa: E402 (declared once)
+from .formats import OUTPUT_FORMATS
 
 
 class KgGroup(click.Group):
@@ -37,35 +37,57 @@ class KgGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
-        except Exception as e:  # noqa: BLE001 - the last line of defence: no tracebacks
+        except Exception as e:
             if os.environ.get("KG_DEBUG"):
                 raise
-            click.echo(mask_secrets(f"error: internal error ({type(e).__name__}: {e}). This "
-                                    "is a bug in kg; set KG_DEBUG=1 to see the traceback and "
-                                    "please report it."), err=True)
+            click.echo(
+                mask_secrets(
+                    f"error: internal error ({type(e).__name__}: {e}). This "
+                    "is a bug in kg; set KG_DEBUG=1 to see the traceback and "
+                    "please report it."
+                ),
+                err=True,
+            )
             # (a message from the code, not from the records: sealed values never reach it)
             ctx.exit(70)
 
 
 def format_option(choices: tuple[str, ...] = OUTPUT_FORMATS, default: str = "table") -> Callable:
     def decorator(fn: Callable) -> Callable:
-        return click.option("--format", "fmt", type=click.Choice(choices), default=default,
-                            show_default=True, help="Output format.")(fn)
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(choices),
+            default=default,
+            show_default=True,
+            help="Output format.",
+        )(fn)
+
     return decorator
 
 
 def out_option(fn: Callable) -> Callable:
-    return click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
-                        help="Write the output to this file instead of standard output.")(fn)
+    return click.option(
+        "--out",
+        "out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the output to this file instead of standard output.",
+    )(fn)
 
 
 def params_option(fn: Callable) -> Callable:
-    return click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
-                        help="A query parameter (repeatable). Values always travel as Cypher "
-                             "parameters, never as query text.")(fn)
+    return click.option(
+        "-p",
+        "--param",
+        "params",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="A query parameter (repeatable). Values always travel as Cypher "
+        "parameters, never as query text.",
+    )(fn)
 
 
-def emit(text: str, out: Optional[Path] = None, private: bool = False) -> None:
+def emit(text: str, out: Path | None = None, private: bool = False) -> None:
     """Print, or write to --out through a temporary file renamed when complete (mode 0600
     when ``private``: confidential records included)."""
     from .safeio import require_free, write_text
@@ -98,20 +120,29 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 
 def timeout_option(fn: Callable) -> Callable:
-    return click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-                        envvar="KG_QUERY_TIMEOUT", show_envvar=True,
-                        help="Stop the query on the server after this many seconds (default: "
-                             "no limit). A path search across a large case can run for minutes.")(fn)
+    return click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="SECONDS",
+        envvar="KG_QUERY_TIMEOUT",
+        show_envvar=True,
+        help="Stop the query on the server after this many seconds (default: "
+        "no limit). A path search across a large case can run for minutes.",
+    )(fn)
 
 
 def as_of_option(fn: Callable) -> Callable:
-    return click.option("--as-of", "as_of", metavar="DATE",
-                        help="The graph as known on DATE (2018, 2018-10 or 2018-10-21: by its "
-                             "last day): only sources certainly published by then, what they "
-                             "report and the records no source reports (flagged unsourced).")(fn)
+    return click.option(
+        "--as-of",
+        "as_of",
+        metavar="DATE",
+        help="The graph as known on DATE (2018, 2018-10 or 2018-10-21: by its "
+        "last day): only sources certainly published by then, what they "
+        "report and the records no source reports (flagged unsourced).",
+    )(fn)
 
 
-def _as_of_day(value: Optional[str]) -> Any:
+def _as_of_day(value: str | None) -> Any:
     """--as-of DATE as the last day it covers (kg.dates: known by the end of that span)."""
     from .dates import PartialDate
 
@@ -124,15 +155,21 @@ def _as_of_day(value: Optional[str]) -> Any:
 
 
 def confidential_option(fn: Callable) -> Callable:
-    return click.option("--include-confidential", is_flag=True,
-                        help="Unseal records marked confidential (people at risk) with this "
-                             "installation's key, on this machine. The output then must not "
-                             "be shared.")(fn)
+    return click.option(
+        "--include-confidential",
+        is_flag=True,
+        help="Unseal records marked confidential (people at risk) with this "
+        "installation's key, on this machine. The output then must not "
+        "be shared.",
+    )(fn)
 
 
 def warn_confidential() -> None:
-    click.echo("warning: --include-confidential: this output contains records marked "
-               "confidential (people at risk). Do not share it.", err=True)
+    click.echo(
+        "warning: --include-confidential: this output contains records marked "
+        "confidential (people at risk). Do not share it.",
+        err=True,
+    )
 
 
 def redacted_rows(store: Any, keys: list[str], records: Any, include_confidential: bool) -> list:
@@ -157,8 +194,10 @@ def stored_params(store: Any, params: dict[str, str]) -> dict[str, str]:
     who has the key) turned into the placeholder id the database holds."""
     from .seal import stored_id
 
-    return {k: stored_id(store, v) if k in ID_PARAMS and isinstance(v, str) else v
-            for k, v in params.items()}
+    return {
+        k: stored_id(store, v) if k in ID_PARAMS and isinstance(v, str) else v
+        for k, v in params.items()
+    }
 
 
 def with_store(fn: Callable) -> Callable:
@@ -169,6 +208,7 @@ def with_store(fn: Callable) -> Callable:
 
         with open_store(load_settings()) as store:
             return fn(store, *args, **kwargs)
+
     return wrapper
 
 
@@ -194,18 +234,24 @@ def _print_notices(notices: list[str]) -> None:
 
 
 def queries_option(fn: Callable) -> Callable:
-    return click.option("--queries", "query_dirs", multiple=True,
-                        type=click.Path(file_okay=False, path_type=Path),
-                        help="A folder of your own .cypher queries (repeatable; also "
-                             "KG_QUERIES, a path list). Same name overrides the bundled one.")(fn)
+    return click.option(
+        "--queries",
+        "query_dirs",
+        multiple=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="A folder of your own .cypher queries (repeatable; also "
+        "KG_QUERIES, a path list). Same name overrides the bundled one.",
+    )(fn)
 
 
 def _apply_summary(report: Any) -> str:
     waiting = f", {len(report.waiting)} waiting for ids not loaded" if report.waiting else ""
-    return (f"judgements in force: {report.judgements} (cases {', '.join(report.cases) or '-'}); "
-            f"same_as applied: {report.applied}{waiting}; merged entities: {report.groups}; "
-            f"SAME_AS edges created {report.edges_created}, updated {report.edges_updated}, "
-            f"deleted {report.edges_deleted}\n")
+    return (
+        f"judgements in force: {report.judgements} (cases {', '.join(report.cases) or '-'}); "
+        f"same_as applied: {report.applied}{waiting}; merged entities: {report.groups}; "
+        f"SAME_AS edges created {report.edges_created}, updated {report.edges_updated}, "
+        f"deleted {report.edges_deleted}\n"
+    )
 
 
 # The commands, one module per group (kg/commands/); importing them registers them on `cli`.

@@ -16,11 +16,20 @@ def _walk(cmd: click.Command, path: list[str]) -> list[tuple[list[str], click.Co
 
 
 def reference() -> str:
-    lines = ["# Command-line reference", "",
-             "Generated from `kg ... --help` by `make docs`; a test fails when it is stale.", ""]
+    lines = [
+        "# Command-line reference",
+        "",
+        "Generated from `kg ... --help` by `make docs`; a test fails when it is stale.",
+        "",
+    ]
     for path, cmd in _walk(cli, ["kg"]):
-        ctx = click.Context(cmd, info_name=" ".join(path), terminal_width=100, max_content_width=100,
-                            help_option_names=["-h", "--help"])
+        ctx = click.Context(
+            cmd,
+            info_name=" ".join(path),
+            terminal_width=100,
+            max_content_width=100,
+            help_option_names=["-h", "--help"],
+        )
         lines += [f"## `{' '.join(path)}`", "", "```", cmd.get_help(ctx).rstrip(), "```", ""]
     return "\n".join(lines)
 

@@ -5,16 +5,15 @@ and the Collection that holds them (what kg.mapping maps and kg.loader loads).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
-
+from typing import Any
 
 from . import records as R
 from .contributions import Definition, merge
 from .readers import RawRecord
 
-
-RelKey = tuple[str, str, str, Optional[str]]
+RelKey = tuple[str, str, str, str | None]
 
 
 def name_words(text: str) -> list[str]:
@@ -34,10 +33,11 @@ ExistingLookup = Callable[[set[str]], dict[str, str]]  # ids -> {id: kind} found
 @dataclass
 class Entity:
     """An entity of the input with each case's definition of it (see kg.contributions)."""
+
     kind: str
     id: str
     defs: dict[str, Definition]  # case -> that case's record
-    raw: Optional[RawRecord]     # where it was (first) defined, for messages
+    raw: RawRecord | None  # where it was (first) defined, for messages
 
     @property
     def cases(self) -> list[str]:
@@ -53,9 +53,10 @@ class Entity:
 class RelationRecord:
     """A relation of the input: its key and each case's record of it (the later of two
     identical relations in one case wins)."""
-    key: "RelKey"
+
+    key: RelKey
     defs: dict[str, Definition]
-    raw: Optional[RawRecord]
+    raw: RawRecord | None
 
     @property
     def model(self) -> R.Relation:
@@ -77,7 +78,7 @@ class Collection:
     external_refs: dict[str, str] = field(default_factory=dict)  # id -> kind, already in the DB
     invalid: dict[str, str] = field(default_factory=dict)  # id -> kind of records that failed
 
-    def kind_of(self, ref: str) -> Optional[str]:
+    def kind_of(self, ref: str) -> str | None:
         ent = self.entities.get(ref)
         if ent is not None:
             return ent.kind

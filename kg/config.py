@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .errors import ConfigError
 
-NEO4J_VERSION = "5.26.30"   # the 5.26 LTS line, community edition
+NEO4J_VERSION = "5.26.30"  # the 5.26 LTS line, community edition
 DEFAULT_PORT = 7687
 
 
@@ -19,11 +19,11 @@ DEFAULT_PORT = 7687
 class Settings:
     uri: str
     user: str
-    password: Optional[str]
+    password: str | None
     database: str
-    managed: bool            # True: kg's own local server under `home`
+    managed: bool  # True: kg's own local server under `home`
     home: Path
-    password_file: Optional[Path]
+    password_file: Path | None
 
     def describe(self) -> str:
         """The URI without any credential, safe to print."""
@@ -40,7 +40,7 @@ def redact_uri(uri: str) -> str:
 _USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
 
 
-def split_userinfo(uri: str) -> tuple[str, Optional[str], Optional[str]]:
+def split_userinfo(uri: str) -> tuple[str, str | None, str | None]:
     """(uri without user:password@, user, password) of a URI such as
     bolt://neo4j:secret@host:7687. The driver never sees the credentials in the URI, so its
     error messages cannot repeat them."""
@@ -135,15 +135,27 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
             try:
                 password = Path(pw_file).read_text(encoding="utf-8").strip()
             except OSError as e:
-                raise ConfigError(f"cannot read KG_NEO4J_PASSWORD_FILE {pw_file}: "
-                                  f"{e.strerror}") from None
-        return Settings(uri=uri, user=env.get("KG_NEO4J_USER") or uri_user or "neo4j",
-                        password=password,
-                        database=env.get("KG_NEO4J_DATABASE", "neo4j"), managed=False,
-                        home=home, password_file=Path(pw_file) if pw_file else None)
+                raise ConfigError(
+                    f"cannot read KG_NEO4J_PASSWORD_FILE {pw_file}: {e.strerror}"
+                ) from None
+        return Settings(
+            uri=uri,
+            user=env.get("KG_NEO4J_USER") or uri_user or "neo4j",
+            password=password,
+            database=env.get("KG_NEO4J_DATABASE", "neo4j"),
+            managed=False,
+            home=home,
+            password_file=Path(pw_file) if pw_file else None,
+        )
     from .runtime import LocalNeo4j
 
     local = LocalNeo4j(home, managed_port(env))
-    return Settings(uri=local.uri, user="neo4j", password=local.read_password(),
-                    database="neo4j", managed=True, home=home,
-                    password_file=local.password_file)
+    return Settings(
+        uri=local.uri,
+        user="neo4j",
+        password=local.read_password(),
+        database="neo4j",
+        managed=True,
+        home=home,
+        password_file=local.password_file,
+    )

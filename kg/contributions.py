@@ -25,26 +25,28 @@ Pure: no I/O. The loader reads the other cases' entries from the database and ca
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any
 
 import orjson
 
-SEP = " "          # between a case id and its record in an entry (never in a slug; sorts first)
-WEAK_MARK = "?"    # after SEP: the record was made "if missing"
+SEP = " "  # between a case id and its record in an entry (never in a slug; sorts first)
+WEAK_MARK = "?"  # after SEP: the record was made "if missing"
 CONFLICT_PROPS = ("kg_conflict_field", "kg_conflict_case", "kg_conflict_value")
-INTERNAL_PREFIX = "kg_"   # properties kg keeps for itself: hidden from results and exports
+INTERNAL_PREFIX = "kg_"  # properties kg keeps for itself: hidden from results and exports
 
 
 @dataclass(slots=True)
 class Definition:
     """One case's record of one entity (or one relation)."""
+
     case: str
-    kind: str                    # an entity kind, or "relation"
-    data: dict[str, Any]         # the record as written (validated)
+    kind: str  # an entity kind, or "relation"
+    data: dict[str, Any]  # the record as written (validated)
     weak: bool = False
     _model: Any = field(default=None, repr=False, compare=False)
-    _entry: Optional[str] = field(default=None, repr=False, compare=False)
+    _entry: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def model(self) -> Any:
@@ -58,13 +60,14 @@ class Definition:
     def entry(self) -> str:
         """The definition as stored in ``kg_records``: ``case-id {json}``."""
         if self._entry is None:
-            body = orjson.dumps(self.data, default=str,
-                                option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+            body = orjson.dumps(
+                self.data, default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+            )
             self._entry = self.case + SEP + (WEAK_MARK if self.weak else "") + body.decode()
         return self._entry
 
     @classmethod
-    def from_entry(cls, kind: str, entry: str) -> "Definition":
+    def from_entry(cls, kind: str, entry: str) -> Definition:
         case, _, rest = entry.partition(SEP)
         weak = rest.startswith(WEAK_MARK)
         data = orjson.loads(rest[1:] if weak else rest)
@@ -78,14 +81,16 @@ def entry_case(entry: str) -> str:
 @dataclass(frozen=True)
 class Conflict:
     field: str
-    values: tuple[tuple[str, str], ...]   # (case, value as text), in case order
-    shown: str                            # the case whose value is shown
+    values: tuple[tuple[str, str], ...]  # (case, value as text), in case order
+    shown: str  # the case whose value is shown
 
 
 def show_value(value: Any) -> str:
     if hasattr(value, "model_dump"):
-        return orjson.dumps(value.model_dump(mode="json", exclude_none=True, by_alias=True),
-                            option=orjson.OPT_SORT_KEYS).decode()
+        return orjson.dumps(
+            value.model_dump(mode="json", exclude_none=True, by_alias=True),
+            option=orjson.OPT_SORT_KEYS,
+        ).decode()
     return str(value)
 
 
@@ -140,8 +145,8 @@ def _conflict(conflicts: list[Conflict], name: str, given: list[tuple[str, Any]]
 class EntityRows:
     kind: str
     id: str
-    props: dict[str, Any]        # the node's properties, with cases and kg_records
-    edges: list[Any]             # kg.mapping.EdgeRow, each with props["cases"]
+    props: dict[str, Any]  # the node's properties, with cases and kg_records
+    edges: list[Any]  # kg.mapping.EdgeRow, each with props["cases"]
     conflicts: list[Conflict]
     confidential: bool
 
@@ -158,7 +163,7 @@ def entity_rows(kind: str, eid: str, defs: Iterable[Definition]) -> EntityRows:
     from .mapping import entity_edges, node_props
 
     defs = list(defs)
-    if len(defs) == 1:   # the common case, kept cheap: one case defines the entity
+    if len(defs) == 1:  # the common case, kept cheap: one case defines the entity
         d = defs[0]
         model = d.model
         props = node_props(_Ent(kind, eid, model))
@@ -167,13 +172,13 @@ def entity_rows(kind: str, eid: str, defs: Iterable[Definition]) -> EntityRows:
         props["kg_records"] = [d.entry]
         edges = _dedupe(entity_edges(_Ent(kind, eid, model)))
         for e in edges:
-            e.props["cases"] = cases   # one list, shared: never changed after this
+            e.props["cases"] = cases  # one list, shared: never changed after this
         return EntityRows(kind, eid, props, edges, [], bool(model.confidential))
     defs.sort(key=lambda d: d.case)
     model, conflicts = merge(defs)
     props = node_props(_Ent(kind, eid, model))
     strong = [d for d in defs if not d.weak] or defs
-    props["cases"] = [d.case for d in strong]   # "if missing" records name no case
+    props["cases"] = [d.case for d in strong]  # "if missing" records name no case
     props["kg_records"] = [d.entry for d in defs]
     if conflicts:
         rows = [(c.field, case, value) for c in conflicts for case, value in c.values]
@@ -233,17 +238,18 @@ def relation_row(defs: Iterable[Definition]) -> Any:
             else:
                 props.setdefault(k, v)
     strong = [d for d in defs if not d.weak] or defs
-    props["cases"] = [d.case for d in strong]   # "if missing" records name no case
+    props["cases"] = [d.case for d in strong]  # "if missing" records name no case
     props["kg_records"] = [d.entry for d in defs]
     edge.props = props
     return edge
 
 
-KEPT_INTERNAL = ("kg_sealed",)   # opened with the key or left out by kg.seal, later
+KEPT_INTERNAL = ("kg_sealed",)  # opened with the key or left out by kg.seal, later
 
 
 def public(props: dict[str, Any]) -> dict[str, Any]:
     """Properties without kg's own bookkeeping (``kg_*``; sealed values stay for kg.seal to
     open with the key, or leave out)."""
-    return {k: v for k, v in props.items()
-            if not k.startswith(INTERNAL_PREFIX) or k in KEPT_INTERNAL}
+    return {
+        k: v for k, v in props.items() if not k.startswith(INTERNAL_PREFIX) or k in KEPT_INTERNAL
+    }

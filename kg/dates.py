@@ -29,7 +29,7 @@ class PartialDate:
         return self.first.isoformat()
 
     @classmethod
-    def parse(cls, value: object) -> "PartialDate":
+    def parse(cls, value: object) -> PartialDate:
         """Parse a YAML/JSON value; raises ValueError with a curator-readable message."""
         if isinstance(value, PartialDate):
             return value
@@ -83,8 +83,13 @@ class Interval:
     hi: dt.date | None  # None: open (no latest day)
 
 
-def interval(date: PartialDate | None, bound: str | None = None, *,
-             start: PartialDate | None = None, end: PartialDate | None = None) -> Interval | None:
+def interval(
+    date: PartialDate | None,
+    bound: str | None = None,
+    *,
+    start: PartialDate | None = None,
+    end: PartialDate | None = None,
+) -> Interval | None:
     """The days a recorded date may stand for; None when there is no date at all."""
     if date is not None:
         if bound == "on-or-before":
@@ -105,8 +110,11 @@ def _last(d: PartialDate | dt.date | None) -> dt.date | None:
     return d.last if isinstance(d, PartialDate) else d
 
 
-def within(iv: Interval | None, since: PartialDate | dt.date | None = None,
-           until: PartialDate | dt.date | None = None) -> bool:
+def within(
+    iv: Interval | None,
+    since: PartialDate | dt.date | None = None,
+    until: PartialDate | dt.date | None = None,
+) -> bool:
     """Certainly inside the range (an undated thing is within only an unbounded range)."""
     a, b = _first(since), _last(until)
     if iv is None:
@@ -118,8 +126,11 @@ def within(iv: Interval | None, since: PartialDate | dt.date | None = None,
     return True
 
 
-def overlaps(iv: Interval | None, since: PartialDate | dt.date | None = None,
-             until: PartialDate | dt.date | None = None) -> bool:
+def overlaps(
+    iv: Interval | None,
+    since: PartialDate | dt.date | None = None,
+    until: PartialDate | dt.date | None = None,
+) -> bool:
     """Possibly inside the range (an undated thing overlaps only an unbounded range)."""
     a, b = _first(since), _last(until)
     if iv is None:

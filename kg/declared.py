@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any, Iterable, Union
+from collections.abc import Iterable
+from typing import Any, Union
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -81,8 +82,9 @@ def message(err: Any, model: type[BaseModel]) -> str:
     if err["type"] == "extra_forbidden":
         at = _model_at(model, loc[:-1])
         allowed = keys_of(at) if at is not None else []
-        return (f"unknown key {loc[-1]!r}{did_you_mean(str(loc[-1]), allowed)}"
-                + (f"; expected: {', '.join(allowed)}" if allowed else ""))
+        return f"unknown key {loc[-1]!r}{did_you_mean(str(loc[-1]), allowed)}" + (
+            f"; expected: {', '.join(allowed)}" if allowed else ""
+        )
     if err["type"] == "missing":
         return "required key is missing"
     msg = str(err["msg"]).removeprefix("Value error, ")
@@ -91,8 +93,17 @@ def message(err: Any, model: type[BaseModel]) -> str:
     return f"{msg[0].lower()}{msg[1:]}, got {err.get('input')!r}"[:300]
 
 
-def check(model: type[BaseModel], data: Any, *, shown: str, label: str,
-          lines: dict[Loc, int], at: Loc = (), problems: list[Problem], named: int = 0) -> Any:
+def check(
+    model: type[BaseModel],
+    data: Any,
+    *,
+    shown: str,
+    label: str,
+    lines: dict[Loc, int],
+    at: Loc = (),
+    problems: list[Problem],
+    named: int = 0,
+) -> Any:
     """``data`` (found at ``at`` in the file) as ``model``, or None with its problems added.
     Fields are named from the ``named``-th part of their location on (the label names the
     parts before it)."""
@@ -102,7 +113,8 @@ def check(model: type[BaseModel], data: Any, *, shown: str, label: str,
         found = []
         for err in e.errors(include_url=False):
             loc = at + tuple(err["loc"])
-            found.append(Problem(shown, line_at(lines, loc), label, dotted(loc[named:]),
-                                 message(err, model)))
+            found.append(
+                Problem(shown, line_at(lines, loc), label, dotted(loc[named:]), message(err, model))
+            )
         problems.extend(sorted(found, key=lambda p: p.line))  # in the file's order
         return None

@@ -25,14 +25,16 @@ class DigestMixin:
     def canonical_lines(self: Any, *, cases: bool = False) -> list[str]:
         """The entity graph as sorted canonical JSON lines (nodes, then relationships)."""
         # (:KgMeta holds the sealing key's fingerprint: the database's, not the graph's)
-        nodes = sorted(_canon({"l": sorted(r["l"]), "p": r["p"]}) for r in self.read(
-            C.CANONICAL_NODES).records)
-        rels = sorted(_canon({"t": r["t"], "a": r["a"], "b": r["b"], "p": r["p"]}) for r in self.read(
-            C.CANONICAL_EDGES).records)
+        nodes = sorted(
+            _canon({"l": sorted(r["l"]), "p": r["p"]}) for r in self.read(C.CANONICAL_NODES).records
+        )
+        rels = sorted(
+            _canon({"t": r["t"], "a": r["a"], "b": r["b"], "p": r["p"]})
+            for r in self.read(C.CANONICAL_EDGES).records
+        )
         extra = []
         if cases:
-            extra = ["--"] + sorted(_canon(r["p"]) for r in self.read(
-                C.CANONICAL_CASES).records)
+            extra = ["--"] + sorted(_canon(r["p"]) for r in self.read(C.CANONICAL_CASES).records)
         return nodes + ["--"] + rels + extra
 
 

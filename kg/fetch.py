@@ -31,11 +31,12 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Mapping, Optional, TextIO
+from typing import TextIO
 
 from .config import fetch_timeout
 from .errors import RuntimeUnavailable
@@ -45,7 +46,7 @@ DEFAULT_MIRROR = "https://repo.maven.apache.org/maven2"
 MANIFEST_RESOURCE = "resources/neo4j-jars.json"
 WORKERS = 4
 CHUNK = 1 << 16
-TRIES = 3   # a dropped connection is resumed (HTTP Range) this many times before giving up
+TRIES = 3  # a dropped connection is resumed (HTTP Range) this many times before giving up
 
 
 class ShortRead(ConnectionError):
@@ -57,7 +58,7 @@ class Jar:
     group: str
     artifact: str
     version: str
-    classifier: Optional[str]
+    classifier: str | None
     sha256: str
     size: int
 
@@ -79,8 +80,14 @@ class Jar:
         return "/".join([*self.group.split("."), self.artifact, self.version, self.filename])
 
     def as_dict(self) -> dict:
-        return {"group": self.group, "artifact": self.artifact, "version": self.version,
-                "classifier": self.classifier, "sha256": self.sha256, "size": self.size}
+        return {
+            "group": self.group,
+            "artifact": self.artifact,
+            "version": self.version,
+            "classifier": self.classifier,
+            "sha256": self.sha256,
+            "size": self.size,
+        }
 
 
 @dataclass(frozen=True)
@@ -93,24 +100,35 @@ class Manifest:
         return sum(j.size for j in self.jars)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Manifest":
-        jars = tuple(Jar(group=j["group"], artifact=j["artifact"], version=j["version"],
-                         classifier=j.get("classifier") or None, sha256=j["sha256"].lower(),
-                         size=int(j["size"])) for j in data["jars"])
+    def from_dict(cls, data: dict) -> Manifest:
+        jars = tuple(
+            Jar(
+                group=j["group"],
+                artifact=j["artifact"],
+                version=j["version"],
+                classifier=j.get("classifier") or None,
+                sha256=j["sha256"].lower(),
+                size=int(j["size"]),
+            )
+            for j in data["jars"]
+        )
         return cls(neo4j_version=data["neo4j_version"], jars=jars)
 
     def dumps(self) -> str:
         """JSON with one jar per line, so a version bump reads as a small diff."""
-        head = {"neo4j_version": self.neo4j_version, "jar_count": len(self.jars),
-                "total_size": self.total_size,
-                "generated_by": "make neo4j-lock (python -m kg.maven lock): Maven's resolution "
-                                "of kg/resources/neo4j-pom.xml, in classpath order"}
+        head = {
+            "neo4j_version": self.neo4j_version,
+            "jar_count": len(self.jars),
+            "total_size": self.total_size,
+            "generated_by": "make neo4j-lock (python -m kg.maven lock): Maven's resolution "
+            "of kg/resources/neo4j-pom.xml, in classpath order",
+        }
         lines = [f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in head.items()]
         body = ",\n".join("    " + json.dumps(j.as_dict()) for j in self.jars)
         return "{\n" + "\n".join(lines) + '\n  "jars": [\n' + body + "\n  ]\n}\n"
 
 
-def load_manifest(path: Optional[Path] = None) -> Manifest:
+def load_manifest(path: Path | None = None) -> Manifest:
     if path is None:
         text = resources.files("kg").joinpath(MANIFEST_RESOURCE).read_text(encoding="utf-8")
     else:
@@ -119,6 +137,7 @@ def load_manifest(path: Optional[Path] = None) -> Manifest:
 
 
 # --- settings ---------------------------------------------------------------------------------
+
 
 def cache_dir(env: Mapping[str, str] = os.environ) -> Path:
     """kg's per-user cache: KG_CACHE_DIR, else $XDG_CACHE_HOME/kg, else ~/.cache/kg."""
@@ -137,7 +156,7 @@ def mirror_url(env: Mapping[str, str] = os.environ) -> str:
     return (env.get("KG_MAVEN_MIRROR") or DEFAULT_MIRROR).rstrip("/")
 
 
-def _split_credentials(url: str) -> tuple[str, Optional[str], str]:
+def _split_credentials(url: str) -> tuple[str, str | None, str]:
     """(url without user:password, an Authorization header or None, a printable url)."""
     parts = urllib.parse.urlsplit(url)
     if parts.username is None:
@@ -153,6 +172,7 @@ def _split_credentials(url: str) -> tuple[str, Optional[str], str]:
 
 
 # --- verification ---------------------------------------------------------------------------
+
 
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
@@ -173,9 +193,15 @@ def _valid(path: Path, jar: Jar) -> bool:
 
 # --- the fetch ----------------------------------------------------------------------------------
 
+
 class _Fetcher:
-    def __init__(self, base: str, cache: Path, progress: Optional[Progress],
-                 opener: Callable = urllib.request.urlopen):
+    def __init__(
+        self,
+        base: str,
+        cache: Path,
+        progress: Progress | None,
+        opener: Callable = urllib.request.urlopen,
+    ):
         self.base, self.auth, self.printable = _split_credentials(base)
         self.cache = cache
         self.progress = progress
@@ -200,7 +226,7 @@ class _Fetcher:
                     self._download(jar, part)
                     break
                 except (http.client.HTTPException, ConnectionError, TimeoutError):
-                    if not tries_left:   # keep the .part file: the next run resumes it
+                    if not tries_left:  # keep the .part file: the next run resumes it
                         raise
                     time.sleep(0.5)
             if _valid(part, jar):
@@ -214,8 +240,9 @@ class _Fetcher:
                     f"sha256 {got}, but kg's manifest pins {jar.sha256} ({jar.size} bytes). "
                     "The file was discarded; nothing was installed.",
                     hint="Something between you and the repository altered the download (a "
-                         "proxy, or a mirror serving other files). Try again; if it persists, "
-                         "check KG_MAVEN_MIRROR or use KG_JARS=maven.")
+                    "proxy, or a mirror serving other files). Try again; if it persists, "
+                    "check KG_MAVEN_MIRROR or use KG_JARS=maven.",
+                )
 
     def _download(self, jar: Jar, part: Path) -> None:
         offset = part.stat().st_size if part.exists() else 0
@@ -226,7 +253,7 @@ class _Fetcher:
             offset = 0
         with self.opener(self._request(jar, offset), timeout=fetch_timeout()) as resp:
             status = getattr(resp, "status", 200)
-            if offset and status != 206:   # the server ignored Range: start from zero
+            if offset and status != 206:  # the server ignored Range: start from zero
                 offset = 0
             if self.progress and offset:
                 self.progress.add(offset)
@@ -239,10 +266,12 @@ class _Fetcher:
                     if self.progress:
                         self.progress.add(len(block))
                     if out.tell() > jar.size:
-                        break   # longer than pinned: cannot be the right file
+                        break  # longer than pinned: cannot be the right file
                 if out.tell() < jar.size:
-                    raise ShortRead(f"the connection closed after {out.tell()} of "
-                                    f"{jar.size} bytes of {jar.filename}")
+                    raise ShortRead(
+                        f"the connection closed after {out.tell()} of "
+                        f"{jar.size} bytes of {jar.filename}"
+                    )
         if self.progress:
             self.progress.add(0, finished_file=True)
 
@@ -285,9 +314,12 @@ def _describe_network(err: BaseException) -> str:
     return str(reason)
 
 
-def ensure_jars(manifest: Optional[Manifest] = None, env: Mapping[str, str] = os.environ,
-                stream: Optional[TextIO] = None, opener: Callable = urllib.request.urlopen
-                ) -> list[Path]:
+def ensure_jars(
+    manifest: Manifest | None = None,
+    env: Mapping[str, str] = os.environ,
+    stream: TextIO | None = None,
+    opener: Callable = urllib.request.urlopen,
+) -> list[Path]:
     """Make sure every jar of the manifest is in the cache and intact; return them in order."""
     manifest = manifest or load_manifest()
     cache = jar_cache(env)
@@ -300,20 +332,21 @@ def ensure_jars(manifest: Optional[Manifest] = None, env: Mapping[str, str] = os
     except OSError as e:
         raise _disk_error(e, cache, sum(j.size for j in missing)) from None
     with lock:
-        _lock(lock)   # one fetch per cache at a time: another kg may be fetching already
+        _lock(lock)  # one fetch per cache at a time: another kg may be fetching already
         return _fetch_missing(manifest, cache, env, stream, opener)
 
 
 def _lock(f) -> None:
     try:
         import fcntl
-    except ImportError:   # not POSIX: concurrent fetches still end verified, just slower
+    except ImportError:  # not POSIX: concurrent fetches still end verified, just slower
         return
     fcntl.flock(f.fileno(), fcntl.LOCK_EX)
 
 
-def _fetch_missing(manifest: Manifest, cache: Path, env: Mapping[str, str],
-                   stream: Optional[TextIO], opener: Callable) -> list[Path]:
+def _fetch_missing(
+    manifest: Manifest, cache: Path, env: Mapping[str, str], stream: TextIO | None, opener: Callable
+) -> list[Path]:
     missing = missing_jars(manifest, cache)
     try:
         missing = _seed_from_maven(missing, cache, env)
@@ -331,8 +364,10 @@ def _fetch_missing(manifest: Manifest, cache: Path, env: Mapping[str, str],
     damaged = [j for j in missing if (cache / j.path).exists()]
     if damaged:
         names = ", ".join(j.filename for j in damaged[:3]) + (" ..." if len(damaged) > 3 else "")
-        progress.say(f"kg: {len(damaged)} cached jar{'s' if len(damaged) != 1 else ''} did not "
-                     f"match the manifest's checksum ({names}): fetching again, never running")
+        progress.say(
+            f"kg: {len(damaged)} cached jar{'s' if len(damaged) != 1 else ''} did not "
+            f"match the manifest's checksum ({names}): fetching again, never running"
+        )
     fetcher.progress = progress
     ok = False
     try:
@@ -342,32 +377,38 @@ def _fetch_missing(manifest: Manifest, cache: Path, env: Mapping[str, str],
             for f in futures:
                 try:
                     f.result()
-                except BaseException as e:  # noqa: BLE001 - reported below, first one wins
+                except BaseException as e:
                     errors.append(e)
             if errors:
                 raise errors[0]
         ok = True
     except RuntimeUnavailable:
         raise
-    except ValueError as e:   # urllib: a mirror URL it cannot use
-        raise RuntimeUnavailable(f"KG_MAVEN_MIRROR={fetcher.printable!r} is not a usable URL: {e}",
-                                 hint=f"Give an http(s) URL of a Maven repository, or unset it "
-                                      f"to use {DEFAULT_MIRROR}.") from None
-    except http.client.HTTPException as e:   # a connection cut mid-answer
+    except ValueError as e:  # urllib: a mirror URL it cannot use
+        raise RuntimeUnavailable(
+            f"KG_MAVEN_MIRROR={fetcher.printable!r} is not a usable URL: {e}",
+            hint=f"Give an http(s) URL of a Maven repository, or unset it to use {DEFAULT_MIRROR}.",
+        ) from None
+    except http.client.HTTPException as e:  # a connection cut mid-answer
         left = missing_jars(manifest, cache)
-        raise _offline(fetcher.printable, f"the connection broke ({type(e).__name__})",
-                       left, manifest) from None
+        raise _offline(
+            fetcher.printable, f"the connection broke ({type(e).__name__})", left, manifest
+        ) from None
     except urllib.error.HTTPError as e:
         left = missing_jars(manifest, cache)
         raise RuntimeUnavailable(
             f"{fetcher.printable} answered HTTP {e.code} ({e.reason}) for {e.url}; "
             f"{len(left)} of {len(manifest.jars)} Neo4j jars are still missing.",
             hint="KG_MAVEN_MIRROR must name a Maven repository with the standard layout "
-                 f"(the default is {DEFAULT_MIRROR}); what was fetched is kept, so rerunning "
-                 "fetches only the rest.") from None
+            f"(the default is {DEFAULT_MIRROR}); what was fetched is kept, so rerunning "
+            "fetches only the rest.",
+        ) from None
     except OSError as e:
-        if isinstance(e, urllib.error.URLError) or not getattr(e, "errno", None) \
-                or e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS):
+        if (
+            isinstance(e, urllib.error.URLError)
+            or not getattr(e, "errno", None)
+            or e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS)
+        ):
             left = missing_jars(manifest, cache)
             raise _offline(fetcher.printable, _describe_network(e), left, manifest) from None
         _drop_partials(cache, missing)
@@ -383,8 +424,9 @@ def _offline(source: str, why: str, left: list[Jar], manifest: Manifest) -> Runt
         f"{len(left)} of {len(manifest.jars)} jars ({_mb(sum(j.size for j in left))}) are "
         "still missing; none of them was installed half-way.",
         hint="Connect to the internet and run the command again: it resumes where it stopped. "
-             "Behind a proxy, set https_proxy, or KG_MAVEN_MIRROR to your organisation's Maven "
-             "repository; with Maven set up, KG_JARS=maven.")
+        "Behind a proxy, set https_proxy, or KG_MAVEN_MIRROR to your organisation's Maven "
+        "repository; with Maven set up, KG_JARS=maven.",
+    )
 
 
 def _drop_partials(cache: Path, jars: list[Jar]) -> None:
@@ -397,7 +439,8 @@ def _full(cache: Path, need: int, free: int) -> RuntimeUnavailable:
         f"disk full: the Neo4j server jars need {_mb(need)} in {cache}, and only {_mb(free)} "
         "is free there. Nothing was installed.",
         hint="Free some space, or set KG_CACHE_DIR to a folder on a disk with room, and run the "
-             "command again.")
+        "command again.",
+    )
 
 
 def _disk_error(e: OSError, cache: Path, need: int) -> RuntimeUnavailable:
@@ -409,8 +452,9 @@ def _disk_error(e: OSError, cache: Path, need: int) -> RuntimeUnavailable:
         return _full(cache, need, free)
     return RuntimeUnavailable(
         f"cannot write kg's jar cache {cache}: {e.strerror or e}. Nothing was installed.",
-        hint="Set KG_CACHE_DIR to a folder you can write to, and run the command again.")
+        hint="Set KG_CACHE_DIR to a folder you can write to, and run the command again.",
+    )
 
 
-def classpath(env: Mapping[str, str] = os.environ, stream: Optional[TextIO] = None) -> str:
+def classpath(env: Mapping[str, str] = os.environ, stream: TextIO | None = None) -> str:
     return os.pathsep.join(str(p) for p in ensure_jars(env=env, stream=stream))

@@ -30,30 +30,37 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from . import records as R
 from .errors import InputError, Problem, UsageError
 from .readers import RawRecord, display_path
 from .validation import slugify
 
-ACTOR_SCHEMATA = {"Person": "person", "Organization": "organization", "PublicBody": "organization",
-                  "Company": "organization", "LegalEntity": "organization"}
+ACTOR_SCHEMATA = {
+    "Person": "person",
+    "Organization": "organization",
+    "PublicBody": "organization",
+    "Company": "organization",
+    "LegalEntity": "organization",
+}
 
 
 def _model():
     try:
         from followthemoney import model
     except ImportError:
-        raise UsageError("FollowTheMoney support needs the followthemoney package: "
-                         "pip install 'kg[ftm]'") from None
+        raise UsageError(
+            "FollowTheMoney support needs the followthemoney package: pip install 'kg[ftm]'"
+        ) from None
     return model
 
 
-CONFIDENTIAL = "confidential"   # the keywords value that marks a confidential record
-SAID_ROLE = "said"              # UnknownLink role: subject said the Note (object)
-STANCES = R.STANCES   # the record contract's, one list
+CONFIDENTIAL = "confidential"  # the keywords value that marks a confidential record
+SAID_ROLE = "said"  # UnknownLink role: subject said the Note (object)
+STANCES = R.STANCES  # the record contract's, one list
 
 
 def derived_id(kind: str, *parts: Any) -> str:
@@ -65,6 +72,7 @@ def derived_id(kind: str, *parts: Any) -> str:
 
 # --- loading FtM back ----------------------------------------------------------------------
 
+
 def _kg_id(ftm_id: str) -> str:
     s = re.sub(r"[^a-z0-9_.-]+", "-", str(ftm_id).lower()).strip("-._")
     s = re.sub(r"[-_.]{2,}", "-", s)
@@ -72,9 +80,14 @@ def _kg_id(ftm_id: str) -> str:
 
 
 # The two ends of FtM's link schemata (each an interval between two entities).
-LINK_ENDS = {"Associate": ("person", "associate"), "Family": ("person", "relative"),
-             "UnknownLink": ("subject", "object"), "Directorship": ("director", "organization"),
-             "Membership": ("member", "organization"), "Employment": ("employee", "employer")}
+LINK_ENDS = {
+    "Associate": ("person", "associate"),
+    "Family": ("person", "relative"),
+    "UnknownLink": ("subject", "object"),
+    "Directorship": ("director", "organization"),
+    "Membership": ("member", "organization"),
+    "Employment": ("employee", "employer"),
+}
 DEFAULT_ROLE = {"Family": "family", "Associate": "associate"}
 
 
@@ -108,7 +121,7 @@ def ftm_raws(paths: Iterable[Path]) -> tuple[list[RawRecord], list[str]]:
                 continue
             try:
                 entities.append((n, model.get_proxy(json.loads(line), cleaned=False)))
-            except Exception as e:  # noqa: BLE001 - any invalid entity is reported with its line
+            except Exception as e:
                 problems.append(Problem(shown, n, "-", "-", f"not a valid FtM entity: {e}"))
         case = slugify(path.name.split(".")[0])
         by_id = {p.id: p for _, p in entities}
@@ -127,14 +140,18 @@ def ftm_raws(paths: Iterable[Path]) -> tuple[list[RawRecord], list[str]]:
             elif sa == "Note" and role in STANCES and b:
                 linked_about.setdefault(a, []).append({"target": _kg_id(b), "stance": role})
             elif a and b and sa in ACTOR_SCHEMATA and sb in ACTOR_SCHEMATA:
-                rel: dict[str, Any] = {"type": "ASSOCIATED_WITH", "from": _kg_id(a),
-                                       "to": _kg_id(b)}
+                rel: dict[str, Any] = {
+                    "type": "ASSOCIATED_WITH",
+                    "from": _kg_id(a),
+                    "to": _kg_id(b),
+                }
                 if role or default_role:
                     rel["role"] = role or default_role
                 relations.append((n, rel))
             else:
-                skipped[f"{s} between entities kg does not hold"] = \
+                skipped[f"{s} between entities kg does not hold"] = (
                     skipped.get(f"{s} between entities kg does not hold", 0) + 1
+                )
 
         for n, p in entities:
             s = p.schema.name
@@ -165,15 +182,29 @@ def ftm_raws(paths: Iterable[Path]) -> tuple[list[RawRecord], list[str]]:
                         link(n, s, a, b, role, DEFAULT_ROLE.get(s))
             elif s == "Event":
                 for a in _values(p, "involved"):
-                    participants.setdefault(p.id, []).append({"actor": _kg_id(a), "role": "participant"})
+                    participants.setdefault(p.id, []).append(
+                        {"actor": _kg_id(a), "role": "participant"}
+                    )
                 for a in _values(p, "organizer"):
-                    participants.setdefault(p.id, []).append({"actor": _kg_id(a), "role": "organizer"})
+                    participants.setdefault(p.id, []).append(
+                        {"actor": _kg_id(a), "role": "organizer"}
+                    )
         counts: dict[str, int] = {}
 
         def add(kind: str, n: int, data: dict) -> None:
             counts[kind] = counts.get(kind, 0) + 1
-            raws.append(RawRecord(kind, {k: v for k, v in data.items() if v not in (None, [], "")},
-                                  shown, n, {}, counts[kind], case_dir=str(path), case=case))
+            raws.append(
+                RawRecord(
+                    kind,
+                    {k: v for k, v in data.items() if v not in (None, [], "")},
+                    shown,
+                    n,
+                    {},
+                    counts[kind],
+                    case_dir=str(path),
+                    case=case,
+                )
+            )
 
         def addr(p: Any) -> Any:
             a = _first(p, "addressEntity")
@@ -186,27 +217,52 @@ def ftm_raws(paths: Iterable[Path]) -> tuple[list[RawRecord], list[str]]:
             secret = {"confidential": True} if CONFIDENTIAL in keywords else {}
             if s in ACTOR_SCHEMATA:
                 kind = ACTOR_SCHEMATA[s]
-                data = {"id": kid, "name": _first(p, "name") or p.caption, "aliases": _values(p, "alias"),
-                        "description": _first(p, "description"), "located_in": addr(p),
-                        "reported_by": cites, **secret}
+                data = {
+                    "id": kid,
+                    "name": _first(p, "name") or p.caption,
+                    "aliases": _values(p, "alias"),
+                    "description": _first(p, "description"),
+                    "located_in": addr(p),
+                    "reported_by": cites,
+                    **secret,
+                }
                 if kind == "person":
                     data["affiliations"] = affiliations.get(p.id, [])
                     data["nationality"] = _first(p, "nationality")
                 else:
-                    data["kind"] = "government" if s == "PublicBody" else "company" if s == "Company" else None
+                    data["kind"] = (
+                        "government" if s == "PublicBody" else "company" if s == "Company" else None
+                    )
                 add(kind, n, data)
             elif s == "Address":
-                add("location", n, {"id": kid, "name": _first(p, "full") or p.caption,
-                                    "lat": _first(p, "latitude"), "lon": _first(p, "longitude"),
-                                    "description": _first(p, "summary"), "reported_by": cites, **secret})
+                add(
+                    "location",
+                    n,
+                    {
+                        "id": kid,
+                        "name": _first(p, "full") or p.caption,
+                        "lat": _first(p, "latitude"),
+                        "lon": _first(p, "longitude"),
+                        "description": _first(p, "summary"),
+                        "reported_by": cites,
+                        **secret,
+                    },
+                )
             elif s == "Event":
                 date = _first(p, "date")
-                kinds = ([k[5:] for k in keywords if k.startswith("kind:")]
-                         or [k for k in keywords if ":" not in k and k != CONFIDENTIAL])
-                data = {"id": kid, "title": _first(p, "name") or p.caption,
-                        "description": _first(p, "summary"), "participants": participants.get(p.id, []),
-                        "located_in": addr(p), "reported_by": cites,
-                        "kind": slugify(sorted(kinds)[0]) if kinds else None, **secret}
+                kinds = [k[5:] for k in keywords if k.startswith("kind:")] or [
+                    k for k in keywords if ":" not in k and k != CONFIDENTIAL
+                ]
+                data = {
+                    "id": kid,
+                    "title": _first(p, "name") or p.caption,
+                    "description": _first(p, "summary"),
+                    "participants": participants.get(p.id, []),
+                    "located_in": addr(p),
+                    "reported_by": cites,
+                    "kind": slugify(sorted(kinds)[0]) if kinds else None,
+                    **secret,
+                }
                 if date:
                     data["date"] = date[:10]
                 else:
@@ -214,10 +270,19 @@ def ftm_raws(paths: Iterable[Path]) -> tuple[list[RawRecord], list[str]]:
                     data["end"] = (_first(p, "endDate") or "")[:10] or None
                 add("event", n, data)
             elif s == "Document":
-                add("source", n, {"id": kid, "title": _first(p, "title") or p.caption or kid,
-                                  "url": _first(p, "sourceUrl"),
-                                  "published": (_first(p, "date") or "")[:10] or None,
-                                  "description": _first(p, "description"), "kind": "other", **secret})
+                add(
+                    "source",
+                    n,
+                    {
+                        "id": kid,
+                        "title": _first(p, "title") or p.caption or kid,
+                        "url": _first(p, "sourceUrl"),
+                        "published": (_first(p, "date") or "")[:10] or None,
+                        "description": _first(p, "description"),
+                        "kind": "other",
+                        **secret,
+                    },
+                )
             elif s == "Note":
                 ents = _values(p, "entity")
                 # the speaker: a "said" link, else kg's speaker keyword, else (FtM written
@@ -226,7 +291,9 @@ def ftm_raws(paths: Iterable[Path]) -> tuple[list[RawRecord], list[str]]:
                 said = said or [k[8:] for k in keywords if k.startswith("speaker:")]
                 said = said or [e for e in ents if _schema(by_id, e) in ACTOR_SCHEMATA][:1]
                 if not said or not _first(p, "description"):
-                    skipped["Note without speaker or text"] = skipped.get("Note without speaker or text", 0) + 1
+                    skipped["Note without speaker or text"] = (
+                        skipped.get("Note without speaker or text", 0) + 1
+                    )
                     continue
                 about, extra, seen = [], dict[str, Any](), set()
                 for item in linked_about.get(p.id, []):
@@ -243,8 +310,19 @@ def ftm_raws(paths: Iterable[Path]) -> tuple[list[RawRecord], list[str]]:
                         extra["date"] = target
                     elif kw == "verbatim":
                         extra["verbatim"] = True
-                add("statement", n, {"id": kid, "speaker": _kg_id(said[0]), "text": _first(p, "description"),
-                                     "about": about, "reported_by": cites, **extra, **secret})
+                add(
+                    "statement",
+                    n,
+                    {
+                        "id": kid,
+                        "speaker": _kg_id(said[0]),
+                        "text": _first(p, "description"),
+                        "about": about,
+                        "reported_by": cites,
+                        **extra,
+                        **secret,
+                    },
+                )
             elif s == "Documentation" or s in LINK_ENDS:
                 continue
             else:
@@ -253,6 +331,8 @@ def ftm_raws(paths: Iterable[Path]) -> tuple[list[RawRecord], list[str]]:
             add("relation", n, rel)
     if problems:
         raise InputError(problems)
-    notices = [f"skipped {n} FtM {s} entit{'y' if n == 1 else 'ies'} (no kg equivalent)"
-               for s, n in sorted(skipped.items())]
+    notices = [
+        f"skipped {n} FtM {s} entit{'y' if n == 1 else 'ies'} (no kg equivalent)"
+        for s, n in sorted(skipped.items())
+    ]
     return raws, notices

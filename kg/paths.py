@@ -23,5 +23,7 @@ def strip_comments(text: str) -> str:
 
 
 def schema_statements() -> list[str]:
-    text = strip_comments((resource_dir("schema") / "constraints.cypher").read_text(encoding="utf-8"))
+    text = strip_comments(
+        (resource_dir("schema") / "constraints.cypher").read_text(encoding="utf-8")
+    )
     return [s.strip() for s in text.split(";") if s.strip()]

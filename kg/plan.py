@@ -6,23 +6,33 @@ reports (``Plan``). kg.loader writes them.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 from . import records as R
 from .contributions import INTERNAL_PREFIX, Definition, entity_rows, entry_case, relation_row
-from .mapping import (KEY_PROPS, OWNED_INCOMING, OWNED_OUTGOING, RELATION_KEY, EdgeRow, GraphRows,
-                      NodeRow, edge_key)
+from .mapping import (
+    KEY_PROPS,
+    OWNED_INCOMING,
+    OWNED_OUTGOING,
+    RELATION_KEY,
+    EdgeRow,
+    GraphRows,
+    NodeRow,
+    edge_key,
+)
 from .seal import Sealing, open_entry
 from .store import Store, native
-from .validation import (Collection, Entity, RelKey, conflict_notices)
+from .validation import Collection, Entity, RelKey, conflict_notices
 
-ANALYSIS_PREFIX = "analysis_"   # properties written by `kg analyze --write-back`: kept on reload
+ANALYSIS_PREFIX = "analysis_"  # properties written by `kg analyze --write-back`: kept on reload
 
 
 @dataclass
 class Changes:
     """What one chunk of records changes: the rows to write, by operation."""
+
     create_nodes: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     update_nodes: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     delete_nodes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -32,7 +42,7 @@ class Changes:
     delete_edges: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     drop_edges: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     unchanged_edges: Counter = field(default_factory=Counter)
-    conflicts: list[str] = field(default_factory=list)      # notices
+    conflicts: list[str] = field(default_factory=list)  # notices
     log: list[dict[str, Any]] = field(default_factory=list)  # change list (--changes)
 
     @property
@@ -61,22 +71,30 @@ _OPS = ("created", "updated", "deleted", "unchanged")
 @dataclass
 class Plan:
     """What a load did (or, with --dry-run, would do): counts by label and type."""
+
     coll: Collection
     nodes: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     relationships: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     removed: list[dict[str, Any]] = field(default_factory=list)  # records a case no longer has
-    log: Optional[list[dict[str, Any]]] = None                   # the change list, if asked
-    phases: dict[str, float] = field(default_factory=dict)      # --bulk: seconds per phase
+    log: list[dict[str, Any]] | None = None  # the change list, if asked
+    phases: dict[str, float] = field(default_factory=dict)  # --bulk: seconds per phase
 
     def add(self, ch: Changes) -> None:
-        for name, op in (("create_nodes", "created"), ("update_nodes", "updated"),
-                         ("delete_nodes", "deleted")):
+        for name, op in (
+            ("create_nodes", "created"),
+            ("update_nodes", "updated"),
+            ("delete_nodes", "deleted"),
+        ):
             for lb, rows in getattr(ch, name).items():
                 self.nodes[lb][op] += len(rows)
         for lb, n in ch.unchanged_nodes.items():
             self.nodes[lb]["unchanged"] += n
-        for name, op in (("create_edges", "created"), ("update_edges", "updated"),
-                         ("delete_edges", "deleted"), ("drop_edges", "deleted")):
+        for name, op in (
+            ("create_edges", "created"),
+            ("update_edges", "updated"),
+            ("delete_edges", "deleted"),
+            ("drop_edges", "deleted"),
+        ):
             for t, rows in getattr(ch, name).items():
                 self.relationships[t][op] += len(rows)
         for t, n in ch.unchanged_edges.items():
@@ -90,18 +108,23 @@ class Plan:
             "files": self.coll.files,
             "records": self.coll.records,
             "cases": sorted(self.coll.cases),
-            "nodes": {lb: {op: c.get(op, 0) for op in _OPS}
-                      for lb, c in sorted(self.nodes.items())},
-            "relationships": {t: {op: c.get(op, 0) for op in _OPS}
-                              for t, c in sorted(self.relationships.items())},
+            "nodes": {
+                lb: {op: c.get(op, 0) for op in _OPS} for lb, c in sorted(self.nodes.items())
+            },
+            "relationships": {
+                t: {op: c.get(op, 0) for op in _OPS} for t, c in sorted(self.relationships.items())
+            },
             "removed": self.removed,
-            **({"phases": {k: round(v, 3) for k, v in self.phases.items()}}
-               if self.phases else {}),
+            **({"phases": {k: round(v, 3) for k, v in self.phases.items()}} if self.phases else {}),
         }
 
     def writes(self) -> int:
-        return sum(c[op] for group in (self.nodes, self.relationships) for c in group.values()
-                   for op in ("created", "updated", "deleted"))
+        return sum(
+            c[op]
+            for group in (self.nodes, self.relationships)
+            for c in group.values()
+            for op in ("created", "updated", "deleted")
+        )
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -134,11 +157,13 @@ def _changed_fields(old: dict[str, Any], new: dict[str, Any], hide: bool) -> dic
             continue
         a, b = old.get(k), new.get(k)
         if a != b:
-            if k == "kg_records":   # say which cases' records changed, not the records
+            if k == "kg_records":  # say which cases' records changed, not the records
                 before = set(a or [])
                 a = [entry_case(x) for x in a or []]
-                b = [entry_case(x) + ("" if x in before or entry_case(x) not in a else " (changed)")
-                     for x in b or []]
+                b = [
+                    entry_case(x) + ("" if x in before or entry_case(x) not in a else " (changed)")
+                    for x in b or []
+                ]
                 k = "case records"
             out[k] = [_HIDDEN if hide else _jsonable(a), _HIDDEN if hide else _jsonable(b)]
     return out
@@ -152,9 +177,16 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def plan_chunk(store: Store, ents: dict[str, Entity], rels: dict[RelKey, dict[str, Definition]],
-               replaced: Iterable[str], *, new: Optional[Callable[[str], bool]] = None,
-               log: bool = False, sealing: Optional[Sealing] = None) -> Changes:
+def plan_chunk(
+    store: Store,
+    ents: dict[str, Entity],
+    rels: dict[RelKey, dict[str, Definition]],
+    replaced: Iterable[str],
+    *,
+    new: Callable[[str], bool] | None = None,
+    log: bool = False,
+    sealing: Sealing | None = None,
+) -> Changes:
     """Diff one chunk against the database: the nodes of its entities, the edges they own,
     and the relation-made edges of its relation keys.
 
@@ -186,8 +218,11 @@ def plan_chunk(store: Store, ents: dict[str, Entity], rels: dict[RelKey, dict[st
             if old_kind != kind:
                 continue  # made "if missing" (validation refused the rest): left as it is
             owners.append(stored)
-            defs += [open_entry(kind, e, sealing) for e in old[1].get("kg_records") or []
-                     if entry_case(e) not in replaced]
+            defs += [
+                open_entry(kind, e, sealing)
+                for e in old[1].get("kg_records") or []
+                if entry_case(e) not in replaced
+            ]
         label = R.LABELS[kind]
         if not defs:
             if old is not None:
@@ -195,8 +230,9 @@ def plan_chunk(store: Store, ents: dict[str, Entity], rels: dict[RelKey, dict[st
                 if old[1].get("confidential"):
                     hidden.update((eid, stored))
                 if log:
-                    plan.log.append({"op": "deleted", "node": _shown(eid, kind, old[1]),
-                                     "label": label})
+                    plan.log.append(
+                        {"op": "deleted", "node": _shown(eid, kind, old[1]), "label": label}
+                    )
             continue
         rows = entity_rows(kind, eid, defs)
         if rows.confidential:
@@ -205,8 +241,9 @@ def plan_chunk(store: Store, ents: dict[str, Entity], rels: dict[RelKey, dict[st
             plan.conflicts.extend(conflict_notices(eid, kind, rows.confidential, rows.conflicts))
         props, edges = rows.props, rows.edges
         if sealing is not None:  # the one sealing step (kg.seal): nothing hidden in clear
-            sealed = sealing.rows(GraphRows([NodeRow(eid, label, props, tuple(props["cases"]))],
-                                            edges))
+            sealed = sealing.rows(
+                GraphRows([NodeRow(eid, label, props, tuple(props["cases"]))], edges)
+            )
             props, edges = sealed.nodes[0].props, sealed.edges
         for e in edges:
             new_by_key[e.key] = e
@@ -224,13 +261,22 @@ def plan_chunk(store: Store, ents: dict[str, Entity], rels: dict[RelKey, dict[st
         else:
             plan.update_nodes[label].append({"id": stored, "props": props})
             if log:
-                plan.log.append({"op": "updated", "node": _shown(eid, kind, props), "label": label,
-                                 "fields": _changed_fields(old_props, props, rows.confidential)})
+                plan.log.append(
+                    {
+                        "op": "updated",
+                        "node": _shown(eid, kind, props),
+                        "label": label,
+                        "fields": _changed_fields(old_props, props, rows.confidential),
+                    }
+                )
 
     old_rows = store.owned_edges(owners, OWNED_OUTGOING, OWNED_INCOMING) if owners else []
     # Relation-made edges: every case's record of each relation key of the chunk.
-    pairs = [{"type": k[0], "start": sid(k[1]), "end": sid(k[2])} for k in rels
-             if not (unread(k[1]) or unread(k[2]))]
+    pairs = [
+        {"type": k[0], "start": sid(k[1]), "end": sid(k[2])}
+        for k in rels
+        if not (unread(k[1]) or unread(k[2]))
+    ]
     rel_defs: dict[tuple, list[Definition]] = {}
     if pairs:
         for r in store.relation_edges(pairs):
@@ -238,8 +284,10 @@ def plan_chunk(store: Store, ents: dict[str, Entity], rels: dict[RelKey, dict[st
             if key in rels:
                 old_rows.append(r)
                 rel_defs.setdefault(key, []).extend(
-                    open_entry("relation", e, sealing) for e in r["props"].get("kg_records") or []
-                    if entry_case(e) not in replaced)
+                    open_entry("relation", e, sealing)
+                    for e in r["props"].get("kg_records") or []
+                    if entry_case(e) not in replaced
+                )
     for rkey, rdefs in rels.items():
         every = {d.case: d for d in rel_defs.get(rkey, [])}
         every.update(rdefs)
@@ -260,30 +308,48 @@ def plan_chunk(store: Store, ents: dict[str, Entity], rels: dict[RelKey, dict[st
         if key in old_by_key:  # a duplicate left by an interrupted run: remove it
             plan.drop_edges[r["type"]].append(r["eid"])
             continue
-        old_by_key[key] = {"eid": r["eid"], "props": props, "type": r["type"],
-                           "start": r["start"], "end": r["end"]}
+        old_by_key[key] = {
+            "eid": r["eid"],
+            "props": props,
+            "type": r["type"],
+            "start": r["start"],
+            "end": r["end"],
+        }
     for key, old_edge in old_by_key.items():
         if key not in new_by_key:  # no case's record makes it now
             plan.delete_edges[old_edge["type"]].append(
-                {"eid": old_edge["eid"], "seen": list(old_edge["props"].get("cases") or [])})
+                {"eid": old_edge["eid"], "seen": list(old_edge["props"].get("cases") or [])}
+            )
             if log:
                 plan.log.append({"op": "deleted", **_edge_shown(old_edge, hidden)})
     for key, edge in new_by_key.items():
         was = old_by_key.get(key)
         if was is None:
-            plan.create_edges[edge.type].append({"start": edge.start, "end": edge.end,
-                                                 "props": edge.props})
+            plan.create_edges[edge.type].append(
+                {"start": edge.start, "end": edge.end, "props": edge.props}
+            )
             if log:
-                plan.log.append({"op": "created", **_edge_shown(
-                    {"type": edge.type, "start": edge.start, "end": edge.end}, hidden)})
+                plan.log.append(
+                    {
+                        "op": "created",
+                        **_edge_shown(
+                            {"type": edge.type, "start": edge.start, "end": edge.end}, hidden
+                        ),
+                    }
+                )
         elif _same(edge.props, was["props"]):
             plan.unchanged_edges[edge.type] += 1
         else:
             plan.update_edges[edge.type].append({"eid": was["eid"], "props": edge.props})
             if log:
                 hide = edge.start in hidden or edge.end in hidden
-                plan.log.append({"op": "updated", **_edge_shown(was, hidden),
-                                 "fields": _changed_fields(was["props"], edge.props, hide)})
+                plan.log.append(
+                    {
+                        "op": "updated",
+                        **_edge_shown(was, hidden),
+                        "fields": _changed_fields(was["props"], edge.props, hide),
+                    }
+                )
     return plan
 
 
@@ -294,6 +360,7 @@ def _shown(eid: str, kind: str, props: dict[str, Any]) -> str:
 def _edge_shown(e: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
     def end(i: str) -> str:
         return "(confidential)" if i in hidden else i
+
     return {"relationship": e["type"], "start": end(e["start"]), "end": end(e["end"])}
 
 

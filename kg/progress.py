@@ -6,8 +6,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Optional, TextIO
-
+from typing import TextIO
 
 
 def _mb(n: float) -> str:
@@ -17,7 +16,7 @@ def _mb(n: float) -> str:
 class Progress:
     """A progress bar with sizes on a terminal; otherwise a few plain lines."""
 
-    def __init__(self, total: int, count: int, source: str, stream: Optional[TextIO] = None):
+    def __init__(self, total: int, count: int, source: str, stream: TextIO | None = None):
         self.stream = stream if stream is not None else sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.total, self.count, self.done, self.files = total, count, 0, 0
@@ -25,8 +24,10 @@ class Progress:
         self.started = time.monotonic()
         self.last_draw = 0.0
         self.next_quarter = 1
-        self.say(f"kg: fetching {count} Neo4j server jar{'s' if count != 1 else ''} "
-                 f"({_mb(total)}) from {source}")
+        self.say(
+            f"kg: fetching {count} Neo4j server jar{'s' if count != 1 else ''} "
+            f"({_mb(total)}) from {source}"
+        )
 
     def say(self, line: str) -> None:
         if self.tty:
@@ -43,10 +44,14 @@ class Progress:
                 if finished_file or now - self.last_draw > 0.1:
                     self.last_draw = now
                     self._draw(now)
-            elif self.total and self.next_quarter < 4 \
-                    and self.done >= self.total * self.next_quarter / 4:
-                self.stream.write(f"kg: {self.next_quarter * 25}% ({_mb(self.done)} of "
-                                  f"{_mb(self.total)})\n")
+            elif (
+                self.total
+                and self.next_quarter < 4
+                and self.done >= self.total * self.next_quarter / 4
+            ):
+                self.stream.write(
+                    f"kg: {self.next_quarter * 25}% ({_mb(self.done)} of {_mb(self.total)})\n"
+                )
                 self.stream.flush()
                 self.next_quarter += 1
 
@@ -55,9 +60,11 @@ class Progress:
         width = 30
         bar = "#" * int(frac * width) + "." * (width - int(frac * width))
         rate = self.done / max(now - self.started, 1e-6)
-        self.stream.write(f"\r\x1b[K  [{bar}] {self.done / 1e6:6.1f} / {self.total / 1e6:.1f} MB "
-                          f"{frac * 100:3.0f}%  {self.files}/{self.count} jars  "
-                          f"{rate / 1e6:.1f} MB/s")
+        self.stream.write(
+            f"\r\x1b[K  [{bar}] {self.done / 1e6:6.1f} / {self.total / 1e6:.1f} MB "
+            f"{frac * 100:3.0f}%  {self.files}/{self.count} jars  "
+            f"{rate / 1e6:.1f} MB/s"
+        )
         self.stream.flush()
 
     def finish(self, ok: bool) -> None:
@@ -65,6 +72,8 @@ class Progress:
         if self.tty:
             self.stream.write("\r\x1b[K")
         if ok:
-            self.say(f"kg: fetched {self.files} jar{'s' if self.files != 1 else ''} "
-                     f"({_mb(self.done)}) in {secs:.1f} s")
+            self.say(
+                f"kg: fetched {self.files} jar{'s' if self.files != 1 else ''} "
+                f"({_mb(self.done)}) in {secs:.1f} s"
+            )
         self.stream.flush()

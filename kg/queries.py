@@ -26,18 +26,29 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
-
+from typing import Any
 
 from .dates import PartialDate
 from .errors import InputError, Problem, UsageError
 from .paths import resource_dir
-from .query_file import (ENUMS, MODES, NAME_RE, PARAM_TYPES, RETURNS, Param,  # noqa: F401
-                         ParamHeader, QueryHeader, SavedQuery, cypher_parameters,
-                         parse_query_file)
+from .query_file import (  # noqa: F401
+    ENUMS,
+    MODES,
+    NAME_RE,
+    PARAM_TYPES,
+    RETURNS,
+    Param,
+    ParamHeader,
+    QueryHeader,
+    SavedQuery,
+    cypher_parameters,
+    parse_query_file,
+)
 
 
-def query_dirs(extra: tuple[str | Path, ...] = (), env: Optional[dict] = None) -> list[tuple[Path, str]]:
+def query_dirs(
+    extra: tuple[str | Path, ...] = (), env: dict | None = None
+) -> list[tuple[Path, str]]:
     """Folders in override order: bundled, then KG_QUERIES, then --queries (last wins)."""
     env = dict(os.environ) if env is None else env
     dirs: list[tuple[Path, str]] = [(resource_dir("queries"), "bundled")]
@@ -54,7 +65,7 @@ class Library:
     queries: dict[str, SavedQuery] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, extra: tuple[str | Path, ...] = ()) -> "Library":
+    def load(cls, extra: tuple[str | Path, ...] = ()) -> Library:
         lib = cls()
         problems: list[Problem] = []
         for folder, origin in query_dirs(extra):
@@ -71,10 +82,16 @@ class Library:
                 if old is not None and old.origin == "bundled" and not q.overrides:
                     # A user query that silently replaced a bundled one would run instead of
                     # it under the same name: the user has to say so.
-                    problems.append(Problem(
-                        str(path), 1, q.name, "name",
-                        f"a bundled query is already named {q.name!r}; rename this one, or "
-                        "add 'overrides: true' to its header to replace the bundled one"))
+                    problems.append(
+                        Problem(
+                            str(path),
+                            1,
+                            q.name,
+                            "name",
+                            f"a bundled query is already named {q.name!r}; rename this one, or "
+                            "add 'overrides: true' to its header to replace the bundled one",
+                        )
+                    )
                     continue
                 lib.queries[q.name] = q
         if problems:
@@ -87,26 +104,31 @@ class Library:
             import difflib
 
             hint = difflib.get_close_matches(name, list(self.queries), n=1)
-            raise UsageError(f"no saved query named {name!r}"
-                             + (f" (did you mean {hint[0]!r}?)" if hint else ""),
-                             hint="`kg query list` shows them all.")
+            raise UsageError(
+                f"no saved query named {name!r}"
+                + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+                hint="`kg query list` shows them all.",
+            )
         return q
 
 
-INT_MIN, INT_MAX = -2 ** 63, 2 ** 63 - 1   # Cypher integers are 64-bit
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # Cypher integers are 64-bit
 
 
-def bounded(name: str, value: Any, raw: Optional[str] = None) -> Any:
+def bounded(name: str, value: Any, raw: str | None = None) -> Any:
     """The value if every number in it fits Cypher (64-bit integers, finite floats); else a
     UsageError naming the parameter."""
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
-        raise UsageError(f"parameter {name!r}: {(raw or str(value))[:40]} is out of range (Cypher "
-                         f"integers lie between {INT_MIN} and {INT_MAX})")
+        raise UsageError(
+            f"parameter {name!r}: {(raw or str(value))[:40]} is out of range (Cypher "
+            f"integers lie between {INT_MIN} and {INT_MAX})"
+        )
     if isinstance(value, float) and not math.isfinite(value):
-        raise UsageError(f"parameter {name!r}: {(raw or repr(value))[:40]} is out of range "
-                         "(not a finite number)")
+        raise UsageError(
+            f"parameter {name!r}: {(raw or repr(value))[:40]} is out of range (not a finite number)"
+        )
     if isinstance(value, (list, tuple)):
         for v in value:
             bounded(name, v)
@@ -126,8 +148,9 @@ def _coerce(p: Param, value: Any) -> Any:
     if value is None:
         return None
     if p.values is not None:
-        return _enumerated(p, _coerce(Param(p.name, p.type, p.required, None, p.description,
-                                             p.span), value))
+        return _enumerated(
+            p, _coerce(Param(p.name, p.type, p.required, None, p.description, p.span), value)
+        )
     if p.type in ("string", "search"):
         text = str(value)
         return _LUCENE_SPECIAL.sub(r"\\\1", text) if p.type == "search" else text
@@ -184,8 +207,10 @@ def _enumerated(p: Param, value: Any) -> Any:
             close = difflib.get_close_matches(v, list(p.values), n=1, cutoff=0.5)
             if not close:
                 close = [x for x in p.values if x.startswith(v[:3])][:1] if len(v) >= 3 else []
-            raise UsageError(f"parameter {p.name!r} expects one of {', '.join(p.values)}; "
-                             f"got {v!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise UsageError(
+                f"parameter {p.name!r} expects one of {', '.join(p.values)}; "
+                f"got {v!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            )
     return value
 
 
@@ -195,14 +220,18 @@ def bind(query: SavedQuery, given: dict[str, Any]) -> dict[str, Any]:
     for name in given:
         if name not in declared:
             expected = ", ".join(declared) or "no parameters"
-            raise UsageError(f"query {query.name!r} has no parameter {name!r} (it takes: {expected})")
+            raise UsageError(
+                f"query {query.name!r} has no parameter {name!r} (it takes: {expected})"
+            )
     out: dict[str, Any] = {}
     for p in query.params:
         if p.name in given:
             out[p.name] = _coerce(p, given[p.name])
         elif p.required:
-            raise UsageError(f"query {query.name!r} needs parameter {p.name!r} ({p.type}: "
-                             f"{p.description})", hint=f"Add -p {p.name}=VALUE.")
+            raise UsageError(
+                f"query {query.name!r} needs parameter {p.name!r} ({p.type}: {p.description})",
+                hint=f"Add -p {p.name}=VALUE.",
+            )
         else:
             out[p.name] = _coerce(p, p.default)
     return out
@@ -227,28 +256,42 @@ def run(store: Any, query: SavedQuery, params: dict[str, Any]) -> Any:
 
 def docs_markdown(lib: Library) -> str:
     """docs/queries.md, generated from the headers of the bundled queries."""
-    out = ["# Saved queries", "",
-           "Generated from the headers of `queries/*.cypher` by `make docs`; a test fails when "
-           "this page is stale. Run one with `kg query run NAME -p name=value ...`; write your "
-           "own as described in [writing-queries.md](writing-queries.md).", ""]
+    out = [
+        "# Saved queries",
+        "",
+        "Generated from the headers of `queries/*.cypher` by `make docs`; a test fails when "
+        "this page is stale. Run one with `kg query run NAME -p name=value ...`; write your "
+        "own as described in [writing-queries.md](writing-queries.md).",
+        "",
+    ]
     by_cat: dict[str, list[SavedQuery]] = {}
     for q in sorted(lib.queries.values(), key=lambda q: (q.category, q.name)):
         by_cat.setdefault(q.category, []).append(q)
     for cat, qs in by_cat.items():
         out += [f"## {cat}", ""]
         for q in qs:
-            out += [f"### `{q.name}`: {q.title}", "", q.description, "",
-                    f"Mode: {q.mode}. Returns: {q.returns}.", ""]
+            out += [
+                f"### `{q.name}`: {q.title}",
+                "",
+                q.description,
+                "",
+                f"Mode: {q.mode}. Returns: {q.returns}.",
+                "",
+            ]
             if q.params:
-                out += ["| parameter | type | required | default | description |",
-                        "| --- | --- | --- | --- | --- |"]
+                out += [
+                    "| parameter | type | required | default | description |",
+                    "| --- | --- | --- | --- | --- |",
+                ]
                 for p in q.params:
                     default = "" if p.default is None else f"`{p.default}`"
                     desc = p.description
                     if p.values is not None:
                         desc += f" (one of: {', '.join(p.values)})"
-                    out.append(f"| `{p.name}` | {p.type} | {'yes' if p.required else 'no'} | "
-                               f"{default} | {desc} |")
+                    out.append(
+                        f"| `{p.name}` | {p.type} | {'yes' if p.required else 'no'} | "
+                        f"{default} | {desc} |"
+                    )
                 out.append("")
             example = " ".join(f"-p {p.name}=..." for p in q.params if p.required)
             out += ["```sh", f"kg query run {q.name} {example}".rstrip(), "```", ""]

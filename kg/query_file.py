@@ -7,8 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
-
+from typing import Any
 
 from .declared import Declared
 from .errors import InputError, Problem
@@ -47,7 +46,7 @@ class ParamHeader(Declared):
 
     name: str
     type: str
-    required: Optional[bool] = None
+    required: bool | None = None
     default: Any = None
     description: Any = ""
     span: Any = "start"
@@ -63,7 +62,7 @@ class QueryHeader(Declared):
     category: Any = None
     mode: Any = "read"
     returns: Any = "rows"
-    params: Optional[list[ParamHeader]] = None
+    params: list[ParamHeader] | None = None
     overrides: Any = False
 
 
@@ -75,11 +74,15 @@ class Param:
     default: Any
     description: str
     span: str = "start"
-    values: Optional[tuple[str, ...]] = None  # the accepted values, when enumerated
+    values: tuple[str, ...] | None = None  # the accepted values, when enumerated
 
     def as_dict(self) -> dict[str, Any]:
-        out = {"name": self.name, "type": self.type, "required": self.required,
-               "default": self.default}
+        out = {
+            "name": self.name,
+            "type": self.type,
+            "required": self.required,
+            "default": self.default,
+        }
         if self.values is not None:
             out["values"] = list(self.values)
         return out
@@ -97,19 +100,25 @@ class SavedQuery:
     cypher: str
     path: Path
     origin: str = "bundled"
-    overrides: bool = False   # the header says it replaces a bundled query of the same name
+    overrides: bool = False  # the header says it replaces a bundled query of the same name
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "category": self.category,
-                "description": self.description, "mode": self.mode, "returns": self.returns,
-                "params": [p.as_dict() for p in self.params], "origin": self.origin}
+        return {
+            "name": self.name,
+            "title": self.title,
+            "category": self.category,
+            "description": self.description,
+            "mode": self.mode,
+            "returns": self.returns,
+            "params": [p.as_dict() for p in self.params],
+            "origin": self.origin,
+        }
 
 
 # Line breaks (any Unicode kind) and other control characters: a one-line field has none.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
-_STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/",
-                      re.S)
+_STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.S)
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -125,8 +134,9 @@ def parse_query_file(path: Path, origin: str = "bundled") -> SavedQuery:
     try:
         text = read_text(path)
     except OSError as e:
-        raise InputError([Problem(shown, 0, path.stem, "-",
-                                  f"cannot read: {e.strerror or e}")]) from None
+        raise InputError(
+            [Problem(shown, 0, path.stem, "-", f"cannot read: {e.strerror or e}")]
+        ) from None
     except UnicodeDecodeError as e:
         raise InputError([Problem(shown, 0, path.stem, "-", f"cannot read: {e}")]) from None
     lines = text.splitlines()
@@ -151,17 +161,33 @@ def parse_query_file(path: Path, origin: str = "bundled") -> SavedQuery:
 
     where: dict[tuple[Any, ...], int] = {}
     try:  # the limits of record files: alias bombs, depth, duplicate keys
-        meta = load_limited_yaml("\n".join(header), record_scalars=False,
-                                 lines=where) if header else None
+        meta = (
+            load_limited_yaml("\n".join(header), record_scalars=False, lines=where)
+            if header
+            else None
+        )
     except YamlLimitError as e:
-        raise InputError([Problem(shown, e.line, path.stem, "header",
-                                  f"the header is not valid YAML: {e.message}")]) from None
+        raise InputError(
+            [
+                Problem(
+                    shown, e.line, path.stem, "header", f"the header is not valid YAML: {e.message}"
+                )
+            ]
+        ) from None
     if not isinstance(meta, dict):
-        raise InputError([Problem(shown, 1, path.stem, "header",
-                                  "a saved query starts with a header of '// key: value' lines "
-                                  "(name, title, description, category, params, mode, returns)")])
-    head = check(QueryHeader, meta, shown=shown, label=path.stem, lines=where,
-                 problems=problems)
+        raise InputError(
+            [
+                Problem(
+                    shown,
+                    1,
+                    path.stem,
+                    "header",
+                    "a saved query starts with a header of '// key: value' lines "
+                    "(name, title, description, category, params, mode, returns)",
+                )
+            ]
+        )
+    head = check(QueryHeader, meta, shown=shown, label=path.stem, lines=where, problems=problems)
     if head is None:  # unknown keys, a parameter without name or type: nothing more to say
         raise InputError(problems)
 
@@ -177,8 +203,9 @@ def parse_query_file(path: Path, origin: str = "bundled") -> SavedQuery:
         if not isinstance(text, str) or not text.strip():
             bad(line_of(key), key, "required text is missing")
         elif key != "description" and _CONTROL.search(text.strip()):
-            bad(line_of(key), key, "must be one line of text (no line breaks or control "
-                                   "characters)")
+            bad(
+                line_of(key), key, "must be one line of text (no line breaks or control characters)"
+            )
     if not isinstance(head.overrides, bool):
         bad(line_of("overrides"), "overrides", f"expected true or false, got {head.overrides!r}")
     mode, returns = head.mode, head.returns
@@ -204,36 +231,66 @@ def parse_query_file(path: Path, origin: str = "bundled") -> SavedQuery:
                 values = None
             elif isinstance(values, str):
                 if values not in ENUMS:
-                    bad(pl, f"{at}.values", f"expected a list of values or one of "
-                                            f"{', '.join(sorted(ENUMS))}, got {values!r}")
+                    bad(
+                        pl,
+                        f"{at}.values",
+                        f"expected a list of values or one of "
+                        f"{', '.join(sorted(ENUMS))}, got {values!r}",
+                    )
                     values = None
                 else:
                     values = ENUMS[values]
             elif isinstance(values, list) and values and all(isinstance(v, str) for v in values):
                 values = tuple(values)
             else:
-                bad(pl, f"{at}.values", "expected a non-empty list of text values or the "
-                                        "name of an enumeration")
+                bad(
+                    pl,
+                    f"{at}.values",
+                    "expected a non-empty list of text values or the name of an enumeration",
+                )
                 values = None
         default = p.default
-        if values is not None and default is not None and not all(
-                d in values for d in (default if isinstance(default, list) else [default])):
+        if (
+            values is not None
+            and default is not None
+            and not all(d in values for d in (default if isinstance(default, list) else [default]))
+        ):
             bad(pl, f"{at}.default", f"{default!r} is not one of its values")
-        params.append(Param(p.name, p.type, bool(required), default,
-                            str(p.description if p.description is not None else ""), p.span,
-                            values))
+        params.append(
+            Param(
+                p.name,
+                p.type,
+                bool(required),
+                default,
+                str(p.description if p.description is not None else ""),
+                p.span,
+                values,
+            )
+        )
     if not cypher:
         bad(len(lines) or 1, "cypher", "no Cypher after the header")
     used = cypher_parameters(cypher)
     declared = {p.name for p in params}
     for missing in sorted(used - declared):
-        bad(line_of("params"), "params", f"the Cypher uses ${missing}, which the header does not declare")
+        bad(
+            line_of("params"),
+            "params",
+            f"the Cypher uses ${missing}, which the header does not declare",
+        )
     for unused in sorted(declared - used):
         bad(param_lines[unused], "params", f"${unused} is declared but the Cypher does not use it")
     if problems:
         raise InputError(problems)
-    return SavedQuery(name=name, title=str(head.title).strip(),
-                      description=" ".join(str(head.description).split()),
-                      category=str(head.category).strip(), mode=mode, returns=returns,
-                      params=params, cypher=cypher, path=path, origin=origin,
-                      overrides=head.overrides is True)
+    return SavedQuery(
+        name=name,
+        title=str(head.title).strip(),
+        description=" ".join(str(head.description).split()),
+        category=str(head.category).strip(),
+        mode=mode,
+        returns=returns,
+        params=params,
+        cypher=cypher,
+        path=path,
+        origin=origin,
+        overrides=head.overrides is True,
+    )

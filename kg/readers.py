@@ -9,35 +9,51 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import orjson
 import yaml
 
 from .errors import Problem
 from .records import YAML_KEYS
-from .safeio import read_bytes, open_binary, regular_file_problem
-from .yamlsafe import (MAX_DEPTH, MAX_EXPANSION, Path_, YamlLimitError, _Loader,  # noqa: F401
-                       _Walker, _YamlProblem, load_limited_yaml)
+from .safeio import open_binary, read_bytes, regular_file_problem
+from .yamlsafe import (  # noqa: F401
+    MAX_DEPTH,
+    MAX_EXPANSION,
+    Path_,
+    YamlLimitError,
+    _Loader,
+    _Walker,
+    _YamlProblem,
+    load_limited_yaml,
+)
 
 RECORD_SUFFIXES = (".yaml", ".yml", ".jsonl")
-JSONL_KINDS = ("case", "source", "person", "organization", "location", "event", "statement",
-               "relation")
-
+JSONL_KINDS = (
+    "case",
+    "source",
+    "person",
+    "organization",
+    "location",
+    "event",
+    "statement",
+    "relation",
+)
 
 
 @dataclass
 class RawRecord:
-    kind: str                 # case, source, person, ... relation
+    kind: str  # case, source, person, ... relation
     data: dict[str, Any]
-    file: str                 # as shown to the user
-    line: int                 # line where the record starts
-    lines: dict[Path_, int]   # field path (relative to the record) -> line
-    index: int                # position among records of its kind in its file (1-based)
-    case_dir: str = ""        # the folder (or file) that defines the record's case
-    case: str = ""            # set by readers that know the case (sheets, FtM): wins
+    file: str  # as shown to the user
+    line: int  # line where the record starts
+    lines: dict[Path_, int]  # field path (relative to the record) -> line
+    index: int  # position among records of its kind in its file (1-based)
+    case_dir: str = ""  # the folder (or file) that defines the record's case
+    case: str = ""  # set by readers that know the case (sheets, FtM): wins
     field_names: dict[str, str] = field(default_factory=dict)  # field -> as the user sees it
     if_missing: bool = False  # only create: an entity already in the database is left as it is
 
@@ -79,14 +95,21 @@ def display_path(path: Path) -> str:
 
 # --- YAML ---------------------------------------------------------------------------------
 
+
 def _decode(raw: bytes, shown: str, problems: list[Problem]) -> str | None:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        problems.append(Problem(shown, line, "-", "-",
-                                f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save the file "
-                                "as UTF-8"))
+        problems.append(
+            Problem(
+                shown,
+                line,
+                "-",
+                "-",
+                f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save the file as UTF-8",
+            )
+        )
         return None
 
 
@@ -117,17 +140,24 @@ def read_yaml(path: Path, shown: str) -> FileResult:
         result.problems.append(Problem(shown, e.line, "-", "-", e.message))
         return result
     except RecursionError:
-        result.problems.append(Problem(shown, 1, "-", "-",
-                                       "malformed YAML: nested too deeply to be a record file"))
+        result.problems.append(
+            Problem(shown, 1, "-", "-", "malformed YAML: nested too deeply to be a record file")
+        )
         return result
     finally:
         loader.dispose()
     if data is None:
         return result  # an empty file holds no records
     if not isinstance(data, dict):
-        result.problems.append(Problem(shown, 1, "-", "-",
-                                       "a record file must be a mapping with keys such as "
-                                       "'people:' or 'events:'"))
+        result.problems.append(
+            Problem(
+                shown,
+                1,
+                "-",
+                "-",
+                "a record file must be a mapping with keys such as 'people:' or 'events:'",
+            )
+        )
         return result
     lines = walker.lines
     allowed = ", ".join(["case", *YAML_KEYS])
@@ -135,39 +165,65 @@ def read_yaml(path: Path, shown: str) -> FileResult:
         kline = lines.get((key,), 1)
         if key == "case":
             if not isinstance(value, dict):
-                result.problems.append(Problem(shown, kline, "case", "case",
-                                               "expected a mapping with id, title, description"))
+                result.problems.append(
+                    Problem(
+                        shown,
+                        kline,
+                        "case",
+                        "case",
+                        "expected a mapping with id, title, description",
+                    )
+                )
                 continue
-            result.records.append(RawRecord("case", value, shown, kline,
-                                            _sub(lines, (key,)), 1))
+            result.records.append(RawRecord("case", value, shown, kline, _sub(lines, (key,)), 1))
             continue
         kind = YAML_KEYS.get(key)
         if key == "judgements":
-            result.problems.append(Problem(shown, kline, "-", "judgements",
-                                           "this is a judgements file (kg resolve), not a "
-                                           "record file: keep it outside case folders and "
-                                           "pass it to `kg load` or `kg resolve apply` by name"))
+            result.problems.append(
+                Problem(
+                    shown,
+                    kline,
+                    "-",
+                    "judgements",
+                    "this is a judgements file (kg resolve), not a "
+                    "record file: keep it outside case folders and "
+                    "pass it to `kg load` or `kg resolve apply` by name",
+                )
+            )
             continue
         if kind is None:
-            result.problems.append(Problem(shown, kline, "-", str(key),
-                                           f"unknown top-level key {key!r}; expected one of: "
-                                           f"{allowed}{_suggest(str(key), ['case', *YAML_KEYS])}"))
+            result.problems.append(
+                Problem(
+                    shown,
+                    kline,
+                    "-",
+                    str(key),
+                    f"unknown top-level key {key!r}; expected one of: "
+                    f"{allowed}{_suggest(str(key), ['case', *YAML_KEYS])}",
+                )
+            )
             continue
         if value is None:
             continue
         if not isinstance(value, list):
-            result.problems.append(Problem(shown, kline, "-", key,
-                                           f"'{key}' must be a list of {kind} records"))
+            result.problems.append(
+                Problem(shown, kline, "-", key, f"'{key}' must be a list of {kind} records")
+            )
             continue
         for i, item in enumerate(value):
             line = lines.get((key, i), kline)
             if not isinstance(item, dict):
-                result.problems.append(Problem(shown, line, f"{kind}#{i + 1}", "-",
-                                               f"each item of '{key}' must be a mapping "
-                                               "of fields"))
+                result.problems.append(
+                    Problem(
+                        shown,
+                        line,
+                        f"{kind}#{i + 1}",
+                        "-",
+                        f"each item of '{key}' must be a mapping of fields",
+                    )
+                )
                 continue
-            result.records.append(RawRecord(kind, item, shown, line,
-                                            _sub(lines, (key, i)), i + 1))
+            result.records.append(RawRecord(kind, item, shown, line, _sub(lines, (key, i)), i + 1))
     return result
 
 
@@ -184,6 +240,7 @@ def _suggest(word: str, choices: list[str]) -> str:
 
 
 # --- JSONL --------------------------------------------------------------------------------
+
 
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
@@ -258,7 +315,7 @@ def read_jsonl(path: Path, shown: str) -> FileResult:
     return result
 
 
-def iter_jsonl(path: Path, shown: str) -> Iterator["RawRecord | Problem"]:
+def iter_jsonl(path: Path, shown: str) -> Iterator[RawRecord | Problem]:
     """Records (and problems) of a JSON-lines file, one line at a time: memory stays flat
     however long the file is."""
     counts: dict[str, int] = {}
@@ -267,8 +324,13 @@ def iter_jsonl(path: Path, shown: str) -> Iterator["RawRecord | Problem"]:
             try:
                 line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
             except UnicodeDecodeError as e:
-                yield Problem(shown, lineno, "-", "-", f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); "
-                              "save the file as UTF-8")
+                yield Problem(
+                    shown,
+                    lineno,
+                    "-",
+                    "-",
+                    f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); save the file as UTF-8",
+                )
                 continue
             if not line.strip():
                 continue
@@ -279,8 +341,13 @@ def iter_jsonl(path: Path, shown: str) -> Iterator["RawRecord | Problem"]:
                 continue
             except ValueError as e:
                 msg = e.msg if isinstance(e, json.JSONDecodeError) else str(e)
-                yield Problem(shown, lineno, "-", "-", f"invalid JSON: {msg} (each line must be "
-                              "one complete JSON object)")
+                yield Problem(
+                    shown,
+                    lineno,
+                    "-",
+                    "-",
+                    f"invalid JSON: {msg} (each line must be one complete JSON object)",
+                )
                 continue
             if not isinstance(obj, dict):
                 yield Problem(shown, lineno, "-", "-", "each line must be a JSON object")
@@ -294,18 +361,24 @@ def iter_jsonl(path: Path, shown: str) -> Iterator["RawRecord | Problem"]:
             rec = RawRecord(str(kind), obj, shown, lineno, {}, counts[str(kind)])
             if kind not in JSONL_KINDS:
                 what = "missing 'record' field" if kind is None else f"unknown record kind {kind!r}"
-                yield Problem(shown, lineno, rec.label, "record",
-                              f"{what}; expected one of: {', '.join(JSONL_KINDS)}"
-                              f"{_suggest(str(kind), list(JSONL_KINDS))}")
+                yield Problem(
+                    shown,
+                    lineno,
+                    rec.label,
+                    "record",
+                    f"{what}; expected one of: {', '.join(JSONL_KINDS)}"
+                    f"{_suggest(str(kind), list(JSONL_KINDS))}",
+                )
                 continue
             yield rec
 
 
 # --- paths --------------------------------------------------------------------------------
 
+
 @dataclass
 class Discovered:
-    files: list[tuple[Path, str]]   # (file, case_dir it belongs to)
+    files: list[tuple[Path, str]]  # (file, case_dir it belongs to)
     ignored: list[Path]
     problems: list[Problem]
 
@@ -328,8 +401,11 @@ def discover(paths: list[str | Path]) -> Discovered:
                     continue
                 if not f.is_file():  # a FIFO, socket or device: refused by name, never read
                     if f.suffix.lower() in RECORD_SUFFIXES:
-                        problems.append(Problem(str(f), 0, "-", "-",
-                                                regular_file_problem(f) or "not a regular file"))
+                        problems.append(
+                            Problem(
+                                str(f), 0, "-", "-", regular_file_problem(f) or "not a regular file"
+                            )
+                        )
                     else:
                         ignored.append(f)
                     continue
@@ -340,15 +416,17 @@ def discover(paths: list[str | Path]) -> Discovered:
                 else:
                     ignored.append(f)
         elif not p.is_file():
-            problems.append(Problem(str(arg), 0, "-", "-",
-                                    regular_file_problem(p) or "not a regular file"))
+            problems.append(
+                Problem(str(arg), 0, "-", "-", regular_file_problem(p) or "not a regular file")
+            )
         elif p.suffix.lower() in RECORD_SUFFIXES:
             if p.resolve() not in seen:
                 seen.add(p.resolve())
                 files.append((p, str(p)))
         else:
-            problems.append(Problem(str(arg), 0, "-", "-",
-                                    "not a record file: expected .yaml, .yml or .jsonl"))
+            problems.append(
+                Problem(str(arg), 0, "-", "-", "not a record file: expected .yaml, .yml or .jsonl")
+            )
     return Discovered(files, ignored, problems)
 
 
@@ -362,7 +440,7 @@ def read_file(path: Path) -> FileResult:
     return result
 
 
-def iter_file(path: Path, case_dir: str = "") -> Iterator["RawRecord | Problem"]:
+def iter_file(path: Path, case_dir: str = "") -> Iterator[RawRecord | Problem]:
     """The records and problems of one file, in order; JSON lines are streamed."""
     shown = display_path(path)
     try:

@@ -7,7 +7,7 @@ the graph mapping. The contract itself is ``docs/record-format.md``.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -50,21 +50,52 @@ DateValue = Annotated[
 
 Scalar = str | int | float | bool | None
 
-SOURCE_KINDS = ("article", "report", "petition", "interview", "statement", "broadcast",
-                "social-media", "court-document", "dataset", "other")
-ORGANIZATION_KINDS = ("government", "security-forces", "ngo", "media",
-                      "international-organization", "political-party", "company", "group",
-                      "collective", "other")
+SOURCE_KINDS = (
+    "article",
+    "report",
+    "petition",
+    "interview",
+    "statement",
+    "broadcast",
+    "social-media",
+    "court-document",
+    "dataset",
+    "other",
+)
+ORGANIZATION_KINDS = (
+    "government",
+    "security-forces",
+    "ngo",
+    "media",
+    "international-organization",
+    "political-party",
+    "company",
+    "group",
+    "collective",
+    "other",
+)
 LOCATION_KINDS = ("country", "region", "city", "town", "facility", "other")
-PARTICIPANT_ROLES = ("perpetrator", "victim", "organizer", "target", "witness", "responder",
-                     "participant")
+PARTICIPANT_ROLES = (
+    "perpetrator",
+    "victim",
+    "organizer",
+    "target",
+    "witness",
+    "responder",
+    "participant",
+)
 EVENT_STATUSES = ("alleged", "corroborated", "confirmed", "disputed")
 STANCES = ("asserts", "denies", "corroborates", "disputes", "calls-for", "mentions")
 RELIABILITY = ("A", "B", "C", "D", "E", "F")
 DATE_BOUNDS = ("on-or-before", "on-or-after")
 # v1.1: statement fields that link a statement to another one -> relationship type.
-STATEMENT_LINKS = {"revises": "REVISES", "retracts": "RETRACTS", "contradicts": "CONTRADICTS",
-                   "repeats": "REPEATS", "confirms": "CONFIRMS"}
+STATEMENT_LINKS = {
+    "revises": "REVISES",
+    "retracts": "RETRACTS",
+    "contradicts": "CONTRADICTS",
+    "repeats": "REPEATS",
+    "confirms": "CONFIRMS",
+}
 BCP47_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
@@ -72,19 +103,21 @@ MAX_TEXT = 1_000_000  # characters in one field: longer is a mistake, not a reco
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=False,
-                              str_max_length=MAX_TEXT)
+    model_config = ConfigDict(
+        extra="forbid", coerce_numbers_to_str=True, frozen=False, str_max_length=MAX_TEXT
+    )
 
 
 class SourceCitation(_Model):
     """A reference to a source, optionally with what exactly it says."""
 
     source: Ref
-    quote: Optional[str] = None
-    page: Optional[str] = None
-    accessed: Optional[DateValue] = None
-    credibility: Optional[int] = Field(default=None, ge=1, le=6,
-                                       description="Admiralty credibility, 1-6")
+    quote: str | None = None
+    page: str | None = None
+    accessed: DateValue | None = None
+    credibility: int | None = Field(
+        default=None, ge=1, le=6, description="Admiralty credibility, 1-6"
+    )
 
 
 def _citation(value: Any) -> Any:
@@ -97,7 +130,7 @@ Citation = Annotated[SourceCitation, BeforeValidator(_citation)]
 
 class _Entity(_Model):
     id: Slug
-    description: Optional[str] = None
+    description: str | None = None
     aliases: list[str] = Field(default_factory=list)
     tags: list[Slug] = Field(default_factory=list)
     reported_by: list[Citation] = Field(default_factory=list)
@@ -109,32 +142,34 @@ class _Entity(_Model):
     def _extra_keys(cls, value: dict[str, Scalar]) -> dict[str, Scalar]:
         for key in value:
             if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
-                raise ValueError(f"extra key {key!r} must be letters, digits and _ "
-                                 "(it becomes the property extra_{key})")
+                raise ValueError(
+                    f"extra key {key!r} must be letters, digits and _ "
+                    "(it becomes the property extra_{key})"
+                )
         return value
 
 
 class Source(_Entity):
     title: NonBlank
-    kind: Optional[Literal[SOURCE_KINDS]] = None  # type: ignore[valid-type]
-    publisher: Optional[Ref] = None
+    kind: Literal[SOURCE_KINDS] | None = None  # type: ignore[valid-type]
+    publisher: Ref | None = None
     authors: list[Ref] = Field(default_factory=list)
-    url: Optional[str] = None
-    published: Optional[DateValue] = None
-    language: Optional[str] = None
-    reliability: Optional[Literal[RELIABILITY]] = None  # type: ignore[valid-type]
-    retrieved: Optional[DateValue] = None
-    archive_url: Optional[str] = None
-    sha256: Optional[Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]] = None
-    license: Optional[str] = None
-    published_bound: Optional[Literal[DATE_BOUNDS]] = None  # type: ignore[valid-type]
-    copy_of: Optional[Ref] = None
-    known_through: Optional[Ref] = None
+    url: str | None = None
+    published: DateValue | None = None
+    language: str | None = None
+    reliability: Literal[RELIABILITY] | None = None  # type: ignore[valid-type]
+    retrieved: DateValue | None = None
+    archive_url: str | None = None
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
+    license: str | None = None
+    published_bound: Literal[DATE_BOUNDS] | None = None  # type: ignore[valid-type]
+    copy_of: Ref | None = None
+    known_through: Ref | None = None
 
     _lang = field_validator("language")(lambda cls, v: _bcp47(v))
 
     @model_validator(mode="after")
-    def _v11(self) -> "Source":
+    def _v11(self) -> Source:
         if self.published_bound is not None and self.published is None:
             raise ValueError("published_bound needs published (the date it bounds)")
         for name in ("copy_of", "known_through"):
@@ -143,7 +178,7 @@ class Source(_Entity):
         return self
 
 
-def _bcp47(value: Optional[str]) -> Optional[str]:
+def _bcp47(value: str | None) -> str | None:
     if value is not None and not BCP47_RE.match(value):
         raise ValueError(f"expected a BCP 47 language tag such as 'en' or 'ru-RU', got {value!r}")
     return value
@@ -151,31 +186,31 @@ def _bcp47(value: Optional[str]) -> Optional[str]:
 
 class Affiliation(_Model):
     organization: Ref
-    role: Optional[str] = None
-    start: Optional[DateValue] = None
-    end: Optional[DateValue] = None
+    role: str | None = None
+    start: DateValue | None = None
+    end: DateValue | None = None
 
 
 class Person(_Entity):
     name: NonBlank
     affiliations: list[Affiliation] = Field(default_factory=list)
-    located_in: Optional[Ref] = None
-    nationality: Optional[str] = None
+    located_in: Ref | None = None
+    nationality: str | None = None
 
 
 class Organization(_Entity):
     name: NonBlank
-    kind: Optional[Literal[ORGANIZATION_KINDS]] = None  # type: ignore[valid-type]
-    parent: Optional[Ref] = None
-    located_in: Optional[Ref] = None
+    kind: Literal[ORGANIZATION_KINDS] | None = None  # type: ignore[valid-type]
+    parent: Ref | None = None
+    located_in: Ref | None = None
 
 
 class Location(_Entity):
     name: NonBlank
-    kind: Optional[Literal[LOCATION_KINDS]] = None  # type: ignore[valid-type]
-    located_in: Optional[Ref] = None
-    lat: Optional[float] = Field(default=None, ge=-90, le=90)
-    lon: Optional[float] = Field(default=None, ge=-180, le=180)
+    kind: Literal[LOCATION_KINDS] | None = None  # type: ignore[valid-type]
+    located_in: Ref | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
 
 
 class Participant(_Model):
@@ -184,11 +219,11 @@ class Participant(_Model):
 
 
 class Victims(_Model):
-    min: Optional[int] = Field(default=None, ge=0)
-    max: Optional[int] = Field(default=None, ge=0)
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Victims":
+    def _ordered(self) -> Victims:
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
         return self
@@ -196,18 +231,18 @@ class Victims(_Model):
 
 class Event(_Entity):
     title: NonBlank
-    kind: Optional[Slug] = None
-    date: Optional[DateValue] = None
-    start: Optional[DateValue] = None
-    end: Optional[DateValue] = None
-    located_in: Optional[Ref] = None
+    kind: Slug | None = None
+    date: DateValue | None = None
+    start: DateValue | None = None
+    end: DateValue | None = None
+    located_in: Ref | None = None
     participants: list[Participant] = Field(default_factory=list)
-    victims: Optional[Victims] = None
-    status: Optional[Literal[EVENT_STATUSES]] = None  # type: ignore[valid-type]
-    date_bound: Optional[Literal[DATE_BOUNDS]] = None  # type: ignore[valid-type]
+    victims: Victims | None = None
+    status: Literal[EVENT_STATUSES] | None = None  # type: ignore[valid-type]
+    date_bound: Literal[DATE_BOUNDS] | None = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
-    def _dates(self) -> "Event":
+    def _dates(self) -> Event:
         if self.date is not None and (self.start is not None or self.end is not None):
             raise ValueError("give either date, or start/end, not both")
         if self.date_bound is not None and self.date is None:
@@ -246,7 +281,7 @@ class Original(_Model):
     """v1.1: the words as spoken, when a statement's `text` is a translation."""
 
     text: NonBlank
-    language: Optional[str] = None
+    language: str | None = None
 
     _lang = field_validator("language")(lambda cls, v: _bcp47(v))
 
@@ -255,13 +290,13 @@ class Statement(_Entity):
     text: NonBlank
     speaker: Ref
     verbatim: bool = False
-    date: Optional[DateValue] = None
-    date_bound: Optional[Literal[DATE_BOUNDS]] = None  # type: ignore[valid-type]
+    date: DateValue | None = None
+    date_bound: Literal[DATE_BOUNDS] | None = None  # type: ignore[valid-type]
     # v1: one organization ref; v1.1: also a list. Held as a list (the first is SAID.via).
     via: Annotated[list[Ref], BeforeValidator(_listed)] = Field(default_factory=list)
     about: list[About] = Field(default_factory=list)
-    language: Optional[str] = None
-    original: Optional[Original] = None
+    language: str | None = None
+    original: Original | None = None
     revises: list[Link] = Field(default_factory=list)
     retracts: list[Link] = Field(default_factory=list)
     contradicts: list[Link] = Field(default_factory=list)
@@ -271,7 +306,7 @@ class Statement(_Entity):
     _lang = field_validator("language")(lambda cls, v: _bcp47(v))
 
     @model_validator(mode="after")
-    def _v11(self) -> "Statement":
+    def _v11(self) -> Statement:
         if self.date_bound is not None and self.date is None:
             raise ValueError("date_bound needs date (the date it bounds)")
         for name in STATEMENT_LINKS:
@@ -284,20 +319,21 @@ class Relation(_Model):
     type: str
     from_: Ref = Field(alias="from")
     to: Ref
-    role: Optional[str] = None
-    start: Optional[DateValue] = None
-    end: Optional[DateValue] = None
+    role: str | None = None
+    start: DateValue | None = None
+    end: DateValue | None = None
     reported_by: list[Citation] = Field(default_factory=list)
-    description: Optional[str] = None
+    description: str | None = None
 
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, populate_by_name=False,
-                              str_max_length=MAX_TEXT)
+    model_config = ConfigDict(
+        extra="forbid", coerce_numbers_to_str=True, populate_by_name=False, str_max_length=MAX_TEXT
+    )
 
 
 class Case(_Model):
     id: Slug
-    title: Optional[str] = None
-    description: Optional[str] = None
+    title: str | None = None
+    description: str | None = None
 
 
 # kind name (JSONL `record` value) -> model, YAML top-level key, graph label
@@ -343,15 +379,23 @@ ANY = ENTITY_KINDS
 
 # Which kinds each reference field may point to. Paths use '*' for list items.
 REFERENCE_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "source": {"publisher": ("organization",), "authors.*": ("person",),
-               "copy_of": ("source",), "known_through": ("source",)},
+    "source": {
+        "publisher": ("organization",),
+        "authors.*": ("person",),
+        "copy_of": ("source",),
+        "known_through": ("source",),
+    },
     "person": {"affiliations.*.organization": ("organization",), "located_in": ("location",)},
     "organization": {"parent": ("organization",), "located_in": ("location",)},
     "location": {"located_in": ("location",)},
     "event": {"located_in": ("location",), "participants.*.actor": ACTOR},
-    "statement": {"speaker": ACTOR, "via.*": ("organization",), "about.*.target": ANY,
-                  **{f"{f}.*.statement": ("statement",) for f in STATEMENT_LINKS},
-                  **{f"{f}.*.reported_by.*.source": ("source",) for f in STATEMENT_LINKS}},
+    "statement": {
+        "speaker": ACTOR,
+        "via.*": ("organization",),
+        "about.*.target": ANY,
+        **{f"{f}.*.statement": ("statement",) for f in STATEMENT_LINKS},
+        **{f"{f}.*.reported_by.*.source": ("source",) for f in STATEMENT_LINKS},
+    },
 }
 for _k in ENTITY_KINDS:
     REFERENCE_FIELDS[_k]["reported_by.*.source"] = ("source",)
@@ -393,7 +437,7 @@ def kinds_for_relation(rel_type: str) -> str:
 class CaseFile(_Model):
     """One YAML record file: every top-level key is optional."""
 
-    case: Optional[Case] = None
+    case: Case | None = None
     sources: list[Source] = Field(default_factory=list)
     people: list[Person] = Field(default_factory=list)
     organizations: list[Organization] = Field(default_factory=list)
@@ -410,21 +454,25 @@ def json_schema() -> dict[str, Any]:
     schema["$id"] = "https://kg.invalid/schema/records.schema.json"
     schema["title"] = "kg record file (record format version 1.1)"
     defs = schema.setdefault("$defs", {})
-    citation = {"anyOf": [{"type": "string", "pattern": SLUG_PATTERN},
-                          {"$ref": "#/$defs/SourceCitation"}]}
+    citation = {
+        "anyOf": [{"type": "string", "pattern": SLUG_PATTERN}, {"$ref": "#/$defs/SourceCitation"}]
+    }
     for definition in defs.values():
         prop = definition.get("properties", {}).get("reported_by")
         if prop is not None:
             prop["items"] = citation
-    link = {"anyOf": [{"type": "string", "pattern": SLUG_PATTERN},
-                      {"$ref": "#/$defs/StatementLink"}]}
+    link = {
+        "anyOf": [{"type": "string", "pattern": SLUG_PATTERN}, {"$ref": "#/$defs/StatementLink"}]
+    }
     stmt = defs["Statement"]["properties"]
     for name in STATEMENT_LINKS:
         stmt[name]["items"] = link
     slug = {"type": "string", "pattern": SLUG_PATTERN, "maxLength": 128}
-    stmt["via"] = {"anyOf": [slug, {"type": "array", "items": slug}],
-                   "description": "The outlet or body it was said to: one organization id, "
-                                  "or (v1.1) a list of them"}
+    stmt["via"] = {
+        "anyOf": [slug, {"type": "array", "items": slug}],
+        "description": "The outlet or body it was said to: one organization id, "
+        "or (v1.1) a list of them",
+    }
     lines = []
     models: dict[str, type] = {**KINDS, "case": Case}
     for kind, model in models.items():

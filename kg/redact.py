@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from . import records as R
 
@@ -24,10 +24,10 @@ MIN_SUBSTRING = 3  # shorter strings are only replaced where they are the whole 
 class Redactor:
     placeholders: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (id, label)
     _replacements: dict[str, str] = field(default_factory=dict)
-    _pattern: Optional[re.Pattern] = None
+    _pattern: re.Pattern | None = None
 
     @classmethod
-    def from_nodes(cls, nodes: list[tuple[str, list[str], dict[str, Any]]]) -> "Redactor":
+    def from_nodes(cls, nodes: list[tuple[str, list[str], dict[str, Any]]]) -> Redactor:
         """nodes: (id, labels, properties) of the confidential entities."""
         red = cls()
         counters: dict[str, int] = {}
@@ -40,15 +40,17 @@ class Redactor:
             red._replacements[nid] = pid
             for key, value in props.items():
                 if key in SENSITIVE_PROPS[1:] or key.startswith("extra_"):
-                    for text in (value if isinstance(value, list) else [value]):
+                    for text in value if isinstance(value, list) else [value]:
                         if isinstance(text, str) and text.strip():
                             red._replacements.setdefault(text, label)
-        long = sorted((t for t in red._replacements if len(t) >= MIN_SUBSTRING), key=len, reverse=True)
+        long = sorted(
+            (t for t in red._replacements if len(t) >= MIN_SUBSTRING), key=len, reverse=True
+        )
         red._pattern = re.compile("|".join(re.escape(t) for t in long)) if long else None
         return red
 
     @classmethod
-    def from_store(cls, store: Any) -> "Redactor":
+    def from_store(cls, store: Any) -> Redactor:
         # Sealed records (kg.seal) hold nothing to redact; this is for databases loaded
         # before sealing existed, until `kg db reseal` rebuilds them, and for a public entity
         # merged (kg resolve) with a confidential one: confidential whole.
@@ -111,9 +113,13 @@ class Redactor:
             if "labels" in value and "properties" in value:
                 return {**value, "properties": self.node_props(value["properties"])}
             if "type" in value and "start" in value and "properties" in value:
-                return {**value, "start": self.value(value["start"]),
-                        "end": self.value(value["end"]),
-                        "properties": self.edge_props(value["start"], value["end"],
-                                                      value["properties"])}
+                return {
+                    **value,
+                    "start": self.value(value["start"]),
+                    "end": self.value(value["end"]),
+                    "properties": self.edge_props(
+                        value["start"], value["end"], value["properties"]
+                    ),
+                }
             return {k: self.value(v) for k, v in value.items()}
         return value

@@ -9,24 +9,29 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import neo4j.graph as g
 
 from .contributions import public
 
 
-
 def to_plain(value: Any) -> Any:
     if isinstance(value, g.Node):
         return {"labels": sorted(value.labels), "properties": to_plain(public(dict(value)))}
     if isinstance(value, g.Relationship):
-        return {"type": value.type,
-                "start": _end_id(value.start_node), "end": _end_id(value.end_node),
-                "properties": to_plain(public(dict(value)))}
+        return {
+            "type": value.type,
+            "start": _end_id(value.start_node),
+            "end": _end_id(value.end_node),
+            "properties": to_plain(public(dict(value))),
+        }
     if isinstance(value, g.Path):
-        return {"nodes": [to_plain(n) for n in value.nodes],
-                "relationships": [to_plain(r) for r in value.relationships]}
+        return {
+            "nodes": [to_plain(n) for n in value.nodes],
+            "relationships": [to_plain(r) for r in value.relationships],
+        }
     if isinstance(value, dict):
         return {k: to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -85,8 +90,14 @@ def render(keys: Sequence[str], rows: list[dict[str, Any]], fmt: str) -> str:
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(keys)
         for r in rows:
-            w.writerow([spreadsheet_safe(v) if isinstance(v, str) else
-                        ("" if v is None else _csv_value(v)) for v in (r[k] for k in keys)])
+            w.writerow(
+                [
+                    spreadsheet_safe(v)
+                    if isinstance(v, str)
+                    else ("" if v is None else _csv_value(v))
+                    for v in (r[k] for k in keys)
+                ]
+            )
         return buf.getvalue()
     return table(keys, [[_cell(r[k]) for k in keys] for r in rows])
 

@@ -20,41 +20,52 @@ gives back exactly the graph of before.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any
 
 from . import names as N
 from . import resolve_store as S
 from .errors import InputError, Problem, UsageError
 from .judgements import Judgement, JudgementFile
 from .judgements import read as read_judgements
-from .store import Store
 from .merged_view import merge_subgraph  # noqa: F401 (kg.selection imports it from here)
+from .store import Store
 
 NAME_WEIGHT = 0.8
 MAX_BLOCK = 200
-CANDIDATE_KEYS = ["score", "kind", "id_a", "name_a", "cases_a", "id_b", "name_b", "cases_b",
-                  "reasons"]
+CANDIDATE_KEYS = [
+    "score",
+    "kind",
+    "id_a",
+    "name_a",
+    "cases_a",
+    "id_b",
+    "name_b",
+    "cases_b",
+    "reasons",
+]
 
 
 # --- profiles -------------------------------------------------------------------------------
+
 
 @dataclass
 class Profile:
     id: str
     kind: str
     name: str
-    variants: list[tuple[str, tuple[str, ...]]]   # (as written, tokens)
+    variants: list[tuple[str, tuple[str, ...]]]  # (as written, tokens)
     cases: tuple[str, ...]
     confidential: bool
     nationality: str
     births: list[str]
-    orgs: list[tuple[str, tuple[str, ...]]]    # (id, name tokens)
+    orgs: list[tuple[str, tuple[str, ...]]]  # (id, name tokens)
     places: list[tuple[str, tuple[str, ...]]]
 
     @classmethod
-    def from_row(cls, kind: str, row: dict[str, Any]) -> "Profile":
+    def from_row(cls, kind: str, row: dict[str, Any]) -> Profile:
         seen: set[tuple[str, ...]] = set()
         variants = []
         for text in [row.get("name") or row["id"], *(row.get("aliases") or [])]:
@@ -62,27 +73,38 @@ class Profile:
             if toks and toks not in seen:
                 seen.add(toks)
                 variants.append((str(text), toks))
-        births = [str(v) for k, v in (row.get("extra") or [])
-                  if any(w in k.lower() for w in ("birth", "dob", "born"))]
-        return cls(row["id"], kind, row.get("name") or row["id"], variants,
-                   tuple(row.get("cases") or ()), bool(row.get("confidential")),
-                   N.normalized(row.get("nationality") or ""), births,
-                   [(o[0], N.tokens(o[1])) for o in row.get("orgs") or []],
-                   [(p[0], N.tokens(p[1])) for p in row.get("places") or []])
+        births = [
+            str(v)
+            for k, v in (row.get("extra") or [])
+            if any(w in k.lower() for w in ("birth", "dob", "born"))
+        ]
+        return cls(
+            row["id"],
+            kind,
+            row.get("name") or row["id"],
+            variants,
+            tuple(row.get("cases") or ()),
+            bool(row.get("confidential")),
+            N.normalized(row.get("nationality") or ""),
+            births,
+            [(o[0], N.tokens(o[1])) for o in row.get("orgs") or []],
+            [(p[0], N.tokens(p[1])) for p in row.get("places") or []],
+        )
 
 
 # --- merges already made and pairs judged apart ----------------------------------------------
 
+
 @dataclass
 class Resolved:
-    canonical: dict[str, str] = field(default_factory=dict)   # member id -> canonical id
-    apart: set[frozenset[str]] = field(default_factory=set)    # canonical pairs not_same
+    canonical: dict[str, str] = field(default_factory=dict)  # member id -> canonical id
+    apart: set[frozenset[str]] = field(default_factory=set)  # canonical pairs not_same
 
     def canon(self, eid: str) -> str:
         return self.canonical.get(eid, eid)
 
     @classmethod
-    def from_store(cls, store: Store) -> "Resolved":
+    def from_store(cls, store: Store) -> Resolved:
         out = cls()
         for e in S.same_as_edges(store):
             out.canonical[e["start"]] = e["end"]
@@ -99,8 +121,10 @@ class Resolved:
 
 # --- scoring --------------------------------------------------------------------------------
 
-def _same_thing(x: tuple[str, tuple[str, ...]], y: tuple[str, tuple[str, ...]],
-                resolved: Resolved) -> bool:
+
+def _same_thing(
+    x: tuple[str, tuple[str, ...]], y: tuple[str, tuple[str, ...]], resolved: Resolved
+) -> bool:
     """Two linked entities are one: same id, merged, or alike names ('Grozny' / 'Грозный')."""
     if x[0] == y[0] or resolved.canon(x[0]) == resolved.canon(y[0]):
         return True
@@ -112,10 +136,11 @@ def _dates_agree(a: str, b: str) -> bool:
     return a[:n] == b[:n]
 
 
-def score_pair(a: Profile, b: Profile, weights: N.Weights, resolved: Resolved
-               ) -> tuple[float, float, list[str]]:
+def score_pair(
+    a: Profile, b: Profile, weights: N.Weights, resolved: Resolved
+) -> tuple[float, float, list[str]]:
     """(score, name score, reasons) of one pair."""
-    best: Optional[N.NameMatch] = None
+    best: N.NameMatch | None = None
     best_texts = ("", "")
     for ta, xa in a.variants:
         for tb, xb in b.variants:
@@ -129,8 +154,11 @@ def score_pair(a: Profile, b: Profile, weights: N.Weights, resolved: Resolved
     alias = ta != a.name or tb != b.name
     what = "name or alias" if alias else "name"
     if best.how == "same":
-        reasons.append(f"same {what} after transliteration: {ta!r} = {tb!r}" if ta != tb
-                       else f"same {what}: {ta!r}")
+        reasons.append(
+            f"same {what} after transliteration: {ta!r} = {tb!r}"
+            if ta != tb
+            else f"same {what}: {ta!r}"
+        )
     else:
         reasons.append(f"{what} alike ({best.how}, {best.score:.2f}): {ta!r} ~ {tb!r}")
     score = NAME_WEIGHT * best.score
@@ -167,6 +195,7 @@ def score_pair(a: Profile, b: Profile, weights: N.Weights, resolved: Resolved
 
 # --- candidates -----------------------------------------------------------------------------
 
+
 @dataclass
 class CandidateStats:
     entities: int = 0
@@ -176,9 +205,15 @@ class CandidateStats:
     candidates: int = 0
 
 
-def candidates(store: Store, kinds: Sequence[str] = S.RESOLVABLE, *, min_score: float = 0.5,
-               case: Optional[str] = None, max_block: int = MAX_BLOCK,
-               stats: Optional[CandidateStats] = None) -> list[dict[str, Any]]:
+def candidates(
+    store: Store,
+    kinds: Sequence[str] = S.RESOLVABLE,
+    *,
+    min_score: float = 0.5,
+    case: str | None = None,
+    max_block: int = MAX_BLOCK,
+    stats: CandidateStats | None = None,
+) -> list[dict[str, Any]]:
     """Pairs that may be one entity, best first, as rows with CANDIDATE_KEYS."""
     stats = stats if stats is not None else CandidateStats()
     resolved = Resolved.from_store(store)
@@ -222,10 +257,18 @@ def candidates(store: Store, kinds: Sequence[str] = S.RESOLVABLE, *, min_score: 
             old = rows.get(key)  # merged entities: one proposal per pair of groups
             if old is not None and old["score"] >= score:
                 continue
-            rows[key] = {"score": score, "kind": kind, "id_a": a.id, "name_a": a.name,
-                         "cases_a": list(a.cases), "id_b": b.id, "name_b": b.name,
-                         "cases_b": list(b.cases), "reasons": "; ".join(reasons),
-                         "confidential": a.confidential or b.confidential}
+            rows[key] = {
+                "score": score,
+                "kind": kind,
+                "id_a": a.id,
+                "name_a": a.name,
+                "cases_a": list(a.cases),
+                "id_b": b.id,
+                "name_b": b.name,
+                "cases_b": list(b.cases),
+                "reasons": "; ".join(reasons),
+                "confidential": a.confidential or b.confidential,
+            }
     out = sorted(rows.values(), key=lambda r: (-r["score"], r["id_a"], r["id_b"]))
     stats.candidates = len(out)
     return out
@@ -233,14 +276,15 @@ def candidates(store: Store, kinds: Sequence[str] = S.RESOLVABLE, *, min_score: 
 
 # --- applying judgements --------------------------------------------------------------------
 
+
 @dataclass
 class ApplyReport:
     cases: list[str] = field(default_factory=list)
     judgements: int = 0
     stored_written: int = 0
     stored_deleted: int = 0
-    applied: int = 0                    # same_as judgements in force (both ids loaded)
-    waiting: list[str] = field(default_factory=list)    # judgement keys naming unloaded ids
+    applied: int = 0  # same_as judgements in force (both ids loaded)
+    waiting: list[str] = field(default_factory=list)  # judgement keys naming unloaded ids
     groups: int = 0
     edges_created: int = 0
     edges_updated: int = 0
@@ -262,9 +306,16 @@ def _check_conflicts(files: list[JudgementFile], stored: list[Judgement]) -> Non
             other = by_pair.get(j.pair)
             if other is not None and other.decision != j.decision and other.case != j.case:
                 where = f"{other.file}:{other.line}" if other.file else f"case {other.case}"
-                problems.append(Problem(j.file, j.line, f"{j.decision}[{j.a}, {j.b}]", j.decision,
-                                        f"contradicts {other.decision} of the same pair in case "
-                                        f"{other.case} ({where})"))
+                problems.append(
+                    Problem(
+                        j.file,
+                        j.line,
+                        f"{j.decision}[{j.a}, {j.b}]",
+                        j.decision,
+                        f"contradicts {other.decision} of the same pair in case "
+                        f"{other.case} ({where})",
+                    )
+                )
             by_pair[j.pair] = j
     if problems:
         raise InputError(problems)
@@ -278,16 +329,22 @@ def apply(store: Store, paths: Sequence[Path] = (), *, dry_run: bool = False) ->
     cases = [f.case for f in files]
     dupes = {c for c in cases if cases.count(c) > 1}
     if dupes:
-        raise UsageError(f"two judgements files declare case {sorted(dupes)[0]!r}; one file "
-                         "per judgements case")
+        raise UsageError(
+            f"two judgements files declare case {sorted(dupes)[0]!r}; one file per judgements case"
+        )
     stored = [Judgement.from_row(r) for r in S.judgements(store)]
     for f in files:
-        before = sorted({j.file for j in stored if j.case == f.case and j.file} -
-                        {j.file for j in f.judgements} - {str(f.path)})
+        before = sorted(
+            {j.file for j in stored if j.case == f.case and j.file}
+            - {j.file for j in f.judgements}
+            - {str(f.path)}
+        )
         if before and f.judgements:
-            report.notices.append(f"judgements case {f.case!r} came from {before[0]} before; "
-                                  f"{f.judgements[0].file} replaces it (give each judgements "
-                                  "file its own case id to keep both)")
+            report.notices.append(
+                f"judgements case {f.case!r} came from {before[0]} before; "
+                f"{f.judgements[0].file} replaces it (give each judgements "
+                "file its own case id to keep both)"
+            )
     _check_conflicts(files, [j for j in stored if j.case not in cases])
     if not dry_run:
         for f in files:
@@ -301,7 +358,9 @@ def apply(store: Store, paths: Sequence[Path] = (), *, dry_run: bool = False) ->
     return report
 
 
-def _recompute(store: Store, judgements: list[Judgement], report: ApplyReport, dry_run: bool) -> None:
+def _recompute(
+    store: Store, judgements: list[Judgement], report: ApplyReport, dry_run: bool
+) -> None:
     from dataclasses import replace
 
     from .seal import stored_id
@@ -325,16 +384,18 @@ def _recompute(store: Store, judgements: list[Judgement], report: ApplyReport, d
             x = parent[x]
         return x
 
-    support: dict[str, set[str]] = defaultdict(set)   # id -> judgement cases touching it
+    support: dict[str, set[str]] = defaultdict(set)  # id -> judgement cases touching it
     nodes: set[str] = set()
     for j in same:
         if j.a not in kinds or j.b not in kinds:
             report.waiting.append(j.key)
             continue
         if kinds[j.a] != kinds[j.b]:
-            report.notices.append(f"{j.file or j.case}:{j.line}: same_as[{j.a}, {j.b}]: "
-                                  f"{j.a} is a {kinds[j.a]} and {j.b} a {kinds[j.b]}; "
-                                  "not merged")
+            report.notices.append(
+                f"{j.file or j.case}:{j.line}: same_as[{j.a}, {j.b}]: "
+                f"{j.a} is a {kinds[j.a]} and {j.b} a {kinds[j.b]}; "
+                "not merged"
+            )
             continue
         report.applied += 1
         nodes.update(j.pair)
@@ -358,8 +419,10 @@ def _recompute(store: Store, judgements: list[Judgement], report: ApplyReport, d
             desired[(m, canonical)] = {"resolved_id": canonical, "cases": cases}
     for j in judgements:
         if j.decision == "not_same" and j.a in nodes and j.b in nodes and find(j.a) == find(j.b):
-            report.notices.append(f"{j.file or j.case}:{j.line}: not_same[{j.a}, {j.b}]: "
-                                  "other same_as judgements merge them anyway")
+            report.notices.append(
+                f"{j.file or j.case}:{j.line}: not_same[{j.a}, {j.b}]: "
+                "other same_as judgements merge them anyway"
+            )
     create, update, delete = [], [], []
     seen: set[tuple[str, str]] = set()
     for e in S.same_as_edges(store):
@@ -374,12 +437,16 @@ def _recompute(store: Store, judgements: list[Judgement], report: ApplyReport, d
     for key, props in sorted(desired.items()):
         if key not in seen:
             create.append({"start": key[0], "end": key[1], "props": props})
-    report.edges_created, report.edges_updated, report.edges_deleted = len(create), len(update), len(delete)
+    report.edges_created, report.edges_updated, report.edges_deleted = (
+        len(create),
+        len(update),
+        len(delete),
+    )
     if not dry_run:
         S.write_same_as(store, create, update, delete)
 
 
-def reapply(store: Store) -> Optional[ApplyReport]:
+def reapply(store: Store) -> ApplyReport | None:
     """After a load: honour the stored judgements (None when there are none)."""
     if not S.judgement_cases(store):
         return None
@@ -389,8 +456,9 @@ def reapply(store: Store) -> Optional[ApplyReport]:
 def forget(store: Store, case: str) -> ApplyReport:
     """Remove a judgements case from the graph and undo its merges."""
     if case not in S.judgement_cases(store):
-        raise UsageError(f"no judgements case {case!r} is stored",
-                         hint="`kg resolve status` lists them.")
+        raise UsageError(
+            f"no judgements case {case!r} is stored", hint="`kg resolve status` lists them."
+        )
     S.replace_judgements(store, case, [])
     return apply(store)
 
@@ -400,8 +468,16 @@ def status(store: Store) -> list[dict[str, Any]]:
     kinds = store.kinds_of({x for r in rows for x in (r["a"], r["b"])})
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
-        c = out.setdefault(r["case"], {"case": r["case"], "same_as": 0, "not_same": 0,
-                                       "waiting": 0, "file": r.get("file") or ""})
+        c = out.setdefault(
+            r["case"],
+            {
+                "case": r["case"],
+                "same_as": 0,
+                "not_same": 0,
+                "waiting": 0,
+                "file": r.get("file") or "",
+            },
+        )
         c[r["decision"]] += 1
         if r["a"] not in kinds or r["b"] not in kinds:
             c["waiting"] += 1

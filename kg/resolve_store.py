@@ -12,7 +12,8 @@ The graph holds resolution in two shapes, neither touching an entity's own node:
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from . import records as R
 from .store import Store, _label
@@ -31,14 +32,17 @@ def profiles(store: Store, kind: str) -> list[dict[str, Any]]:
         "COLLECT { MATCH (n)-[:AFFILIATED_WITH|PART_OF]->(o:Entity) "
         "          RETURN [o.id, coalesce(o.name, '')] } AS orgs, "
         "COLLECT { MATCH (n)-[:LOCATED_IN]->(l:Entity) RETURN [l.id, coalesce(l.name, '')] } "
-        "  AS places")
+        "  AS places"
+    )
     return [dict(r) for r in res.records]
 
 
 def same_as_edges(store: Store) -> list[dict[str, Any]]:
-    res = store.read("MATCH (a:Entity)-[r:SAME_AS]->(b:Entity) "
-                     "RETURN elementId(r) AS eid, a.id AS start, b.id AS end, "
-                     "r.resolved_id AS resolved_id, r.cases AS cases")
+    res = store.read(
+        "MATCH (a:Entity)-[r:SAME_AS]->(b:Entity) "
+        "RETURN elementId(r) AS eid, a.id AS start, b.id AS end, "
+        "r.resolved_id AS resolved_id, r.cases AS cases"
+    )
     return [dict(r) for r in res.records]
 
 
@@ -48,37 +52,55 @@ def judgements(store: Store) -> list[dict[str, Any]]:
 
 
 def judgement_cases(store: Store) -> list[str]:
-    return [r["case"] for r in store.read(
-        "MATCH (j:Judgement) RETURN DISTINCT j.case AS case ORDER BY case").records]
+    return [
+        r["case"]
+        for r in store.read(
+            "MATCH (j:Judgement) RETURN DISTINCT j.case AS case ORDER BY case"
+        ).records
+    ]
 
 
 def replace_judgements(store: Store, case: str, rows: Sequence[dict[str, Any]]) -> tuple[int, int]:
     """Make the stored judgements of `case` exactly `rows`; returns (written, deleted)."""
     keys = [r["key"] for r in rows]
-    deleted = store.write("MATCH (j:Judgement {case: $case}) WHERE NOT j.key IN $keys "
-                          "DELETE j RETURN count(*) AS n", {"case": case, "keys": keys}
-                          ).records[0]["n"]
+    deleted = store.write(
+        "MATCH (j:Judgement {case: $case}) WHERE NOT j.key IN $keys DELETE j RETURN count(*) AS n",
+        {"case": case, "keys": keys},
+    ).records[0]["n"]
     written = 0
     if rows:
         written = store.write(
             "UNWIND $rows AS row MERGE (j:Judgement {case: row.case, key: row.key}) "
             "WITH j, row WHERE properties(j) <> row SET j = row RETURN count(*) AS n",
-            {"rows": list(rows)}).records[0]["n"]
+            {"rows": list(rows)},
+        ).records[0]["n"]
     return written, deleted
 
 
-def write_same_as(store: Store, create: Sequence[dict[str, Any]], update: Sequence[dict[str, Any]],
-                  delete: Sequence[str]) -> None:
+def write_same_as(
+    store: Store,
+    create: Sequence[dict[str, Any]],
+    update: Sequence[dict[str, Any]],
+    delete: Sequence[str],
+) -> None:
     if delete:
-        store.write("UNWIND $eids AS eid MATCH (:Entity)-[r:SAME_AS]->(:Entity) "
-                    "WHERE elementId(r) = eid DELETE r", {"eids": list(delete)})
+        store.write(
+            "UNWIND $eids AS eid MATCH (:Entity)-[r:SAME_AS]->(:Entity) "
+            "WHERE elementId(r) = eid DELETE r",
+            {"eids": list(delete)},
+        )
     if update:
-        store.write("UNWIND $rows AS row MATCH (:Entity)-[r:SAME_AS]->(:Entity) "
-                    "WHERE elementId(r) = row.eid SET r = row.props", {"rows": list(update)})
+        store.write(
+            "UNWIND $rows AS row MATCH (:Entity)-[r:SAME_AS]->(:Entity) "
+            "WHERE elementId(r) = row.eid SET r = row.props",
+            {"rows": list(update)},
+        )
     if create:
-        store.write("UNWIND $rows AS row MATCH (a:Entity {id: row.start}) "
-                    "MATCH (b:Entity {id: row.end}) CREATE (a)-[r:SAME_AS]->(b) SET r = row.props",
-                    {"rows": list(create)})
+        store.write(
+            "UNWIND $rows AS row MATCH (a:Entity {id: row.start}) "
+            "MATCH (b:Entity {id: row.end}) CREATE (a)-[r:SAME_AS]->(b) SET r = row.props",
+            {"rows": list(create)},
+        )
 
 
 def cards(store: Store, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -94,15 +116,17 @@ def cards(store: Store, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         "  AS sources, "
         "COUNT { (n)-[:SAID]->() } AS statements, "
         "COLLECT { MATCH (n)-[:SAME_AS*1..2]-(m:Entity) RETURN DISTINCT m.id } AS merged_with",
-        {"ids": list(ids)})
+        {"ids": list(ids)},
+    )
     return {r["id"]: dict(r) for r in res.records}
 
 
 def canonical_map(store: Store) -> dict[str, str]:
     """{id: canonical id} for every member of a merged entity (canonical ids included)."""
     out: dict[str, str] = {}
-    for r in store.read("MATCH (a:Entity)-[r:SAME_AS]->(b:Entity) "
-                        "RETURN a.id AS a, b.id AS b").records:
+    for r in store.read(
+        "MATCH (a:Entity)-[r:SAME_AS]->(b:Entity) RETURN a.id AS a, b.id AS b"
+    ).records:
         out[r["a"]] = r["b"]
         out[r["b"]] = r["b"]
     return out

@@ -24,7 +24,6 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from .config import NEO4J_VERSION, memory_setting, start_timeout
 from .cypher import PING
@@ -34,8 +33,17 @@ from .server.backup import BackupMixin
 from .server.diagnosis import DiagnosisMixin
 from .server.docker import DockerMixin
 from .server.paths import PathsMixin
-from .server.procs import (SERVER_CLASS, _pid_alive, _run, docker_answers, port_open,  # noqa: F401
-                           port_owner, proc_cmdline, proc_start_time, squatter_message)
+from .server.procs import (  # noqa: F401
+    SERVER_CLASS,
+    _pid_alive,
+    _run,
+    docker_answers,
+    port_open,
+    port_owner,
+    proc_cmdline,
+    proc_start_time,
+    squatter_message,
+)
 from .server.tls import TlsMixin
 
 INSTALL_HINT = (
@@ -53,16 +61,24 @@ class Status:
     database: str
     version: str
     runtime: str
-    pid: Optional[int]
+    pid: int | None
     home: Path
     password_file: Path
-    java: Optional[dict] = None   # the Java the running server uses: path, version, source
+    java: dict | None = None  # the Java the running server uses: path, version, source
 
     def as_dict(self) -> dict:
-        return {"uri": self.uri, "user": self.user, "database": self.database,
-                "version": self.version, "running": self.running,
-                "password_file": str(self.password_file), "runtime": self.runtime,
-                "pid": self.pid, "home": str(self.home), "java": self.java}
+        return {
+            "uri": self.uri,
+            "user": self.user,
+            "database": self.database,
+            "version": self.version,
+            "running": self.running,
+            "password_file": str(self.password_file),
+            "runtime": self.runtime,
+            "pid": self.pid,
+            "home": str(self.home),
+            "java": self.java,
+        }
 
 
 # The only variables the server sees (besides NEO4J_HOME and NEO4J_CONF): kg's environment
@@ -75,7 +91,7 @@ class LocalNeo4j(PathsMixin, TlsMixin, DockerMixin, DiagnosisMixin, BackupMixin)
     diagnosis, backups and its paths in kg.server."""
 
     def __init__(self, home: Path, port: int):
-        self._proc: Optional[subprocess.Popen] = None
+        self._proc: subprocess.Popen | None = None
         self.home = Path(home)
         self.root = self.home / "neo4j"
         self.warmed_s = 0.0  # what the last start spent warming up (kg.warmup)
@@ -105,7 +121,7 @@ class LocalNeo4j(PathsMixin, TlsMixin, DockerMixin, DiagnosisMixin, BackupMixin)
     def uri(self) -> str:
         return f"bolt://127.0.0.1:{self.port}"
 
-    def read_password(self) -> Optional[str]:
+    def read_password(self) -> str | None:
         try:
             return self.password_file.read_text(encoding="utf-8").strip() or None
         except OSError:
@@ -177,11 +193,18 @@ class LocalNeo4j(PathsMixin, TlsMixin, DockerMixin, DiagnosisMixin, BackupMixin)
     def status(self) -> Status:
         st = self.state()
         running = bool(st) and self._running_from_state(st) and port_open(int(st.get("port") or 0))
-        return Status(running=running, uri=self.uri, user="neo4j", database="neo4j",
-                      version=st.get("version", NEO4J_VERSION), runtime=st.get("runtime", "-"),
-                      pid=st.get("pid") if running else None, home=self.home,
-                      password_file=self.password_file,
-                      java=st.get("java") if running else None)
+        return Status(
+            running=running,
+            uri=self.uri,
+            user="neo4j",
+            database="neo4j",
+            version=st.get("version", NEO4J_VERSION),
+            runtime=st.get("runtime", "-"),
+            pid=st.get("pid") if running else None,
+            home=self.home,
+            password_file=self.password_file,
+            java=st.get("java") if running else None,
+        )
 
     # --- java route ---------------------------------------------------------------------------
     def classpath(self) -> str:
@@ -214,8 +237,14 @@ class LocalNeo4j(PathsMixin, TlsMixin, DockerMixin, DiagnosisMixin, BackupMixin)
 
     def write_conf(self, port: int) -> Path:
         self._make_root()
-        for d in (self.conf_dir, self.data_dir, self.logs_dir, self.import_dir,
-                  self.root / "run", self.root / "plugins"):
+        for d in (
+            self.conf_dir,
+            self.data_dir,
+            self.logs_dir,
+            self.import_dir,
+            self.root / "run",
+            self.root / "plugins",
+        ):
             d.mkdir(parents=True, exist_ok=True)
         pagecache = memory_setting("KG_NEO4J_PAGECACHE", "256m")
         self.ensure_certificate()
@@ -233,8 +262,8 @@ server.memory.pagecache.size={pagecache}
 db.tx_log.rotation.retention_policy=2 files
 server.directories.data={self.data_dir}
 server.directories.logs={self.logs_dir}
-server.directories.run={self.root / 'run'}
-server.directories.plugins={self.root / 'plugins'}
+server.directories.run={self.root / "run"}
+server.directories.plugins={self.root / "plugins"}
 server.directories.import={self.import_dir}
 # kg never uses LOAD CSV: no file URLs (kg cypher refuses LOAD CSV by its plan as well).
 dbms.security.allow_csv_import_from_file_urls=false
@@ -275,26 +304,52 @@ dbms.ssl.policy.bolt.client_auth=NONE
             # never shows on a command line other local users can list.
             out = self.admin("dbms", "set-initial-password", f"@{self.password_file}")
             if out.returncode != 0:
-                raise RuntimeUnavailable("could not set the initial password: "
-                                         + (out.stderr or out.stdout).strip()[-500:])
+                raise RuntimeUnavailable(
+                    "could not set the initial password: "
+                    + (out.stderr or out.stdout).strip()[-500:]
+                )
         heap = memory_setting("KG_NEO4J_HEAP", "1g")
-        cmd = [java.path, "-Xms256m", f"-Xmx{heap}", "-XX:+UseG1GC",
-               "-XX:-OmitStackTraceInFastThrow", "-XX:+DisableExplicitGC",
-               "-Djdk.nio.maxCachedBufferSize=262144", "-Dio.netty.tryReflectionSetAccessible=true",
-               "--add-opens=java.base/java.nio=ALL-UNNAMED",
-               "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-               "-Dlog4j2.disable.jmx=true", "-Dfile.encoding=UTF-8",
-               "-cp", cp, "org.neo4j.server.CommunityEntryPoint",
-               f"--home-dir={self.root}", f"--config-dir={self.conf_dir}"]
+        cmd = [
+            java.path,
+            "-Xms256m",
+            f"-Xmx{heap}",
+            "-XX:+UseG1GC",
+            "-XX:-OmitStackTraceInFastThrow",
+            "-XX:+DisableExplicitGC",
+            "-Djdk.nio.maxCachedBufferSize=262144",
+            "-Dio.netty.tryReflectionSetAccessible=true",
+            "--add-opens=java.base/java.nio=ALL-UNNAMED",
+            "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+            "-Dlog4j2.disable.jmx=true",
+            "-Dfile.encoding=UTF-8",
+            "-cp",
+            cp,
+            "org.neo4j.server.CommunityEntryPoint",
+            f"--home-dir={self.root}",
+            f"--config-dir={self.conf_dir}",
+        ]
         console = open(self.logs_dir / "console.log", "ab")
-        proc = subprocess.Popen(cmd, stdout=console, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=self.java_env(), cwd=self.root,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=self.java_env(),
+            cwd=self.root,
+            start_new_session=True,
+        )
         console.close()
         self._proc = proc  # this process's own child: its exit is known without /proc
         # The start time and process group prove later that this pid is still this server.
-        self._save_state(runtime="java", pid=proc.pid, started=proc_start_time(proc.pid),
-                         pgid=proc.pid, port=port, version=NEO4J_VERSION, java=java.as_dict())
+        self._save_state(
+            runtime="java",
+            pid=proc.pid,
+            started=proc_start_time(proc.pid),
+            pgid=proc.pid,
+            port=port,
+            version=NEO4J_VERSION,
+            java=java.as_dict(),
+        )
         return proc.pid
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -309,9 +364,10 @@ dbms.ssl.policy.bolt.client_auth=NONE
         start_timeout()  # a bad KG_START_TIMEOUT fails here, before anything starts
         port = self.requested_port
         if port_open(port):
-            raise RuntimeUnavailable(squatter_message(port) + ".",
-                                     hint="Stop that program, or choose another port for kg "
-                                          "with KG_BOLT_PORT.")
+            raise RuntimeUnavailable(
+                squatter_message(port) + ".",
+                hint="Stop that program, or choose another port for kg with KG_BOLT_PORT.",
+            )
         runtime = self.choose_runtime()
         marks = self._log_marks()
         if runtime == "docker":
@@ -338,7 +394,7 @@ dbms.ssl.policy.bolt.client_auth=NONE
         try:
             with self.driver(notifications_min_severity="OFF") as drv:
                 return warm_up(Store(drv, "neo4j", where=self.uri, managed=True))
-        except Exception:  # noqa: BLE001 - an optimization, never a failed start
+        except Exception:
             return 0.0
 
     def _stop_failed_start(self) -> None:
@@ -363,7 +419,7 @@ dbms.ssl.policy.bolt.client_auth=NONE
         except (OSError, subprocess.TimeoutExpired):
             pass
 
-    def _wait_for_bolt(self, port: int, marks: Optional[dict] = None) -> None:
+    def _wait_for_bolt(self, port: int, marks: dict | None = None) -> None:
         from neo4j import GraphDatabase
         from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 
@@ -379,15 +435,20 @@ dbms.ssl.policy.bolt.client_auth=NONE
                 gone = not self._running_from_state(st)
             if gone:
                 code = child.returncode if child is not None else None
-                raise self.start_failure("Neo4j stopped while starting"
-                                         + (f" (Java exited with status {code})"
-                                            if code is not None else ""), port, marks)
+                raise self.start_failure(
+                    "Neo4j stopped while starting"
+                    + (f" (Java exited with status {code})" if code is not None else ""),
+                    port,
+                    marks,
+                )
             if port_open(port):
                 try:
-                    with GraphDatabase.driver(f"bolt://127.0.0.1:{port}",
-                                              auth=("neo4j", password or ""),
-                                              connection_timeout=5,
-                                              **self.tls_options()) as drv:
+                    with GraphDatabase.driver(
+                        f"bolt://127.0.0.1:{port}",
+                        auth=("neo4j", password or ""),
+                        connection_timeout=5,
+                        **self.tls_options(),
+                    ) as drv:
                         drv.verify_connectivity()
                         drv.execute_query(PING)
                     return
@@ -399,14 +460,16 @@ dbms.ssl.policy.bolt.client_auth=NONE
                         f"rejected the password in {self.password_file}: the database in "
                         f"{self.data_dir} was set up with another password.",
                         hint="Put the right password back into that file if you have it. Or, "
-                             "to start afresh, `kg db stop` and move that data folder aside "
-                             "(its graph is then no longer used); `kg db restore FILE --yes` "
-                             "brings back a dump.") from e
+                        "to start afresh, `kg db stop` and move that data folder aside "
+                        "(its graph is then no longer used); `kg db restore FILE --yes` "
+                        "brings back a dump.",
+                    ) from e
                 except (ServiceUnavailable, Neo4jError, OSError):
                     pass
             time.sleep(0.5)
-        raise self.start_failure(f"Neo4j did not answer on port {port} within "
-                                 f"{limit:.0f} s", port, marks)
+        raise self.start_failure(
+            f"Neo4j did not answer on port {port} within {limit:.0f} s", port, marks
+        )
 
     def stop(self, timeout: float = 60) -> bool:
         """Stop the server; True if one was running. Only a process proven to be this home's
@@ -438,8 +501,7 @@ dbms.ssl.policy.bolt.client_auth=NONE
     def _forget_stale_state(self, st: dict) -> None:
         """The state file names no server of this home: drop its pid so nothing acts on it."""
         if st.get("pid") is not None:
-            self._save_state(**{k: v for k, v in st.items()
-                                if k not in ("pid", "started", "pgid")})
+            self._save_state(**{k: v for k, v in st.items() if k not in ("pid", "started", "pgid")})
 
     @staticmethod
     def _reap(pid: int) -> None:

@@ -15,9 +15,10 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator, Optional
+from typing import IO
 
 from .errors import KgError, UsageError
 
@@ -44,13 +45,17 @@ def kind_of(mode: int) -> str:
     return "not a regular file"
 
 
-def regular_file_problem(path: Path) -> Optional[str]:
+def regular_file_problem(path: Path) -> str | None:
     """None if ``path`` is a regular file (after symlinks), else what it is instead."""
     try:
         mode = os.stat(path).st_mode
     except OSError as e:
         return f"cannot read: {e.strerror}"
-    return None if stat.S_ISREG(mode) else f"{kind_of(mode)}, not a regular file; kg reads only regular files"
+    return (
+        None
+        if stat.S_ISREG(mode)
+        else f"{kind_of(mode)}, not a regular file; kg reads only regular files"
+    )
 
 
 def read_bytes(path: Path) -> bytes:
@@ -60,8 +65,9 @@ def read_bytes(path: Path) -> bytes:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise NotRegularFile(f"{path} is {kind_of(mode)}, not a regular file; kg reads "
-                                 "only regular files")
+            raise NotRegularFile(
+                f"{path} is {kind_of(mode)}, not a regular file; kg reads only regular files"
+            )
         os.set_blocking(fd, True)
         with os.fdopen(fd, "rb", closefd=False) as f:
             return f.read()
@@ -75,8 +81,9 @@ def open_binary(path: Path) -> IO[bytes]:
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
-        raise NotRegularFile(f"{path} is {kind_of(mode)}, not a regular file; kg reads only "
-                             "regular files")
+        raise NotRegularFile(
+            f"{path} is {kind_of(mode)}, not a regular file; kg reads only regular files"
+        )
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
 
@@ -86,6 +93,7 @@ def read_text(path: Path) -> str:
 
 
 # --- free space ------------------------------------------------------------------------------
+
 
 def free_bytes(folder: Path) -> int:
     folder = Path(folder)
@@ -107,10 +115,11 @@ def require_free(folder: Path, need: int, what: str) -> None:
     want = max(0, int(need)) + min_free_bytes()
     have = free_bytes(folder)
     if have < want:
-        raise KgError(f"not enough free disk space for {what}: {have / 2**20:.0f} MB free in "
-                      f"{folder}, about {want / 2**20:.0f} MB needed; nothing was written.",
-                      hint="Free some space (or lower the reserve KG_MIN_FREE_MB) and run it "
-                           "again.")
+        raise KgError(
+            f"not enough free disk space for {what}: {have / 2**20:.0f} MB free in "
+            f"{folder}, about {want / 2**20:.0f} MB needed; nothing was written.",
+            hint="Free some space (or lower the reserve KG_MIN_FREE_MB) and run it again.",
+        )
 
 
 def tree_size(path: Path) -> int:
@@ -128,6 +137,7 @@ def tree_size(path: Path) -> int:
 
 
 # --- atomic writes ---------------------------------------------------------------------------
+
 
 @contextmanager
 def atomic_path(target: Path, *, private: bool = False) -> Iterator[Path]:

@@ -12,8 +12,9 @@ The result is a :class:`Subgraph` of plain data, redacted unless asked otherwise
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any
 
 import neo4j.graph as g
 
@@ -28,11 +29,12 @@ from .store import Store, native
 BATCH = 10_000
 
 
-
 @dataclass
 class Subgraph:
-    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)   # id -> {"kind", "labels", "props"}
-    edges: list[dict[str, Any]] = field(default_factory=list)        # {"type", "start", "end", "props"}
+    nodes: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # id -> {"kind", "labels", "props"}
+    edges: list[dict[str, Any]] = field(default_factory=list)  # {"type", "start", "end", "props"}
     citations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # id -> sources
     redacted: bool = False
 
@@ -40,23 +42,25 @@ class Subgraph:
         return sorted(self.nodes.items())
 
     def sorted_edges(self) -> list[dict[str, Any]]:
-        return sorted(self.edges, key=lambda e: (e["start"], e["type"], e["end"],
-                                                 repr(sorted(e["props"].items()))))
+        return sorted(
+            self.edges,
+            key=lambda e: (e["start"], e["type"], e["end"], repr(sorted(e["props"].items()))),
+        )
 
 
 @dataclass
 class Selection:
-    case: Optional[str] = None
-    around: Optional[str] = None
+    case: str | None = None
+    around: str | None = None
     hops: int = 2
-    kinds: Optional[list[str]] = None
-    query: Optional[str] = None
+    kinds: list[str] | None = None
+    query: str | None = None
     params: dict[str, str] = field(default_factory=dict)
-    since: Optional[dt.date] = None
-    until: Optional[dt.date] = None
+    since: dt.date | None = None
+    until: dt.date | None = None
     query_dirs: tuple = ()
-    as_of: Optional[dt.date] = None  # the last day of the --as-of date given
-    separate: bool = False   # entities merged by kg resolve as their separate ids
+    as_of: dt.date | None = None  # the last day of the --as-of date given
+    separate: bool = False  # entities merged by kg resolve as their separate ids
 
     def describe(self) -> str:
         parts = []
@@ -75,14 +79,15 @@ class Selection:
         return "; ".join(parts) or "the whole graph"
 
 
-def parse_kinds(text: Optional[str]) -> Optional[list[str]]:
+def parse_kinds(text: str | None) -> list[str] | None:
     if not text:
         return None
     kinds = [k.strip().lower() for k in text.split(",") if k.strip()]
     for k in kinds:
         if k not in R.LABELS:
-            raise UsageError(f"--kinds: unknown kind {k!r}; expected some of: "
-                             f"{', '.join(R.ENTITY_KINDS)}")
+            raise UsageError(
+                f"--kinds: unknown kind {k!r}; expected some of: {', '.join(R.ENTITY_KINDS)}"
+            )
     return kinds
 
 
@@ -92,9 +97,9 @@ def _node_entry(labels: Iterable[str], props: dict[str, Any]) -> dict[str, Any]:
     return {"kind": kind, "labels": labels, "props": {k: native(v) for k, v in props.items()}}
 
 
-def _ids_for(store: Store, sel: Selection) -> Optional[set[str]]:
+def _ids_for(store: Store, sel: Selection) -> set[str] | None:
     """The node ids of the base selection; None means every entity."""
-    ids: Optional[set[str]] = None
+    ids: set[str] | None = None
     if sel.case:
         ids = set(_one(store, C.CASE_IDS, {"case": sel.case}))
         if not ids:
@@ -108,7 +113,7 @@ def _ids_for(store: Store, sel: Selection) -> Optional[set[str]]:
         for _ in range(sel.hops):
             nxt: set[str] = set()
             for i in range(0, len(frontier), BATCH):
-                res = store.read(C.NEIGHBOURS, {"ids": frontier[i:i + BATCH]})
+                res = store.read(C.NEIGHBOURS, {"ids": frontier[i : i + BATCH]})
                 nxt.update(r["id"] for r in res.records)
             frontier = sorted(nxt - reached)
             reached |= nxt
@@ -121,7 +126,7 @@ def _ids_for(store: Store, sel: Selection) -> Optional[set[str]]:
 # Rows are read in bulk: each query returns one record holding a batch's rows as a list
 # (`collect(...) AS rows`), so the driver reads a few large messages instead of one message
 # per row (which cost more than the rows themselves).
-def _one(store: Store, cypher: str, params: Optional[dict[str, Any]] = None) -> list[Any]:
+def _one(store: Store, cypher: str, params: dict[str, Any] | None = None) -> list[Any]:
     """The `rows` list of a query that returns one record (`RETURN collect(...) AS rows`)."""
     records = store.read(cypher, params or {}).records
     return list(records[0]["rows"]) if records else []
@@ -129,10 +134,10 @@ def _one(store: Store, cypher: str, params: Optional[dict[str, Any]] = None) -> 
 
 def _batched(store: Store, cypher: str, ids: list[str], **params: Any) -> Iterable[Any]:
     for i in range(0, len(ids), BATCH):
-        yield from _one(store, cypher, {"ids": ids[i:i + BATCH], **params})
+        yield from _one(store, cypher, {"ids": ids[i : i + BATCH], **params})
 
 
-def _fetch_nodes(store: Store, ids: Optional[set[str]]) -> dict[str, dict[str, Any]]:
+def _fetch_nodes(store: Store, ids: set[str] | None) -> dict[str, dict[str, Any]]:
     nodes: dict[str, dict[str, Any]] = {}
     id_list = sorted(_one(store, C.ALL_IDS)) if ids is None else sorted(ids)
     for nid, labels, props in _batched(store, C.NODES, id_list):
@@ -140,15 +145,16 @@ def _fetch_nodes(store: Store, ids: Optional[set[str]]) -> dict[str, dict[str, A
     return nodes
 
 
-def _fetch_edges(store: Store, ids: Optional[set[str]], keep: set[str]) -> list[dict[str, Any]]:
+def _fetch_edges(store: Store, ids: set[str] | None, keep: set[str]) -> list[dict[str, Any]]:
     """The relationships between nodes of ``keep`` that start at ``ids`` (None: every
     entity; read by their start nodes, in batches)."""
     edges: list[dict[str, Any]] = []
     id_list = sorted(keep if ids is None else ids)
     for s, t, e, p in _batched(store, C.EDGES_FROM, id_list):
         if s in keep and e in keep:
-            edges.append({"type": t, "start": s, "end": e,
-                          "props": {k: native(v) for k, v in p.items()}})
+            edges.append(
+                {"type": t, "start": s, "end": e, "props": {k: native(v) for k, v in p.items()}}
+            )
     return edges
 
 
@@ -171,8 +177,12 @@ def _from_query(store: Store, sel: Selection) -> tuple[dict[str, dict], list[dic
             return
         add_node(a)
         add_node(b)
-        edges[(r.element_id,)] = {"type": r.type, "start": a["id"], "end": b["id"],
-                                  "props": {k: native(v) for k, v in dict(r).items()}}
+        edges[(r.element_id,)] = {
+            "type": r.type,
+            "start": a["id"],
+            "end": b["id"],
+            "props": {k: native(v) for k, v in dict(r).items()},
+        }
 
     def walk(value: Any) -> None:
         if isinstance(value, g.Node):
@@ -199,15 +209,17 @@ def _from_query(store: Store, sel: Selection) -> tuple[dict[str, dict], list[dic
     return nodes, list(edges.values())
 
 
-def _interval(props: dict[str, Any]) -> Optional[Interval]:
+def _interval(props: dict[str, Any]) -> Interval | None:
     """The days a node's date may stand for (kg.dates' rule), from its stored properties."""
     if "start" in props or "end" in props:
         lo, hi, bound = props.get("start"), props.get("end"), props.get("date_bound")
     elif "published" in props:
         day = PartialDate.parse(str(props["published"]))
         first = day.first
-        span = {"year": PartialDate.parse(str(first.year)),
-                "month": PartialDate.parse(f"{first.year:04d}-{first.month:02d}")}
+        span = {
+            "year": PartialDate.parse(str(first.year)),
+            "month": PartialDate.parse(f"{first.year:04d}-{first.month:02d}"),
+        }
         d = span.get(props.get("published_precision") or "day", day)
         lo, hi, bound = d.first, d.last, props.get("published_bound")
     else:
@@ -219,15 +231,16 @@ def _interval(props: dict[str, Any]) -> Optional[Interval]:
     return Interval(lo, hi)
 
 
-def _in_range(props: dict[str, Any], since: Optional[dt.date], until: Optional[dt.date]) -> bool:
+def _in_range(props: dict[str, Any], since: dt.date | None, until: dt.date | None) -> bool:
     iv = _interval(props)
     if iv is None:
         return True  # undated entities (people, places, ...) are not filtered by dates
     return overlaps(iv, since, until)
 
 
-def _as_of(store: Store, nodes: dict[str, dict], edges: list[dict],
-           as_of: dt.date) -> tuple[dict[str, dict], list[dict], set[str]]:
+def _as_of(
+    store: Store, nodes: dict[str, dict], edges: list[dict], as_of: dt.date
+) -> tuple[dict[str, dict], list[dict], set[str]]:
     """The selection as known on a day: sources certainly published by then (their
     `known_by`, kg.dates' rule; undated sources are not known), the entities at least one
     of them reports (or that no source reports at all: curated, kept and flagged
@@ -237,7 +250,7 @@ def _as_of(store: Store, nodes: dict[str, dict], edges: list[dict],
     ids = sorted(nodes)
     keep: dict[str, dict] = {}
     for i in range(0, len(ids), BATCH):
-        res = store.read(C.KNOWN_BY, {"ids": ids[i:i + BATCH], "d": as_of})
+        res = store.read(C.KNOWN_BY, {"ids": ids[i : i + BATCH], "d": as_of})
         for r in res.records:
             node = nodes[r["id"]]
             if r["source"]:
@@ -247,9 +260,15 @@ def _as_of(store: Store, nodes: dict[str, dict], edges: list[dict],
                 keep[r["id"]] = node
             elif r["cited"] == 0:
                 keep[r["id"]] = {**node, "props": {**node["props"], "unsourced": True}}
-    kept = [e for e in edges if e["start"] in keep and e["end"] in keep
-            and (not e["props"].get("sources")
-                 or any(x in known_sources for x in e["props"]["sources"]))]
+    kept = [
+        e
+        for e in edges
+        if e["start"] in keep
+        and e["end"] in keep
+        and (
+            not e["props"].get("sources") or any(x in known_sources for x in e["props"]["sources"])
+        )
+    ]
     return keep, kept, known_sources
 
 
@@ -261,8 +280,14 @@ def _citations(store: Store, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def select(store: Store, sel: Selection, *, include_confidential: bool = False,
-           with_citations: bool = False, raw: bool = False) -> Subgraph:
+def select(
+    store: Store,
+    sel: Selection,
+    *,
+    include_confidential: bool = False,
+    with_citations: bool = False,
+    raw: bool = False,
+) -> Subgraph:
     """The selection as plain data: sealed values left out, or opened with the key when
     ``include_confidential``; ``raw``: as stored (sealed values as their tokens), for a copy
     of the database that stays sealed."""
@@ -283,9 +308,10 @@ def select(store: Store, sel: Selection, *, include_confidential: bool = False,
     if sel.query:
         edges = [e for e in edges if e["start"] in keep and e["end"] in keep]
     else:
-        edges = _fetch_edges(store, None if ids is None and not (sel.kinds or sel.since or sel.until)
-                             else keep, keep)
-    known: Optional[set[str]] = None
+        edges = _fetch_edges(
+            store, None if ids is None and not (sel.kinds or sel.since or sel.until) else keep, keep
+        )
+    known: set[str] | None = None
     if sel.as_of is not None:
         nodes, edges, known = _as_of(store, nodes, edges, sel.as_of)
         keep = set(nodes)
@@ -293,8 +319,9 @@ def select(store: Store, sel: Selection, *, include_confidential: bool = False,
     if with_citations:
         sub.citations = _citations(store, sorted(keep))
         if known is not None:
-            sub.citations = {k: [c for c in v if c.get("source") in known]
-                             for k, v in sub.citations.items()}
+            sub.citations = {
+                k: [c for c in v if c.get("source") in known] for k, v in sub.citations.items()
+            }
     if not sel.separate:
         from .resolve import merge_subgraph
         from .resolve_store import canonical_map
@@ -317,8 +344,14 @@ def unseal_subgraph(sub: Subgraph, uns: Unsealer) -> Subgraph:
     for nid, node in sub.nodes.items():
         out.nodes[uns.rid(nid)] = {**node, "props": uns.props(node["props"])}
     for e in sub.edges:
-        out.edges.append({"type": e["type"], "start": uns.rid(e["start"]), "end": uns.rid(e["end"]),
-                          "props": uns.edge_props(e["props"])})
+        out.edges.append(
+            {
+                "type": e["type"],
+                "start": uns.rid(e["start"]),
+                "end": uns.rid(e["end"]),
+                "props": uns.edge_props(e["props"]),
+            }
+        )
     for nid, cites in sub.citations.items():
         items = []
         for c in cites:
@@ -355,8 +388,14 @@ def redact_subgraph(sub: Subgraph, red: Redactor) -> Subgraph:
     for nid, node in sub.nodes.items():
         out.nodes[rid(nid)] = {**node, "props": red.node_props(node["props"])}
     for e in sub.edges:
-        out.edges.append({"type": e["type"], "start": rid(e["start"]), "end": rid(e["end"]),
-                          "props": red.edge_props(e["start"], e["end"], e["props"])})
+        out.edges.append(
+            {
+                "type": e["type"],
+                "start": rid(e["start"]),
+                "end": rid(e["end"]),
+                "props": red.edge_props(e["start"], e["end"], e["props"]),
+            }
+        )
     for nid, cites in sub.citations.items():
         conf = nid in red.placeholders
         items = []

@@ -9,7 +9,7 @@ field takes a value ``{column | template | value, ...}`` or a constant.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, model_validator
 
@@ -22,26 +22,26 @@ SOURCE_KEYS = ("column", "template", "value")
 
 
 class DateSpec(Declared):
-    formats: Optional[list[str]] = None
-    precision: Optional[Literal["day", "month", "year"]] = None
-    precision_column: Optional[str] = None
-    precision_map: Optional[dict[str, Optional[Literal["day", "month", "year"]]]] = None
+    formats: list[str] | None = None
+    precision: Literal["day", "month", "year"] | None = None
+    precision_column: str | None = None
+    precision_map: dict[str, Literal["day", "month", "year"] | None] | None = None
 
 
 class ValueSpec(Declared):
     """Where a value comes from (one of column, template, value) and how it is read."""
 
-    column: Optional[str] = None
-    template: Optional[str] = None
+    column: str | None = None
+    template: str | None = None
     value: Any = None
     optional: bool = False
-    split: Optional[str] = None
-    lookup: Optional[dict[str, Any]] = None
+    split: str | None = None
+    lookup: dict[str, Any] | None = None
     lookup_default: Any = None
     lower: bool = False
     slug: bool = False
-    type: Optional[Literal["int", "float", "bool"]] = None
-    date: Optional[DateSpec] = None
+    type: Literal["int", "float", "bool"] | None = None
+    date: DateSpec | None = None
     default: Any = None
 
     @model_validator(mode="before")
@@ -55,8 +55,10 @@ class ValueSpec(Declared):
     def _one_source(self) -> ValueSpec:
         given = [k for k in SOURCE_KEYS if k in self.model_fields_set]
         if len(given) != 1:
-            raise ValueError("a value needs exactly one of column, template or value"
-                             + (f" (has {', '.join(given)})" if given else ""))
+            raise ValueError(
+                "a value needs exactly one of column, template or value"
+                + (f" (has {', '.join(given)})" if given else "")
+            )
         return self
 
 
@@ -66,7 +68,7 @@ class RecordSpec(Declared):
 
     kind: Any
     id: Any = None
-    when: Optional[str] = None
+    when: str | None = None
     if_missing: bool = False
     each: Any = None
     fields: dict[str, Any] = {}
@@ -79,12 +81,12 @@ class RecordSpec(Declared):
 
 
 class MappingFile(Declared):
-    name: Optional[str] = None
-    description: Optional[str] = None
-    case: Optional[dict[str, Any]] = None
+    name: str | None = None
+    description: str | None = None
+    case: dict[str, Any] | None = None
     allow_existing: bool = False
-    delimiter: Optional[str] = None
-    date_formats: Optional[list[str]] = None
+    delimiter: str | None = None
+    date_formats: list[str] | None = None
     records: list[dict[str, Any]]
 
     @model_validator(mode="before")
@@ -118,13 +120,18 @@ def check_mapping(data: Any, *, shown: str, lines: dict[Loc, int]) -> list[Probl
             continue
         for key in ("kind", "id", "each"):
             if isinstance(spec.get(key), dict):
-                check(ValueSpec, spec[key], label=f"records[{i}]", at=at + (key,), named=2,
-                      **ctx)
+                check(ValueSpec, spec[key], label=f"records[{i}]", at=at + (key,), named=2, **ctx)
         models = _kind_models(rec.kind)
         if isinstance(rec.kind, str) and not models:
-            problems.append(Problem(shown, line_at(lines, at + ("kind",)), f"records[{i}]", "kind",
-                                    f"{rec.kind!r} is not a record kind"
-                                    f"{did_you_mean(rec.kind, R.KINDS)}"))
+            problems.append(
+                Problem(
+                    shown,
+                    line_at(lines, at + ("kind",)),
+                    f"records[{i}]",
+                    "kind",
+                    f"{rec.kind!r} is not a record kind{did_you_mean(rec.kind, R.KINDS)}",
+                )
+            )
             continue
         _fields(rec.fields, models, at + ("fields",), f"records[{i}]", ctx)
     return problems
@@ -136,8 +143,12 @@ def _kind_models(kind: Any) -> list[type[BaseModel]]:
     if isinstance(kind, str):
         return [R.KINDS[kind]] if kind in R.KINDS else []
     if isinstance(kind, dict):
-        named = [*(kind.get("lookup") or {}).values(), kind.get("lookup_default"),
-                 kind.get("default"), kind.get("value")]
+        named = [
+            *(kind.get("lookup") or {}).values(),
+            kind.get("lookup_default"),
+            kind.get("default"),
+            kind.get("value"),
+        ]
         hits = [R.KINDS[k] for k in named if isinstance(k, str) and k in R.KINDS]
         if hits:
             return list(dict.fromkeys(hits))
@@ -153,21 +164,36 @@ def _field_type(models: list[type[BaseModel]], name: str) -> tuple[bool, Any]:
     return False, None
 
 
-def _fields(spec: Any, models: list[type[BaseModel]], at: Loc, label: str,
-            ctx: dict[str, Any]) -> None:
+def _fields(
+    spec: Any, models: list[type[BaseModel]], at: Loc, label: str, ctx: dict[str, Any]
+) -> None:
     shown, lines, problems = ctx["shown"], ctx["lines"], ctx["problems"]
     if not isinstance(spec, dict):
-        problems.append(Problem(shown, line_at(lines, at), label, dotted(at[2:]),
-                                "expected a mapping of field names to values"))
+        problems.append(
+            Problem(
+                shown,
+                line_at(lines, at),
+                label,
+                dotted(at[2:]),
+                "expected a mapping of field names to values",
+            )
+        )
         return
     allowed = sorted({k for m in models for k in keys_of(m)})
     for name, vspec in spec.items():
         here = at + (name,)
         known, annotation = _field_type(models, name)
         if not known:
-            problems.append(Problem(shown, line_at(lines, here), label, dotted(here[2:]),
-                                    f"unknown field {name!r}{did_you_mean(str(name), allowed)}; "
-                                    f"expected: {', '.join(allowed)}"))
+            problems.append(
+                Problem(
+                    shown,
+                    line_at(lines, here),
+                    label,
+                    dotted(here[2:]),
+                    f"unknown field {name!r}{did_you_mean(str(name), allowed)}; "
+                    f"expected: {', '.join(allowed)}",
+                )
+            )
             continue
         sub = _submodel(annotation)
         free = _is_free_dict(annotation)
@@ -176,7 +202,9 @@ def _fields(spec: Any, models: list[type[BaseModel]], at: Loc, label: str,
                 if not isinstance(item, dict):
                     continue
                 if "each" in item and isinstance(item["each"], dict):
-                    check(ValueSpec, item["each"], label=label, at=here + (j, "each"), named=2, **ctx)
+                    check(
+                        ValueSpec, item["each"], label=label, at=here + (j, "each"), named=2, **ctx
+                    )
                 rest = {k: v for k, v in item.items() if k not in ("when", "each")}
                 if sub is not None:
                     _fields(rest, [sub], here + (j,), label, ctx)

@@ -7,14 +7,15 @@ import csv
 import datetime as dt
 import io
 from pathlib import Path
-from typing import Any, Optional
-
+from typing import Any
 
 from .errors import InputError, Problem, UsageError
 from .readers import display_path
 
 
-def read_rows(path: Path, delimiter: Optional[str] = None) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+def read_rows(
+    path: Path, delimiter: str | None = None
+) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """(columns, [(row number as the user sees it, {column: text})])."""
     from .safeio import read_bytes, regular_file_problem
 
@@ -42,8 +43,17 @@ def read_rows(path: Path, delimiter: Optional[str] = None) -> tuple[list[str], l
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise InputError([Problem(display_path(path), line, "-", "-", "not valid UTF-8; save the "
-                                  "sheet as CSV UTF-8")]) from None
+        raise InputError(
+            [
+                Problem(
+                    display_path(path),
+                    line,
+                    "-",
+                    "-",
+                    "not valid UTF-8; save the sheet as CSV UTF-8",
+                )
+            ]
+        ) from None
     delim = delimiter or ("\t" if suffix in (".tsv", ".tab") else ",")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     header = [h.strip() for h in next(reader, [])]

@@ -8,7 +8,8 @@ writes, and re-raises driver errors as :mod:`kg.errors` with context.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import neo4j
 from neo4j import RoutingControl
@@ -16,7 +17,7 @@ from neo4j import RoutingControl
 from . import records as R
 from .connection import connect, open_store, translate  # noqa: F401 (callers import them from here)
 from .digest import DigestMixin
-from .errors import (KgError, QueryRefused)
+from .errors import KgError, QueryRefused
 from .paths import schema_statements
 from .readonly import refused_operators
 
@@ -37,61 +38,83 @@ def _rel_type(rel_type: str) -> str:
 
 
 class Store(DigestMixin):
-    def __init__(self, driver: neo4j.Driver, database: Optional[str] = None, *,
-                 where: str = "", managed: bool = False):
+    def __init__(
+        self,
+        driver: neo4j.Driver,
+        database: str | None = None,
+        *,
+        where: str = "",
+        managed: bool = False,
+    ):
         self.driver = driver
         self.database = database
         self.where = where
         self.managed = managed
         # Seconds a query run through execute() may take before the server stops it (set by
         # `kg query run` and `kg cypher` from --timeout / KG_QUERY_TIMEOUT); None: no limit.
-        self.timeout: Optional[float] = None
+        self.timeout: float | None = None
 
     # --- running Cypher -----------------------------------------------------------------------
-    def execute(self, cypher: str, parameters: Optional[dict[str, Any]] = None, *,
-                write: bool = False) -> neo4j.EagerResult:
+    def execute(
+        self, cypher: str, parameters: dict[str, Any] | None = None, *, write: bool = False
+    ) -> neo4j.EagerResult:
         try:
             query = cypher if self.timeout is None else neo4j.Query(cypher, timeout=self.timeout)
             return self.driver.execute_query(
-                query, parameters_=parameters or {}, database_=self.database,
-                routing_=RoutingControl.WRITE if write else RoutingControl.READ)
-        except Exception as e:  # noqa: BLE001 - translated below, original chained
+                query,
+                parameters_=parameters or {},
+                database_=self.database,
+                routing_=RoutingControl.WRITE if write else RoutingControl.READ,
+            )
+        except Exception as e:
             raise self._translate(e) from e
 
-    def run_user(self, cypher: str, parameters: Optional[dict[str, Any]] = None, *,
-                 write: bool = False, allow_outbound: bool = False) -> neo4j.EagerResult:
+    def run_user(
+        self,
+        cypher: str,
+        parameters: dict[str, Any] | None = None,
+        *,
+        write: bool = False,
+        allow_outbound: bool = False,
+    ) -> neo4j.EagerResult:
         """Run Cypher a user wrote (`kg cypher`, saved queries, selections) after checking its
         plan: see :func:`refused_operators`. Nothing runs when the plan is refused."""
         self.check_plan(cypher, parameters, write=write, allow_outbound=allow_outbound)
         return self.execute(cypher, parameters, write=write)
 
-    def check_plan(self, cypher: str, parameters: Optional[dict[str, Any]] = None, *,
-                   write: bool = False, allow_outbound: bool = False) -> None:
+    def check_plan(
+        self,
+        cypher: str,
+        parameters: dict[str, Any] | None = None,
+        *,
+        write: bool = False,
+        allow_outbound: bool = False,
+    ) -> None:
         """EXPLAIN the query (the server plans it, runs nothing) and refuse what read mode
         must not do: raise QueryRefused naming the operator."""
         text = cypher.strip()
         if re.match(r"(?is)^(explain|profile)\b", text):
-            raise QueryRefused("kg runs EXPLAIN itself; give the query without EXPLAIN or "
-                               "PROFILE.")
+            raise QueryRefused("kg runs EXPLAIN itself; give the query without EXPLAIN or PROFILE.")
         plan = self.execute("EXPLAIN " + text, parameters, write=write).summary.plan
         refused = refused_operators(plan, write=write, allow_outbound=allow_outbound)
         if refused:
             op, why, fix = refused[0]
-            raise QueryRefused(f"refused: the query's plan has {op} ({why}); nothing was run.",
-                               hint=fix)
+            raise QueryRefused(
+                f"refused: the query's plan has {op} ({why}); nothing was run.", hint=fix
+            )
 
-    def read(self, cypher: str, parameters: Optional[dict[str, Any]] = None) -> neo4j.EagerResult:
+    def read(self, cypher: str, parameters: dict[str, Any] | None = None) -> neo4j.EagerResult:
         return self.execute(cypher, parameters, write=False)
 
-    def write(self, cypher: str, parameters: Optional[dict[str, Any]] = None) -> neo4j.EagerResult:
+    def write(self, cypher: str, parameters: dict[str, Any] | None = None) -> neo4j.EagerResult:
         return self.execute(cypher, parameters, write=True)
 
-    def auto_commit(self, cypher: str, parameters: Optional[dict[str, Any]] = None) -> None:
+    def auto_commit(self, cypher: str, parameters: dict[str, Any] | None = None) -> None:
         """For statements that manage their own transactions (CALL ... IN TRANSACTIONS)."""
         try:
             with self.driver.session(database=self.database) as session:
                 session.run(cypher, parameters or {}).consume()
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             raise self._translate(e) from e
 
     def _translate(self, e: Exception) -> Exception:
@@ -109,8 +132,9 @@ class Store(DigestMixin):
         self.auto_commit(f"CALL db.awaitIndexes({int(timeout)})")
 
     def server_version(self) -> str:
-        rec = self.read("CALL dbms.components() YIELD versions, edition "
-                        "RETURN versions[0] AS v, edition").records[0]
+        rec = self.read(
+            "CALL dbms.components() YIELD versions, edition RETURN versions[0] AS v, edition"
+        ).records[0]
         return f"{rec['v']} {rec['edition']}"
 
     # --- reading entities ------------------------------------------------------------------
@@ -119,26 +143,39 @@ class Store(DigestMixin):
         found: dict[str, str] = {}
         ids = list(ids)
         for i in range(0, len(ids), batch):
-            res = self.read("UNWIND $ids AS id MATCH (n:Entity {id: id}) "
-                            "RETURN n.id AS id, labels(n) AS labels", {"ids": ids[i:i + batch]})
+            res = self.read(
+                "UNWIND $ids AS id MATCH (n:Entity {id: id}) "
+                "RETURN n.id AS id, labels(n) AS labels",
+                {"ids": ids[i : i + batch]},
+            )
             for rec in res.records:
-                kind = next((R.KIND_OF_LABEL[lb] for lb in rec["labels"] if lb in R.KIND_OF_LABEL),
-                            "entity")
+                kind = next(
+                    (R.KIND_OF_LABEL[lb] for lb in rec["labels"] if lb in R.KIND_OF_LABEL), "entity"
+                )
                 found[rec["id"]] = kind
         return found
 
-    def nodes_by_id(self, ids: Sequence[str], batch: int = 10_000) -> dict[str, tuple[list[str], dict]]:
+    def nodes_by_id(
+        self, ids: Sequence[str], batch: int = 10_000
+    ) -> dict[str, tuple[list[str], dict]]:
         out: dict[str, tuple[list[str], dict]] = {}
         for i in range(0, len(ids), batch):
-            res = self.read("UNWIND $ids AS id MATCH (n:Entity {id: id}) "
-                            "RETURN n.id AS id, labels(n) AS labels, properties(n) AS props",
-                            {"ids": list(ids[i:i + batch])})
+            res = self.read(
+                "UNWIND $ids AS id MATCH (n:Entity {id: id}) "
+                "RETURN n.id AS id, labels(n) AS labels, properties(n) AS props",
+                {"ids": list(ids[i : i + batch])},
+            )
             for rec in res.records:
                 out[rec["id"]] = (list(rec["labels"]), dict(rec["props"]))
         return out
 
-    def owned_edges(self, ids: Sequence[str], outgoing: Sequence[str], incoming: Sequence[str],
-                    batch: int = 5_000) -> list[dict[str, Any]]:
+    def owned_edges(
+        self,
+        ids: Sequence[str],
+        outgoing: Sequence[str],
+        incoming: Sequence[str],
+        batch: int = 5_000,
+    ) -> list[dict[str, Any]]:
         """Field-made edges owned by these entities (see kg.mapping for ownership)."""
         rows: list[dict[str, Any]] = []
         query = """
@@ -159,8 +196,10 @@ class Store(DigestMixin):
                b.id AS end, properties(r) AS props
         """
         for i in range(0, len(ids), batch):
-            res = self.read(query, {"ids": list(ids[i:i + batch]), "out": list(outgoing),
-                                    "inc": list(incoming)})
+            res = self.read(
+                query,
+                {"ids": list(ids[i : i + batch]), "out": list(outgoing), "inc": list(incoming)},
+            )
             rows.extend(dict(r) for r in res.records)
         return rows
 
@@ -175,61 +214,81 @@ class Store(DigestMixin):
                properties(r) AS props
         """
         for i in range(0, len(pairs), batch):
-            rows.extend(dict(r) for r in self.read(query, {"pairs": list(pairs[i:i + batch])}).records)
+            rows.extend(
+                dict(r) for r in self.read(query, {"pairs": list(pairs[i : i + batch])}).records
+            )
         return rows
 
     # --- per-case contributions (see kg.contributions) ---------------------------------------
     def entities_in_cases(self, cases: Sequence[str]) -> list[dict[str, Any]]:
         """Entities that any of these cases holds a record of: id, labels, those cases."""
-        res = self.read("MATCH (n:Entity) WHERE any(r IN n.kg_records WHERE split(r, ' ')[0] IN $cases) "
-                        "RETURN n.id AS id, labels(n) AS labels, "
-                        "[r IN n.kg_records | split(r, ' ')[0]] AS cases",
-                        {"cases": list(cases)})
+        res = self.read(
+            "MATCH (n:Entity) WHERE any(r IN n.kg_records WHERE split(r, ' ')[0] IN $cases) "
+            "RETURN n.id AS id, labels(n) AS labels, "
+            "[r IN n.kg_records | split(r, ' ')[0]] AS cases",
+            {"cases": list(cases)},
+        )
         return [dict(r) for r in res.records]
 
     def relations_in_cases(self, cases: Sequence[str]) -> list[dict[str, Any]]:
         """Relation-made relationships that any of these cases states."""
-        res = self.read("MATCH (a:Entity)-[r]->(b:Entity) WHERE r.sources IS NOT NULL "
-                        "AND r.statement IS NULL AND any(c IN r.cases WHERE c IN $cases) "
-                        "RETURN type(r) AS type, a.id AS start, b.id AS end, r.role AS role",
-                        {"cases": list(cases)})
+        res = self.read(
+            "MATCH (a:Entity)-[r]->(b:Entity) WHERE r.sources IS NOT NULL "
+            "AND r.statement IS NULL AND any(c IN r.cases WHERE c IN $cases) "
+            "RETURN type(r) AS type, a.id AS start, b.id AS end, r.role AS role",
+            {"cases": list(cases)},
+        )
         return [dict(r) for r in res.records]
 
-    def references_from_other_cases(self, ids: Sequence[str], cases: Sequence[str]
-                                    ) -> list[dict[str, Any]]:
+    def references_from_other_cases(
+        self, ids: Sequence[str], cases: Sequence[str]
+    ) -> list[dict[str, Any]]:
         """Relationships touching these entities that a case outside ``cases`` states."""
-        res = self.read("""
+        res = self.read(
+            """
             UNWIND $ids AS id MATCH (n:Entity {id: id})
             MATCH (n)-[r]-(m:Entity) WHERE type(r) <> 'SAME_AS'  // judgements: re-applied after
             WITH n, r, m, [c IN coalesce(r.cases, []) WHERE NOT c IN $cases] AS others
             WHERE size(others) > 0
             RETURN n.id AS id, type(r) AS type, startNode(r).id AS start, endNode(r).id AS end,
                    others AS cases
-            ORDER BY id, type, start, end LIMIT 20""", {"ids": list(ids), "cases": list(cases)})
+            ORDER BY id, type, start, end LIMIT 20""",
+            {"ids": list(ids), "cases": list(cases)},
+        )
         return [dict(r) for r in res.records]
 
     def neighbors(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         """The entities one relationship away from these: id, labels."""
-        res = self.read("UNWIND $ids AS id MATCH (:Entity {id: id})--(m:Entity) "
-                        "RETURN DISTINCT m.id AS id, labels(m) AS labels", {"ids": list(ids)})
+        res = self.read(
+            "UNWIND $ids AS id MATCH (:Entity {id: id})--(m:Entity) "
+            "RETURN DISTINCT m.id AS id, labels(m) AS labels",
+            {"ids": list(ids)},
+        )
         return [dict(r) for r in res.records]
 
     def relations_touching(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         """Relation-made relationships with one end among these entities."""
-        res = self.read("UNWIND $ids AS id MATCH (n:Entity {id: id})-[r]-(:Entity) "
-                        "WHERE r.sources IS NOT NULL AND r.statement IS NULL "
-                        "RETURN DISTINCT type(r) AS type, startNode(r).id AS start, "
-                        "endNode(r).id AS end, r.role AS role", {"ids": list(ids)})
+        res = self.read(
+            "UNWIND $ids AS id MATCH (n:Entity {id: id})-[r]-(:Entity) "
+            "WHERE r.sources IS NOT NULL AND r.statement IS NULL "
+            "RETURN DISTINCT type(r) AS type, startNode(r).id AS start, "
+            "endNode(r).id AS end, r.role AS role",
+            {"ids": list(ids)},
+        )
         return [dict(r) for r in res.records]
 
     def has_legacy_entities(self) -> bool:
         """Entities loaded by a kg that kept no per-case records (0.1)."""
-        return bool(self.read("MATCH (n:Entity) WHERE n.kg_records IS NULL "
-                              "RETURN n.id LIMIT 1").records)
+        return bool(
+            self.read("MATCH (n:Entity) WHERE n.kg_records IS NULL RETURN n.id LIMIT 1").records
+        )
 
     def write_cases(self, rows: list[dict[str, Any]]) -> None:
-        self.write("UNWIND $rows AS row MERGE (c:Case {id: row.id}) "
-                   "SET c += row.props, c.loaded_at = datetime()", {"rows": rows})
+        self.write(
+            "UNWIND $rows AS row MERGE (c:Case {id: row.id}) "
+            "SET c += row.props, c.loaded_at = datetime()",
+            {"rows": rows},
+        )
 
     def delete_case(self, case: str) -> None:
         self.write("MATCH (c:Case {id: $id}) DELETE c", {"id": case})
@@ -246,10 +305,14 @@ class Store(DigestMixin):
     # the load did not know of: two loads running at once never drop each other's records.
     # A record made "if missing" ("case ?{...}") names its case only while no case defines
     # the entity fully.
-    _CASES = ("CASE WHEN any(r IN {recs} WHERE NOT split(r, ' ')[1] STARTS WITH '?') "
-              "THEN [r IN {recs} WHERE NOT split(r, ' ')[1] STARTS WITH '?' | split(r, ' ')[0]] "
-              "ELSE [r IN {recs} | split(r, ' ')[0]] END")
-    _SORTED = "reduce(acc = [], v IN {items} | [x IN acc WHERE x < v] + [v] + [x IN acc WHERE x > v])"
+    _CASES = (
+        "CASE WHEN any(r IN {recs} WHERE NOT split(r, ' ')[1] STARTS WITH '?') "
+        "THEN [r IN {recs} WHERE NOT split(r, ' ')[1] STARTS WITH '?' | split(r, ' ')[0]] "
+        "ELSE [r IN {recs} | split(r, ' ')[0]] END"
+    )
+    _SORTED = (
+        "reduce(acc = [], v IN {items} | [x IN acc WHERE x < v] + [v] + [x IN acc WHERE x > v])"
+    )
     # One SET per node (properties, sorted records and the cases they name together): three
     # made the planner read back what it had just written (an Eager) and write each twice.
     _NODE_SET = (
@@ -257,28 +320,39 @@ class Store(DigestMixin):
         "WITH n, row, [r IN coalesce(n.kg_records, []) WHERE NOT split(r, ' ')[0] IN $replaced "
         "AND NOT split(r, ' ')[0] IN mine] + row.props.kg_records AS recs "
         "WITH n, row, row.props AS props, " + _SORTED.format(items="recs") + " AS recs "
-        "SET n = props {.*, kg_records: recs, cases: " + _CASES.format(recs="recs") + "} ")
+        "SET n = props {.*, kg_records: recs, cases: " + _CASES.format(recs="recs") + "} "
+    )
 
     def merge_nodes(self, label: str, rows: list[dict[str, Any]], replaced: Sequence[str]) -> None:
-        self.write(f"UNWIND $rows AS row MERGE (n:Entity {{id: row.id}}) {self._NODE_SET}"
-                   f"SET n:{_label(label)}", {"rows": rows, "replaced": list(replaced)})
+        self.write(
+            f"UNWIND $rows AS row MERGE (n:Entity {{id: row.id}}) {self._NODE_SET}"
+            f"SET n:{_label(label)}",
+            {"rows": rows, "replaced": list(replaced)},
+        )
 
     def set_node_props(self, rows: list[dict[str, Any]], replaced: Sequence[str]) -> None:
-        self.write(f"UNWIND $rows AS row MATCH (n:Entity {{id: row.id}}) {self._NODE_SET}",
-                   {"rows": rows, "replaced": list(replaced)})
+        self.write(
+            f"UNWIND $rows AS row MATCH (n:Entity {{id: row.id}}) {self._NODE_SET}",
+            {"rows": rows, "replaced": list(replaced)},
+        )
 
     def delete_nodes(self, ids: list[str], replaced: Sequence[str]) -> None:
         """Remove these cases' records from the nodes; delete a node left with none."""
-        self.write("""
+        self.write(
+            """
             UNWIND $ids AS id MATCH (n:Entity {id: id})
             WITH n, [r IN coalesce(n.kg_records, []) WHERE NOT split(r, ' ')[0] IN $replaced] AS rest
             FOREACH (_ IN CASE WHEN size(rest) = 0 THEN [1] ELSE [] END | DETACH DELETE n)
             FOREACH (_ IN CASE WHEN size(rest) > 0 THEN [1] ELSE [] END |
-                     SET n.kg_records = rest, n.cases = """ + self._CASES.format(recs="rest") + ")",
-                   {"ids": ids, "replaced": list(replaced)})
+                     SET n.kg_records = rest, n.cases = """
+            + self._CASES.format(recs="rest")
+            + ")",
+            {"ids": ids, "replaced": list(replaced)},
+        )
 
-    def create_edges(self, rel_type: str, rows: list[dict[str, Any]],
-                     key: Sequence[str] = ()) -> None:
+    def create_edges(
+        self, rel_type: str, rows: list[dict[str, Any]], key: Sequence[str] = ()
+    ) -> None:
         """Create edges unless an equal one (same ends, same key properties, same origin)
         exists; an existing one gains the new edge's cases. The start node is locked first
         (a property write holds Neo4j's exclusive lock until commit), so two loads running at
@@ -286,39 +360,48 @@ class Store(DigestMixin):
         transaction retries."""
         _rel_type(rel_type)
         same = " AND ".join(
-            [f"(old.{k} = row.props.{k} OR (old.{k} IS NULL AND row.props.{k} IS NULL))"
-             for k in key if re.match(r"^[a-z_]+$", k)]
-            + ["((old.sources IS NULL) = (row.props.sources IS NULL))"])
+            [
+                f"(old.{k} = row.props.{k} OR (old.{k} IS NULL AND row.props.{k} IS NULL))"
+                for k in key
+                if re.match(r"^[a-z_]+$", k)
+            ]
+            + ["((old.sources IS NULL) = (row.props.sources IS NULL))"]
+        )
         union = self._SORTED.format(items="coalesce(o.cases, []) + row.props.cases")
         records = self._SORTED.format(items="coalesce(o.kg_records, []) + row.props.kg_records")
-        self.write(f"UNWIND $rows AS row "
-                   f"MATCH (a:Entity {{id: row.start}}) MATCH (b:Entity {{id: row.end}}) "
-                   f"SET a.kg_lock = true REMOVE a.kg_lock "
-                   f"WITH a, b, row "
-                   f"OPTIONAL MATCH (a)-[old:{rel_type}]->(b) WHERE {same} "
-                   f"WITH a, b, row, collect(old) AS olds "
-                   f"FOREACH (_ IN CASE WHEN size(olds) = 0 THEN [1] ELSE [] END | "
-                   f"CREATE (a)-[r:{rel_type}]->(b) SET r = row.props) "
-                   f"FOREACH (o IN olds | SET o.cases = {union}, o.kg_records = CASE WHEN "
-                   f"row.props.kg_records IS NULL THEN o.kg_records ELSE {records} END)",
-                   {"rows": rows})
+        self.write(
+            f"UNWIND $rows AS row "
+            f"MATCH (a:Entity {{id: row.start}}) MATCH (b:Entity {{id: row.end}}) "
+            f"SET a.kg_lock = true REMOVE a.kg_lock "
+            f"WITH a, b, row "
+            f"OPTIONAL MATCH (a)-[old:{rel_type}]->(b) WHERE {same} "
+            f"WITH a, b, row, collect(old) AS olds "
+            f"FOREACH (_ IN CASE WHEN size(olds) = 0 THEN [1] ELSE [] END | "
+            f"CREATE (a)-[r:{rel_type}]->(b) SET r = row.props) "
+            f"FOREACH (o IN olds | SET o.cases = {union}, o.kg_records = CASE WHEN "
+            f"row.props.kg_records IS NULL THEN o.kg_records ELSE {records} END)",
+            {"rows": rows},
+        )
 
     def set_edge_props(self, rows: list[dict[str, Any]], replaced: Sequence[str]) -> None:
         cases = self._SORTED.format(items="kc + [c IN row.props.cases WHERE c IN $replaced]")
         records = self._SORTED.format(items="kr + coalesce(row.props.kg_records, [])")
-        self.write("UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.eid "
-                   "WITH r, row, [c IN coalesce(r.cases, []) WHERE NOT c IN $replaced] AS kc, "
-                   "[x IN coalesce(r.kg_records, []) WHERE NOT split(x, ' ')[0] IN $replaced "
-                   "AND NOT split(x, ' ')[0] IN [y IN coalesce(row.props.kg_records, []) | "
-                   "split(y, ' ')[0]]] AS kr "
-                   f"SET r = row.props SET r.cases = {cases}, r.kg_records = CASE WHEN "
-                   f"row.props.kg_records IS NULL THEN null ELSE {records} END",
-                   {"rows": rows, "replaced": list(replaced)})
+        self.write(
+            "UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.eid "
+            "WITH r, row, [c IN coalesce(r.cases, []) WHERE NOT c IN $replaced] AS kc, "
+            "[x IN coalesce(r.kg_records, []) WHERE NOT split(x, ' ')[0] IN $replaced "
+            "AND NOT split(x, ' ')[0] IN [y IN coalesce(row.props.kg_records, []) | "
+            "split(y, ' ')[0]]] AS kr "
+            f"SET r = row.props SET r.cases = {cases}, r.kg_records = CASE WHEN "
+            f"row.props.kg_records IS NULL THEN null ELSE {records} END",
+            {"rows": rows, "replaced": list(replaced)},
+        )
 
     def retract_edges(self, rows: list[dict[str, Any]], replaced: Sequence[str]) -> None:
         """Delete edges that no case states any more ({eid, seen}: the cases the load saw on
         it); an edge that another load gave a case meanwhile keeps that case."""
-        self.write("""
+        self.write(
+            """
             UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.eid
             WITH r, [c IN coalesce(r.cases, []) WHERE NOT c IN $replaced
                      AND NOT c IN row.seen] AS rest
@@ -326,19 +409,29 @@ class Store(DigestMixin):
             FOREACH (_ IN CASE WHEN size(rest) > 0 THEN [1] ELSE [] END |
                      SET r.cases = rest, r.kg_records = CASE WHEN r.kg_records IS NULL THEN null
                      ELSE [x IN r.kg_records WHERE split(x, ' ')[0] IN rest] END)""",
-                   {"rows": rows, "replaced": list(replaced)})
+            {"rows": rows, "replaced": list(replaced)},
+        )
 
     def delete_edges(self, eids: list[str]) -> None:
-        self.write("UNWIND $eids AS eid MATCH ()-[r]->() WHERE elementId(r) = eid DELETE r",
-                   {"eids": eids})
+        self.write(
+            "UNWIND $eids AS eid MATCH ()-[r]->() WHERE elementId(r) = eid DELETE r", {"eids": eids}
+        )
 
     # --- whole-graph helpers ------------------------------------------------------------------
     def counts(self) -> dict[str, dict[str, int]]:
-        labels = {r["label"]: r["n"] for r in self.read(
-            "MATCH (n:Entity) UNWIND labels(n) AS label WITH label WHERE label <> 'Entity' "
-            "RETURN label, count(*) AS n ORDER BY label").records}
-        types = {r["type"]: r["n"] for r in self.read(
-            "MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS n ORDER BY type").records}
+        labels = {
+            r["label"]: r["n"]
+            for r in self.read(
+                "MATCH (n:Entity) UNWIND labels(n) AS label WITH label WHERE label <> 'Entity' "
+                "RETURN label, count(*) AS n ORDER BY label"
+            ).records
+        }
+        types = {
+            r["type"]: r["n"]
+            for r in self.read(
+                "MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS n ORDER BY type"
+            ).records
+        }
         return {"nodes": labels, "relationships": types}
 
     def reset(self) -> None:

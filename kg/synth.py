@@ -15,18 +15,53 @@ import bisect
 import itertools
 import json
 import random
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
-SHARES = {"source": 0.08, "person": 0.22, "organization": 0.10, "location": 0.05,
-          "event": 0.20, "statement": 0.28, "relation": 0.07}
-STANCES = (("asserts", 45), ("corroborates", 15), ("denies", 15), ("disputes", 10),
-           ("calls-for", 5), ("mentions", 10))
+SHARES = {
+    "source": 0.08,
+    "person": 0.22,
+    "organization": 0.10,
+    "location": 0.05,
+    "event": 0.20,
+    "statement": 0.28,
+    "relation": 0.07,
+}
+STANCES = (
+    ("asserts", 45),
+    ("corroborates", 15),
+    ("denies", 15),
+    ("disputes", 10),
+    ("calls-for", 5),
+    ("mentions", 10),
+)
 EVENT_KINDS = ("abduction", "detention", "killing", "torture", "release", "protest", "petition")
 ROLES = ("perpetrator", "victim", "organizer", "target", "witness", "responder", "participant")
-WORDS = ("report", "alleged", "detention", "officials", "denied", "witnesses", "region", "forces",
-         "statement", "investigation", "families", "released", "camp", "court", "torture",
-         "Чечня", "заявление", "«цитата»", "don't", 'say "no"', "back\\slash", "{braces}")
+WORDS = (
+    "report",
+    "alleged",
+    "detention",
+    "officials",
+    "denied",
+    "witnesses",
+    "region",
+    "forces",
+    "statement",
+    "investigation",
+    "families",
+    "released",
+    "camp",
+    "court",
+    "torture",
+    "Чечня",
+    "заявление",
+    "«цитата»",
+    "don't",
+    'say "no"',
+    "back\\slash",
+    "{braces}",
+)
 
 
 class _Zipf:
@@ -77,36 +112,67 @@ def generate(records: int, seed: int = 1, case: str = "synth") -> Iterator[dict]
         if kind == "region":
             rec["located_in"] = locs[rng.randrange(n_countries)]
         elif kind == "city":
-            rec["located_in"] = locs[n_countries + rng.randrange(min(n_regions, len(locs) - n_countries))]
+            rec["located_in"] = locs[
+                n_countries + rng.randrange(min(n_regions, len(locs) - n_countries))
+            ]
         yield rec
     n_media = max(1, len(orgs) // 5)
     for i, oid in enumerate(orgs):
-        rec = {"record": "organization", "id": oid, "name": f"Organization {i}",
-               "kind": "media" if i < n_media else rng.choice(("government", "ngo", "security-forces", "group")),
-               "located_in": locs[z_loc.pick()]}
+        rec = {
+            "record": "organization",
+            "id": oid,
+            "name": f"Organization {i}",
+            "kind": "media"
+            if i < n_media
+            else rng.choice(("government", "ngo", "security-forces", "group")),
+            "located_in": locs[z_loc.pick()],
+        }
         if i >= n_media and rng.random() < 0.1:
-            rec["parent"] = orgs[rng.randrange(n_media, max(n_media + 1, i))] if i > n_media else orgs[0]
+            rec["parent"] = (
+                orgs[rng.randrange(n_media, max(n_media + 1, i))] if i > n_media else orgs[0]
+            )
             if rec["parent"] == oid:
                 del rec["parent"]
         yield rec
     for i, pid in enumerate(people):
-        rec = {"record": "person", "id": pid, "name": f"Person {i}", "aliases": [f"P. {i}"],
-               "affiliations": [{"organization": orgs[z_org.pick()], "role": "member"}]}
+        rec = {
+            "record": "person",
+            "id": pid,
+            "name": f"Person {i}",
+            "aliases": [f"P. {i}"],
+            "affiliations": [{"organization": orgs[z_org.pick()], "role": "member"}],
+        }
         if rng.random() < 0.05:
             rec["confidential"] = True
         yield rec
     for i, sid in enumerate(srcs):
-        yield {"record": "source", "id": sid, "title": f"Report {i}: {_text(rng, 4)}",
-               "kind": "article", "publisher": orgs[rng.randrange(n_media)], "published": _date(rng),
-               "reliability": rng.choice("ABCDEF")}
+        yield {
+            "record": "source",
+            "id": sid,
+            "title": f"Report {i}: {_text(rng, 4)}",
+            "kind": "article",
+            "publisher": orgs[rng.randrange(n_media)],
+            "published": _date(rng),
+            "reliability": rng.choice("ABCDEF"),
+        }
     for i, eid in enumerate(evs):
-        rec = {"record": "event", "id": eid, "title": f"Event {i}: {_text(rng, 3)}",
-               "kind": rng.choice(EVENT_KINDS), "date": _date(rng), "located_in": locs[z_loc.pick()],
-               "status": rng.choice(("alleged", "corroborated", "confirmed", "disputed")),
-               "participants": [{"actor": orgs[z_org.pick()], "role": "perpetrator"},
-                                {"actor": people[rng.randrange(len(people))], "role": rng.choice(ROLES)}],
-               "reported_by": [{"source": srcs[z_src.pick()], "quote": _text(rng, 6)}
-                               for _ in range(rng.randint(1, 3))]}
+        rec = {
+            "record": "event",
+            "id": eid,
+            "title": f"Event {i}: {_text(rng, 3)}",
+            "kind": rng.choice(EVENT_KINDS),
+            "date": _date(rng),
+            "located_in": locs[z_loc.pick()],
+            "status": rng.choice(("alleged", "corroborated", "confirmed", "disputed")),
+            "participants": [
+                {"actor": orgs[z_org.pick()], "role": "perpetrator"},
+                {"actor": people[rng.randrange(len(people))], "role": rng.choice(ROLES)},
+            ],
+            "reported_by": [
+                {"source": srcs[z_src.pick()], "quote": _text(rng, 6)}
+                for _ in range(rng.randint(1, 3))
+            ],
+        }
         yield rec
     stance_pool = [s for s, w in STANCES for _ in range(w)]
     for sid in sts:
@@ -114,10 +180,17 @@ def generate(records: int, seed: int = 1, case: str = "synth") -> Iterator[dict]
         about = [{"target": evs[z_event.pick()], "stance": rng.choice(stance_pool)}]
         if rng.random() < 0.3:
             about.append({"target": people[rng.randrange(len(people))], "stance": "mentions"})
-        yield {"record": "statement", "id": sid, "speaker": speaker, "text": _text(rng, 12),
-               "date": _date(rng), "verbatim": rng.random() < 0.5, "about": about,
-               "via": orgs[rng.randrange(n_media)] if rng.random() < 0.3 else None,
-               "reported_by": [srcs[z_src.pick()]]}
+        yield {
+            "record": "statement",
+            "id": sid,
+            "speaker": speaker,
+            "text": _text(rng, 12),
+            "date": _date(rng),
+            "verbatim": rng.random() < 0.5,
+            "about": about,
+            "via": orgs[rng.randrange(n_media)] if rng.random() < 0.3 else None,
+            "reported_by": [srcs[z_src.pick()]],
+        }
     seen: set[tuple[str, str, str]] = set()
     for _ in range(n["relation"]):
         r = rng.random()
@@ -130,12 +203,18 @@ def generate(records: int, seed: int = 1, case: str = "synth") -> Iterator[dict]
         if rel[1] == rel[2] or rel in seen:
             continue
         seen.add(rel)
-        yield {"record": "relation", "type": rel[0], "from": rel[1], "to": rel[2],
-               "reported_by": [srcs[z_src.pick()]]}
+        yield {
+            "record": "relation",
+            "type": rel[0],
+            "from": rel[1],
+            "to": rel[2],
+            "reported_by": [srcs[z_src.pick()]],
+        }
 
 
-def write_case(out: Path, records: int, seed: int = 1, case: str = "synth",
-               per_file: int = 50_000) -> int:
+def write_case(
+    out: Path, records: int, seed: int = 1, case: str = "synth", per_file: int = 50_000
+) -> int:
     """Write the case as JSONL files of at most per_file lines; return the record count."""
     out.mkdir(parents=True, exist_ok=True)
     written = 0

@@ -38,14 +38,13 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
-
+from typing import Any
 
 from . import records as R
 from .errors import InputError, Problem, UsageError
 from .readers import RawRecord, display_path
-from .validation import slugify
 from .sheets import _cell, read_rows  # noqa: F401
+from .validation import slugify
 
 _PLACEHOLDER = re.compile(r"\{([^{}|]+)(?:\|([a-z0-9|]+))?\}")
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%B %Y", "%Y-%m", "%Y")
@@ -60,22 +59,22 @@ class Mapping:
     name: str
     path: Path
     records: list[dict[str, Any]]
-    case: Optional[dict[str, Any]]
+    case: dict[str, Any] | None
     allow_existing: bool
-    delimiter: Optional[str]
+    delimiter: str | None
 
 
 def load_mapping(path: Path) -> Mapping:
     from .readers import YamlLimitError, load_limited_yaml
     from .safeio import read_bytes
-
     from .sheetmap import check_mapping
 
     shown = display_path(path)
     lines: dict[tuple[Any, ...], int] = {}
     try:  # a regular file only, with the YAML limits of record files (alias bombs, depth)
-        data = load_limited_yaml(read_bytes(path).decode("utf-8", "replace"),
-                                 record_scalars=False, lines=lines)
+        data = load_limited_yaml(
+            read_bytes(path).decode("utf-8", "replace"), record_scalars=False, lines=lines
+        )
     except OSError as e:
         raise UsageError(f"cannot read mapping {shown}: {e.strerror}") from None
     except YamlLimitError as e:
@@ -88,9 +87,14 @@ def load_mapping(path: Path) -> Mapping:
     formats = data.get("date_formats")
     if formats is not None:
         _name_date_formats(data["records"], [formats] if isinstance(formats, str) else formats)
-    return Mapping(name=str(data.get("name", path.stem)), path=path, records=data["records"],
-                   case=data.get("case"), allow_existing=bool(data.get("allow_existing", False)),
-                   delimiter=data.get("delimiter"))
+    return Mapping(
+        name=str(data.get("name", path.stem)),
+        path=path,
+        records=data["records"],
+        case=data.get("case"),
+        allow_existing=bool(data.get("allow_existing", False)),
+        delimiter=data.get("delimiter"),
+    )
 
 
 def _name_date_formats(spec: Any, formats: list[str]) -> None:
@@ -108,6 +112,7 @@ def _name_date_formats(spec: Any, formats: list[str]) -> None:
 
 
 # --- values ------------------------------------------------------------------------------------
+
 
 class _RowError(Exception):
     def __init__(self, column: str, message: str):
@@ -147,7 +152,7 @@ def _template(tpl: str, row: dict[str, str], columns: list[str]) -> tuple[str, l
     return _PLACEHOLDER.sub(sub, tpl), used
 
 
-def _parse_date(text: str, spec: dict[str, Any], row: dict[str, str], column: str) -> Optional[str]:
+def _parse_date(text: str, spec: dict[str, Any], row: dict[str, str], column: str) -> str | None:
     text = text.strip()
     if not text:
         return None
@@ -167,18 +172,33 @@ def _parse_date(text: str, spec: dict[str, Any], row: dict[str, str], column: st
         natural = "day" if has_day else "month" if has_month else "year"
         order = {"day": 2, "month": 1, "year": 0}
         p = precision if precision in order and order[precision] <= order[natural] else natural
-        return f"{d.year:04d}" if p == "year" else f"{d.year:04d}-{d.month:02d}" if p == "month" else d.isoformat()
+        return (
+            f"{d.year:04d}"
+            if p == "year"
+            else f"{d.year:04d}-{d.month:02d}"
+            if p == "month"
+            else d.isoformat()
+        )
     if not spec.get("formats") and _DAY_MONTH_DIGITS.match(text):
-        raise _RowError(column, f"{text!r} has the day and the month in digits: day/month "
-                                f"(4 August) or month/day (April 8)? Name the format in the mapping: "
-                                f"date_formats: [\"%m/%d/%Y\"] for US dates (ACLED sheets saved by a "
-                                f"US Excel), [\"%d/%m/%Y\"] for day first")
-    raise _RowError(column, f"cannot read {text!r} as a date"
-                    + (f" in the formats the mapping names ({', '.join(spec['formats'])})"
-                       if spec.get("formats") else ""))
+        raise _RowError(
+            column,
+            f"{text!r} has the day and the month in digits: day/month "
+            f"(4 August) or month/day (April 8)? Name the format in the mapping: "
+            f'date_formats: ["%m/%d/%Y"] for US dates (ACLED sheets saved by a '
+            f'US Excel), ["%d/%m/%Y"] for day first',
+        )
+    raise _RowError(
+        column,
+        f"cannot read {text!r} as a date"
+        + (
+            f" in the formats the mapping names ({', '.join(spec['formats'])})"
+            if spec.get("formats")
+            else ""
+        ),
+    )
 
 
-def value(spec: Any, row: dict[str, str], columns: list[str]) -> tuple[Any, Optional[str]]:
+def value(spec: Any, row: dict[str, str], columns: list[str]) -> tuple[Any, str | None]:
     """(value, source column) of a value spec for one row; None when empty."""
     if not isinstance(spec, dict):
         return spec, None
@@ -188,7 +208,9 @@ def value(spec: Any, row: dict[str, str], columns: list[str]) -> tuple[Any, Opti
     elif "column" in spec:
         column = spec["column"]
         if column not in row and column not in columns and not spec.get("optional"):
-            raise _RowError(column, f"the mapping uses column {column!r}, which the sheet does not have")
+            raise _RowError(
+                column, f"the mapping uses column {column!r}, which the sheet does not have"
+            )
         v = row.get(column, "")
     elif "template" in spec:
         v, used = _template(spec["template"], row, columns)
@@ -205,7 +227,7 @@ def value(spec: Any, row: dict[str, str], columns: list[str]) -> tuple[Any, Opti
     return _one(v, spec, row, column), column
 
 
-def _one(v: Any, spec: dict[str, Any], row: dict[str, str], column: Optional[str]) -> Any:
+def _one(v: Any, spec: dict[str, Any], row: dict[str, str], column: str | None) -> Any:
     if isinstance(v, str):
         if spec.get("lower"):
             v = v.lower()
@@ -219,8 +241,11 @@ def _one(v: Any, spec: dict[str, Any], row: dict[str, str], column: Optional[str
         elif "lookup_default" in spec:
             v = spec["lookup_default"]
         else:
-            raise _RowError(column or "-", f"{v!r} is not one of the values the mapping knows "
-                                           f"({', '.join(map(str, spec['lookup']))})")
+            raise _RowError(
+                column or "-",
+                f"{v!r} is not one of the values the mapping knows "
+                f"({', '.join(map(str, spec['lookup']))})",
+            )
     if "date" in spec and isinstance(v, str):
         return _parse_date(v, spec["date"] or {}, row, column or "-")
     kind = spec.get("type")
@@ -236,8 +261,9 @@ def _one(v: Any, spec: dict[str, Any], row: dict[str, str], column: Optional[str
     return v
 
 
-def _fields(spec: dict[str, Any], row: dict[str, str], columns: list[str],
-            names: dict[str, str]) -> dict[str, Any]:
+def _fields(
+    spec: dict[str, Any], row: dict[str, str], columns: list[str], names: dict[str, str]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, vspec in spec.items():
         if isinstance(vspec, list):  # a list of item mappings
@@ -247,10 +273,12 @@ def _fields(spec: dict[str, Any], row: dict[str, str], columns: list[str],
                 if when and not (row.get(when) or "").strip():
                     continue
                 spec_ = {k: x for k, x in item.items() if k not in ("when", "each")}
-                if isinstance(item, dict) and "each" in item:   # one item per value, as {_item}
+                if isinstance(item, dict) and "each" in item:  # one item per value, as {_item}
                     each, _ = value(item["each"], row, columns)
-                    rows_ = [{**row, "_item": str(x)} for x in
-                             (each if isinstance(each, list) else [each] if each else [])]
+                    rows_ = [
+                        {**row, "_item": str(x)}
+                        for x in (each if isinstance(each, list) else [each] if each else [])
+                    ]
                 else:
                     rows_ = [row]
                 for r in rows_:
@@ -273,7 +301,7 @@ def _fields(spec: dict[str, Any], row: dict[str, str], columns: list[str],
     return out
 
 
-def required_columns(spec: Any, out: Optional[set[str]] = None) -> set[str]:
+def required_columns(spec: Any, out: set[str] | None = None) -> set[str]:
     """Every column a mapping reads (optional ones excepted)."""
     out = set() if out is None else out
     if isinstance(spec, dict):
@@ -301,10 +329,19 @@ def map_rows(mapping: Mapping, sheet: Path) -> list[RawRecord]:
     columns, rows = read_rows(sheet, mapping.delimiter)
     missing = sorted(required_columns(mapping.records) - set(columns))
     if missing:
-        raise InputError([Problem(shown, 1, "header", f"[column {c}]",
-                                  f"the mapping {mapping.name!r} needs column {c!r}, which the "
-                                  f"sheet does not have (it has: {', '.join(columns)})")
-                          for c in missing])
+        raise InputError(
+            [
+                Problem(
+                    shown,
+                    1,
+                    "header",
+                    f"[column {c}]",
+                    f"the mapping {mapping.name!r} needs column {c!r}, which the "
+                    f"sheet does not have (it has: {', '.join(columns)})",
+                )
+                for c in missing
+            ]
+        )
     case = (mapping.case or {}).get("id") or slugify(sheet.stem)
     problems: list[Problem] = []
     by_id: dict[tuple[str, str], RawRecord] = {}
@@ -320,43 +357,62 @@ def map_rows(mapping: Mapping, sheet: Path) -> list[RawRecord]:
                 try:
                     items, _ = value(spec["each"], row, columns)
                 except _RowError as e:
-                    problems.append(Problem(shown, n, f"row {n}", f"[column {e.column}]", e.message))
+                    problems.append(
+                        Problem(shown, n, f"row {n}", f"[column {e.column}]", e.message)
+                    )
                     continue
                 for item in items if isinstance(items, list) else [items] if items else []:
                     expanded.append((n, {**row, "_item": str(item)}, spec))
             else:
                 expanded.append((n, row, spec))
     for n, row, spec in expanded:
-            try:
-                kind, _ = value(spec["kind"], row, columns) if isinstance(spec["kind"], dict) else (spec["kind"], None)
-                if kind not in R.KINDS:
-                    raise _RowError(str(spec["kind"]), f"{kind!r} is not a record kind")
-                names: dict[str, str] = {}
-                data = _fields(spec.get("fields") or {}, row, columns, names)
-                if kind != "relation":
-                    rid, col = value(spec["id"], row, columns)
-                    if not rid:
-                        raise _RowError(col or "-", "the id is empty for this row")
-                    data = {"id": rid, **data}
-                    if col:
-                        names["id"] = col
-            except _RowError as e:
-                problems.append(Problem(shown, n, f"row {n}", f"[column {e.column}]", e.message))
-                continue
-            counts[kind] = counts.get(kind, 0) + 1
-            raw = RawRecord(kind, data, shown, n, {}, counts[kind], case_dir=str(sheet), case=case,
-                            field_names=names, if_missing=bool(spec.get("if_missing")))
-            key = (kind, str(data.get("id"))) if kind != "relation" else None
-            if key and key in by_id:
-                _merge_row(by_id[key].data, data)
-                continue
-            if key:
-                by_id[key] = raw
-            out.append(raw)
+        try:
+            kind, _ = (
+                value(spec["kind"], row, columns)
+                if isinstance(spec["kind"], dict)
+                else (spec["kind"], None)
+            )
+            if kind not in R.KINDS:
+                raise _RowError(str(spec["kind"]), f"{kind!r} is not a record kind")
+            names: dict[str, str] = {}
+            data = _fields(spec.get("fields") or {}, row, columns, names)
+            if kind != "relation":
+                rid, col = value(spec["id"], row, columns)
+                if not rid:
+                    raise _RowError(col or "-", "the id is empty for this row")
+                data = {"id": rid, **data}
+                if col:
+                    names["id"] = col
+        except _RowError as e:
+            problems.append(Problem(shown, n, f"row {n}", f"[column {e.column}]", e.message))
+            continue
+        counts[kind] = counts.get(kind, 0) + 1
+        raw = RawRecord(
+            kind,
+            data,
+            shown,
+            n,
+            {},
+            counts[kind],
+            case_dir=str(sheet),
+            case=case,
+            field_names=names,
+            if_missing=bool(spec.get("if_missing")),
+        )
+        key = (kind, str(data.get("id"))) if kind != "relation" else None
+        if key and key in by_id:
+            _merge_row(by_id[key].data, data)
+            continue
+        if key:
+            by_id[key] = raw
+        out.append(raw)
     if problems:
         raise InputError(problems)
     if mapping.case:
-        out.insert(0, RawRecord("case", dict(mapping.case), shown, 1, {}, 1, case_dir=str(sheet), case=case))
+        out.insert(
+            0,
+            RawRecord("case", dict(mapping.case), shown, 1, {}, 1, case_dir=str(sheet), case=case),
+        )
     return out
 
 
@@ -381,4 +437,3 @@ def mapped_raws(mapping: Mapping, sheets: list[Path]) -> list[RawRecord]:
     if problems:
         raise InputError(problems)
     return raws
-

@@ -10,18 +10,25 @@ from __future__ import annotations
 import difflib
 import json
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator, NamedTuple, Optional
-
+from typing import Any, NamedTuple
 
 from . import records as R
+from .case_ids import _case_ids, _case_of
+from .collection import (  # noqa: F401
+    Collection,
+    Entity,
+    ExistingLookup,
+    RelationRecord,
+    RelKey,
+    name_words,
+    slugify,
+)
 from .contributions import Definition, merge
 from .errors import InputError, Problem
-from .readers import RawRecord, discover, display_path, iter_file
-from .collection import (Collection, Entity, ExistingLookup, RelationRecord, RelKey,  # noqa: F401
-                         name_words, slugify)
-from .case_ids import _case_ids, _case_of
 from .model_errors import _as_written, _field, _get_path, _short, _validate_model
+from .readers import RawRecord, discover, display_path, iter_file
 
 
 class RecordInput:
@@ -31,15 +38,20 @@ class RecordInput:
     a large input is never held in memory whole.
     """
 
-    def __init__(self, files: Iterable[tuple[Path, str]] = (), raws: Optional[list[RawRecord]] = None,
-                 problems: Iterable[Problem] = (), ignored: Iterable[Path] = ()):
+    def __init__(
+        self,
+        files: Iterable[tuple[Path, str]] = (),
+        raws: list[RawRecord] | None = None,
+        problems: Iterable[Problem] = (),
+        ignored: Iterable[Path] = (),
+    ):
         self.files = list(files)
         self.raws = raws
         self.problems = list(problems)
         self.ignored = list(ignored)
 
     @classmethod
-    def from_paths(cls, paths: list[str | Path]) -> "RecordInput":
+    def from_paths(cls, paths: list[str | Path]) -> RecordInput:
         found = discover(paths)
         return cls(found.files, None, found.problems, found.ignored)
 
@@ -71,13 +83,17 @@ class RecordInput:
                         obj.pop("record")
                         out.append(RawRecord("case", obj, display_path(path), n, {}, 1, case_dir))
             else:
-                out.extend(r for r in iter_file(path, case_dir)
-                           if isinstance(r, RawRecord) and r.kind == "case")
+                out.extend(
+                    r
+                    for r in iter_file(path, case_dir)
+                    if isinstance(r, RawRecord) and r.kind == "case"
+                )
         return out
 
 
 class _Def(NamedTuple):
     """What validation keeps of an entity record: enough for references and messages."""
+
     kind: str
     case: str
     file: str
@@ -100,8 +116,13 @@ class Checker:
     kinds, unresolved references), so memory grows by ~200 bytes a record. With ``keep``,
     the validated models are also kept (and merged) in ``coll``: that is :func:`collect`."""
 
-    def __init__(self, declared: dict[str, tuple[str, dict]], problems: list[Problem],
-                 coll: Collection, keep: bool):
+    def __init__(
+        self,
+        declared: dict[str, tuple[str, dict]],
+        problems: list[Problem],
+        coll: Collection,
+        keep: bool,
+    ):
         self.declared = declared
         self.problems = problems
         self.coll = coll
@@ -121,7 +142,7 @@ class Checker:
         self.public_words: set[str] = set()
 
     # --- what later steps ask -------------------------------------------------------------
-    def kind_of(self, ref: str) -> Optional[str]:
+    def kind_of(self, ref: str) -> str | None:
         d = self.defs.get(ref)
         if d is not None:
             return d.kind
@@ -157,37 +178,69 @@ class Checker:
             key = relation_key(model)
             self.rel_keys[key] = self.rel_keys.get(key, 0) + 1
             self.case_records[case_id] += 1
-            self.rel_checks.append((raw.file, raw.line_of(("type",)), raw.line_of(("from",)),
-                                    raw.line_of(("to",)), raw.label, model.type, model.from_,
-                                    model.to))
+            self.rel_checks.append(
+                (
+                    raw.file,
+                    raw.line_of(("type",)),
+                    raw.line_of(("from",)),
+                    raw.line_of(("to",)),
+                    raw.label,
+                    model.type,
+                    model.from_,
+                    model.to,
+                )
+            )
             for loc, ref in _get_path(model, "reported_by.*.source"):
                 self._ref(raw, loc, ref, ("source",), raw.label)
             if self.keep:
-                coll.relations.append(RelationRecord(
-                    key, {case_id: Definition(case_id, "relation", raw.data, _model=model)}, raw))
+                coll.relations.append(
+                    RelationRecord(
+                        key, {case_id: Definition(case_id, "relation", raw.data, _model=model)}, raw
+                    )
+                )
             return
         self.case_records[case_id] += 1
         first = self.defs.get(model.id)
         if first is None:
-            self.defs[model.id] = _Def(raw.kind, case_id, raw.file, raw.line,
-                                       raw.line_of(("id",)), len(self.defs), raw.if_missing)
+            self.defs[model.id] = _Def(
+                raw.kind,
+                case_id,
+                raw.file,
+                raw.line,
+                raw.line_of(("id",)),
+                len(self.defs),
+                raw.if_missing,
+            )
             if self.keep:
-                coll.entities[model.id] = Entity(raw.kind, model.id,
-                                                 {case_id: _definition(raw, case_id, model)}, raw)
+                coll.entities[model.id] = Entity(
+                    raw.kind, model.id, {case_id: _definition(raw, case_id, model)}, raw
+                )
         else:
             earlier = [(first.case, first.file, first.id_line), *self.multi.get(model.id, ())]
             same = next((e for e in earlier if e[0] == case_id), None)
             if same is not None:
-                self.problems.append(Problem(
-                    raw.file, raw.line_of(("id",)), model.id, "id",
-                    f"duplicate id: already defined at {same[1]}:{same[2]} in the same case "
-                    f"'{case_id}'"))
+                self.problems.append(
+                    Problem(
+                        raw.file,
+                        raw.line_of(("id",)),
+                        model.id,
+                        "id",
+                        f"duplicate id: already defined at {same[1]}:{same[2]} in the same case "
+                        f"'{case_id}'",
+                    )
+                )
                 return
             if first.kind != raw.kind:
-                self.problems.append(Problem(
-                    raw.file, raw.line_of(("id",)), model.id, "id",
-                    f"id is a {raw.kind} here but a {first.kind} at {first.file}:{first.line}; "
-                    "one id is one entity"))
+                self.problems.append(
+                    Problem(
+                        raw.file,
+                        raw.line_of(("id",)),
+                        model.id,
+                        "id",
+                        f"id is a {raw.kind} here but a {first.kind} at {first.file}:{first.line}; "
+                        "one id is one entity",
+                    )
+                )
                 return
             self.multi.setdefault(model.id, []).append((case_id, raw.file, raw.line_of(("id",))))
             if self.keep:
@@ -207,18 +260,26 @@ class Checker:
         if attr and getattr(model, attr, None):
             self.parents[attr][model.id] = (getattr(model, attr), raw.line_of((attr,)))
 
-    def _ref(self, raw: RawRecord, loc: tuple[Any, ...], ref: str, kinds: tuple[str, ...],
-             label: str) -> None:
+    def _ref(
+        self, raw: RawRecord, loc: tuple[Any, ...], ref: str, kinds: tuple[str, ...], label: str
+    ) -> None:
         loc = _as_written(raw, loc)
         kind = self.kind_of(ref)
         if kind is None:
             self.pending.append((raw.file, raw.line_of(loc), label, _field(raw, loc), ref, kinds))
         elif kind not in kinds:
-            self.problems.append(Problem(raw.file, raw.line_of(loc), label, _field(raw, loc),
-                                         f"{ref!r} is a {kind}; expected a {' or '.join(kinds)}"))
+            self.problems.append(
+                Problem(
+                    raw.file,
+                    raw.line_of(loc),
+                    label,
+                    _field(raw, loc),
+                    f"{ref!r} is a {kind}; expected a {' or '.join(kinds)}",
+                )
+            )
 
     # --- after the last record ----------------------------------------------------------------
-    def finish(self, existing: Optional[ExistingLookup]) -> None:
+    def finish(self, existing: ExistingLookup | None) -> None:
         problems, coll = self.problems, self.coll
         skip_missing = any(p.record == "-" for p in problems)
         missing = {p[4] for p in self.pending if self.kind_of(p[4]) is None}
@@ -230,44 +291,68 @@ class Checker:
             kind = self.kind_of(ref)
             if kind is None:
                 if not skip_missing:
-                    problems.append(Problem(file, line, label, fld,
-                                            self._not_found(ref, allow_existing)))
+                    problems.append(
+                        Problem(file, line, label, fld, self._not_found(ref, allow_existing))
+                    )
             elif kind not in kinds:
-                problems.append(Problem(file, line, label, fld,
-                                        f"{ref!r} is a {kind}; expected a {' or '.join(kinds)}"))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        label,
+                        fld,
+                        f"{ref!r} is a {kind}; expected a {' or '.join(kinds)}",
+                    )
+                )
         for file, l_type, l_from, l_to, label, rtype, a, b in self.rel_checks:
             if rtype not in R.RELATION_TYPES:
                 if rtype in R.FIELD_ONLY_TYPES:
-                    msg = (f"{rtype} is made by statement and reported_by fields, not by a "
-                           "relation record")
+                    msg = (
+                        f"{rtype} is made by statement and reported_by fields, not by a "
+                        "relation record"
+                    )
                     if rtype in ("COPY_OF", "KNOWN_THROUGH"):
-                        msg = (f"{rtype} is made by the source field {rtype.lower()}, not by a "
-                               "relation record")
+                        msg = (
+                            f"{rtype} is made by the source field {rtype.lower()}, not by a "
+                            "relation record"
+                        )
                 else:
                     hint = difflib.get_close_matches(rtype.upper(), list(R.RELATION_TYPES), n=1)
-                    msg = (f"unknown relationship type {rtype!r}"
-                           + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                           + f"; expected one of: {', '.join(sorted(R.RELATION_TYPES))}")
+                    msg = (
+                        f"unknown relationship type {rtype!r}"
+                        + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                        + f"; expected one of: {', '.join(sorted(R.RELATION_TYPES))}"
+                    )
                 problems.append(Problem(file, l_type, label, "type", msg))
                 continue
             ends: list[Any] = []
             for name, ref, line in (("from", a, l_from), ("to", b, l_to)):
                 kind = self.kind_of(ref)
                 if kind is None and not skip_missing:
-                    problems.append(Problem(file, line, label, name,
-                                            self._not_found(ref, allow_existing)))
+                    problems.append(
+                        Problem(file, line, label, name, self._not_found(ref, allow_existing))
+                    )
                 ends.append(kind)
             if None not in ends and not R.relation_allowed(rtype, ends[0], ends[1]):
-                problems.append(Problem(file, l_type, label, "type",
-                                        f"{rtype} cannot go from a {ends[0]} to a {ends[1]}; "
-                                        f"allowed: {R.kinds_for_relation(rtype)}"))
+                problems.append(
+                    Problem(
+                        file,
+                        l_type,
+                        label,
+                        "type",
+                        f"{rtype} cannot go from a {ends[0]} to a {ends[1]}; "
+                        f"allowed: {R.kinds_for_relation(rtype)}",
+                    )
+                )
         self._check_cycles()
         if problems:
             note = None
             unreadable = sorted({p.file for p in problems if p.record == "-"})
             if unreadable:
-                note = ("note: references were not checked for existence, because "
-                        f"{', '.join(unreadable)} could not be read")
+                note = (
+                    "note: references were not checked for existence, because "
+                    f"{', '.join(unreadable)} could not be read"
+                )
             raise InputError(sorted(problems, key=_order), hint=note)
 
     def _not_found(self, ref: str, allow_existing: bool) -> str:
@@ -289,7 +374,7 @@ class Checker:
             reported: set[str] = set()
             for start in sorted(graph):
                 seen: list[str] = []
-                node: Optional[str] = start
+                node: str | None = start
                 while node in graph and node not in seen:
                     seen.append(node)
                     node = graph[node]
@@ -297,12 +382,20 @@ class Checker:
                     reported.update(seen)
                     d = self.defs[start]
                     chain = " -> ".join(seen + [start])
-                    self.problems.append(Problem(d.file, links[start][1], start, attr,
-                                                 f"{attr} goes round in a circle: {chain}"))
+                    self.problems.append(
+                        Problem(
+                            d.file,
+                            links[start][1],
+                            start,
+                            attr,
+                            f"{attr} goes round in a circle: {chain}",
+                        )
+                    )
 
 
-def check(inp: RecordInput, *, existing: Optional[ExistingLookup] = None,
-          keep: bool = True) -> Checker:
+def check(
+    inp: RecordInput, *, existing: ExistingLookup | None = None, keep: bool = True
+) -> Checker:
     """Validate a whole input; raise InputError with every problem. With ``keep`` the models
     are kept in ``checker.coll`` (small inputs); without, only what a streamed load needs."""
     coll = Collection()
@@ -330,16 +423,21 @@ def conflict_notices(eid: str, kind: str, confidential: bool, conflicts: list[An
     out = []
     for c in conflicts:
         if confidential:
-            who, values = f"a confidential {kind}", "; ".join(f"case '{case}'" for case, _ in c.values)
+            who, values = (
+                f"a confidential {kind}",
+                "; ".join(f"case '{case}'" for case, _ in c.values),
+            )
         else:
             who = eid
             values = "; ".join(f"case '{case}': {_short(v)}" for case, v in c.values)
-        out.append(f"conflict: {who}: {c.field}: {values} (shown: case '{c.shown}', the first "
-                   "case by id that gives a value; `kg query run conflicts` lists them all)")
+        out.append(
+            f"conflict: {who}: {c.field}: {values} (shown: case '{c.shown}', the first "
+            "case by id that gives a value; `kg query run conflicts` lists them all)"
+        )
     return out
 
 
-def collect(paths: list[str | Path], *, existing: Optional[ExistingLookup] = None) -> Collection:
+def collect(paths: list[str | Path], *, existing: ExistingLookup | None = None) -> Collection:
     """Read and validate everything under ``paths``; raise InputError with all problems."""
     return check(RecordInput.from_paths(paths), existing=existing).coll
 
@@ -371,8 +469,9 @@ def iter_valid(inp: RecordInput, checker: Checker) -> Iterator[Entity | Relation
         elif model.id in checker.multi:
             ent = held.get(model.id)
             if ent is None:
-                held[model.id] = Entity(raw.kind, model.id,
-                                        {case_id: _definition(raw, case_id, model)}, raw)
+                held[model.id] = Entity(
+                    raw.kind, model.id, {case_id: _definition(raw, case_id, model)}, raw
+                )
             else:
                 ent.defs[case_id] = _definition(raw, case_id, model)
         else:

@@ -21,7 +21,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 WARMUP_RECORDS = 3_000
 CASE = "kg-warmup-case"
@@ -47,12 +47,14 @@ def _write_case(folder: Path, records: int) -> Path:
     with open(folder / "warmup.jsonl", "w", encoding="utf-8") as f:
         for rec in generate(records, seed=97, case=CASE):
             rec.pop("confidential", None)
-            f.write(json.dumps({k: v for k, v in rec.items() if v is not None},
-                               ensure_ascii=False) + "\n")
+            f.write(
+                json.dumps({k: v for k, v in rec.items() if v is not None}, ensure_ascii=False)
+                + "\n"
+            )
     return folder
 
 
-def warm_up(store: Any, records: Optional[int] = None) -> float:
+def warm_up(store: Any, records: int | None = None) -> float:
     """Load, read and unload the warm-up case; return the seconds it took. Never
     raises: a warm-up that fails leaves a cold server, nothing else."""
     if not enabled():
@@ -61,7 +63,7 @@ def warm_up(store: Any, records: Optional[int] = None) -> float:
     try:
         with tempfile.TemporaryDirectory(prefix="kg-warmup-") as tmp:
             _run(store, _write_case(Path(tmp), records or _records()))
-    except Exception:  # noqa: BLE001 - a warm-up is an optimization, never a failure
+    except Exception:
         pass
     return time.perf_counter() - t
 

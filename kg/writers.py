@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
 
-from .store import Store
 from .plan import Changes, Plan, _kind_of, edge_key_props, plan_chunk  # noqa: F401
+from .store import Store
 
 DEFAULT_BATCH = 5_000
 
 
-def write_changes(store: Store, changes: Iterable[tuple[str, str, list]], replaced: list[str],
-                  *, batch_size: int = DEFAULT_BATCH) -> None:
+def write_changes(
+    store: Store,
+    changes: Iterable[tuple[str, str, list]],
+    replaced: list[str],
+    *,
+    batch_size: int = DEFAULT_BATCH,
+) -> None:
     for op, name, rows in changes:
         for i in range(0, len(rows), batch_size):
-            chunk = rows[i:i + batch_size]
+            chunk = rows[i : i + batch_size]
             if op == "create_nodes":
                 store.merge_nodes(name, chunk, replaced)
             elif op == "update_nodes":
@@ -44,18 +49,25 @@ class _Writers:
     are different nodes: the two do not wait on each other). The first error stops both and
     is raised in the caller at its next call."""
 
-    def __init__(self, store: Store, batch_size: int, progress: Optional[Callable[[int], None]],
-                 replaced: list[str]):
+    def __init__(
+        self,
+        store: Store,
+        batch_size: int,
+        progress: Callable[[int], None] | None,
+        replaced: list[str],
+    ):
         self.store, self.batch_size, self.progress = store, batch_size, progress
         self.replaced = replaced
         self.node_jobs: queue.Queue = queue.Queue(maxsize=2)
         self.edge_jobs: queue.Queue = queue.Queue(maxsize=2)
-        self.error: Optional[BaseException] = None
+        self.error: BaseException | None = None
         self.nodes_done = 0  # chunks whose nodes are written
         self.chunks = 0
         self.cond = threading.Condition()
-        self.threads = [threading.Thread(target=self._nodes, name="kg-nodes", daemon=True),
-                        threading.Thread(target=self._edges, name="kg-edges", daemon=True)]
+        self.threads = [
+            threading.Thread(target=self._nodes, name="kg-nodes", daemon=True),
+            threading.Thread(target=self._edges, name="kg-edges", daemon=True),
+        ]
         for t in self.threads:
             t.start()
 
@@ -71,7 +83,7 @@ class _Writers:
             if self.error is None:
                 try:
                     write_changes(self.store, batches, self.replaced, batch_size=self.batch_size)
-                except BaseException as e:  # noqa: BLE001 - handed to the caller
+                except BaseException as e:
                     self._fail(e)
             with self.cond:
                 self.nodes_done = k
@@ -88,7 +100,7 @@ class _Writers:
                 write_changes(self.store, batches, self.replaced, batch_size=self.batch_size)
                 if self.progress and records:
                     self.progress(records)
-            except BaseException as e:  # noqa: BLE001 - handed to the caller
+            except BaseException as e:
                 self._fail(e)
 
     def put(self, batches: list[tuple[str, str, list]], records: int) -> None:

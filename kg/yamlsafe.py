@@ -9,9 +9,8 @@ from typing import Any
 
 import yaml
 
-
-MAX_DEPTH = 64            # nesting deeper than any record needs
-MAX_EXPANSION = 100_000   # nodes re-visited through YAML aliases ("billion laughs")
+MAX_DEPTH = 64  # nesting deeper than any record needs
+MAX_EXPANSION = 100_000  # nodes re-visited through YAML aliases ("billion laughs")
 Path_ = tuple[Any, ...]
 
 
@@ -22,16 +21,19 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
 _Loader.yaml_implicit_resolvers = {}
 for _first, _resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items():
     for _tag, _regexp in _resolvers:
-        if _tag in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
-                    "tag:yaml.org,2002:timestamp"):
+        if _tag in (
+            "tag:yaml.org,2002:bool",
+            "tag:yaml.org,2002:int",
+            "tag:yaml.org,2002:timestamp",
+        ):
             continue
         _Loader.yaml_implicit_resolvers.setdefault(_first, []).append((_tag, _regexp))
-_Loader.add_implicit_resolver("tag:yaml.org,2002:bool",
-                              re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                              list("tTfF"))
-_Loader.add_implicit_resolver("tag:yaml.org,2002:int",
-                              re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*))$"),
-                              list("-+0123456789"))
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*))$"), list("-+0123456789")
+)
 
 
 class _YamlProblem(Exception):
@@ -54,20 +56,25 @@ class _Walker:
         else:
             self.seen.add(id(node))
         if self.budget < 0:
-            raise _YamlProblem(node.start_mark.line + 1,
-                               "the document expands to too much data (YAML aliases nested "
-                               "like a 'billion laughs' bomb?)")
+            raise _YamlProblem(
+                node.start_mark.line + 1,
+                "the document expands to too much data (YAML aliases nested "
+                "like a 'billion laughs' bomb?)",
+            )
         if depth > MAX_DEPTH:
-            raise _YamlProblem(node.start_mark.line + 1,
-                               f"nesting deeper than {MAX_DEPTH} levels is not a record")
+            raise _YamlProblem(
+                node.start_mark.line + 1, f"nesting deeper than {MAX_DEPTH} levels is not a record"
+            )
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
                     raise _YamlProblem(key_node.start_mark.line + 1, "a key must be plain text")
                 if key_node.tag == "tag:yaml.org,2002:merge":
-                    raise _YamlProblem(key_node.start_mark.line + 1,
-                                       "YAML merge keys (<<) are not supported in records")
+                    raise _YamlProblem(
+                        key_node.start_mark.line + 1,
+                        "YAML merge keys (<<) are not supported in records",
+                    )
                 key = self.loader.construct_object(key_node)
                 if not isinstance(key, str):
                     key = str(key)
@@ -98,8 +105,9 @@ class YamlLimitError(ValueError):
         self.message = message
 
 
-def load_limited_yaml(text: str, *, record_scalars: bool = True,
-                      lines: dict[Path_, int] | None = None) -> Any:
+def load_limited_yaml(
+    text: str, *, record_scalars: bool = True, lines: dict[Path_, int] | None = None
+) -> Any:
     """YAML with the limits of record files (alias expansion, depth, no merge keys, no
     duplicate keys, no NUL), for other YAML kg reads: saved query headers, sheet mappings.
     ``record_scalars``: yes/no and dates stay text as in records; False: YAML 1.1 scalars

@@ -1,6 +1,6 @@
 """Screenshot an exported kg page with headless Chromium (offline): used for the README.
 
-    python scripts/screenshot.py out/chechnya-2017.html docs/chechnya-graph.png [search]
+python scripts/screenshot.py out/chechnya-2017.html docs/chechnya-graph.png [search]
 """
 
 import sys
@@ -11,8 +11,11 @@ from playwright.sync_api import sync_playwright
 
 def main(html: str, png: str, search: str = "") -> None:
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                     args=["--no-sandbox", "--disable-background-networking"])
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=["--no-sandbox", "--disable-background-networking"],
+        )
         page = browser.new_context(offline=True, viewport={"width": 1400, "height": 860}).new_page()
         page.goto(Path(html).resolve().as_uri())
         for _ in range(600):

@@ -10,9 +10,15 @@ from kg.selection import Subgraph
 def subgraph(G: nx.Graph) -> Subgraph:
     sub = Subgraph()
     for n in G:
-        sub.nodes[f"n{n:04d}"] = {"kind": "person", "labels": ["Person"], "props": {"name": f"N{n}"}}
+        sub.nodes[f"n{n:04d}"] = {
+            "kind": "person",
+            "labels": ["Person"],
+            "props": {"name": f"N{n}"},
+        }
     for a, b in G.edges():
-        sub.edges.append({"type": "ASSOCIATED_WITH", "start": f"n{a:04d}", "end": f"n{b:04d}", "props": {}})
+        sub.edges.append(
+            {"type": "ASSOCIATED_WITH", "start": f"n{a:04d}", "end": f"n{b:04d}", "props": {}}
+        )
     return sub
 
 

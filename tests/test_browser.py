@@ -16,14 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import CASES, CHECHNYA, ROOT
 
 from kg.cli import cli
 from kg.export import export
 from kg.loader import load
 from kg.selection import Selection, select
 from kg.synth import write_case
-
-from conftest import CASES, CHECHNYA, ROOT
 
 pytestmark = pytest.mark.neo4j
 ARTIFACTS = ROOT / "test-artifacts"
@@ -35,8 +34,9 @@ def chromium() -> str:
         return path
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
-    out = subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=env,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "chromium"], env=env, capture_output=True, text=True
+    )
     path = shutil.which("chromium")
     assert path, f"could not install Debian's chromium: {out.stderr[-500:]}"
     return path
@@ -46,22 +46,29 @@ class Browser:
     """One headless Chromium, offline; pages opened at a width, every request recorded."""
 
     def __init__(self, pw):
-        self.b = pw.chromium.launch(executable_path=chromium(), headless=True,
-                                    args=["--no-sandbox", "--disable-background-networking",
-                                          "--disable-gpu"])
+        self.b = pw.chromium.launch(
+            executable_path=chromium(),
+            headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
         self.requests: list[str] = []
         self.dialogs: list[str] = []
         self.errors: list[str] = []
 
     def open(self, html: Path, width: int = 1400):
-        context = self.b.new_context(offline=True, viewport={"width": width, "height": 900},
-                                     accept_downloads=True)
+        context = self.b.new_context(
+            offline=True, viewport={"width": width, "height": 900}, accept_downloads=True
+        )
         page = context.new_page()
         page.on("request", lambda r: self.requests.append(r.url))
         page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
-                   else route.abort())
+        page.route(
+            "**/*",
+            lambda route: (
+                route.continue_() if route.request.url.startswith("file:") else route.abort()
+            ),
+        )
         t = time.perf_counter()
         page.goto(html.resolve().as_uri())
         assert page.evaluate("kg.ready.then(() => true)") is True  # the documented promise
@@ -83,8 +90,11 @@ def browser():
 
 def page_data(html: Path) -> dict:
     text = html.read_text(encoding="utf-8")
-    return json.loads(re.search(r'<script type="application/json" id="kg-data">(.*?)</script>',
-                                text, re.S).group(1))
+    return json.loads(
+        re.search(r'<script type="application/json" id="kg-data">(.*?)</script>', text, re.S).group(
+            1
+        )
+    )
 
 
 def chrome_facts(page) -> dict:
@@ -130,10 +140,14 @@ def test_exported_page_offline(store, tmp_path):
         facts["results"] = page.eval_on_selector_all("#results li", "ls => ls.length")
         # hover a node: its tooltip shows its sources with their quotes, on screen
         target = "killings-2017"
-        page.evaluate(f"kg.select(null); kgNetwork.focus('{target}', {{scale: 1.5, animation: false}})")
+        page.evaluate(
+            f"kg.select(null); kgNetwork.focus('{target}', {{scale: 1.5, animation: false}})"
+        )
         page.wait_for_timeout(300)
         box = page.eval_on_selector("#graph canvas", "c => c.getBoundingClientRect().toJSON()")
-        pos = page.evaluate(f"kgNetwork.canvasToDOM(kgNetwork.getPositions(['{target}'])['{target}'])")
+        pos = page.evaluate(
+            f"kgNetwork.canvasToDOM(kgNetwork.getPositions(['{target}'])['{target}'])"
+        )
         page.mouse.move(box["x"] + pos["x"], box["y"] + pos["y"])
         page.wait_for_selector("#tooltip", state="visible", timeout=10_000)
         facts["tooltip"] = page.inner_text("#tooltip")
@@ -143,9 +157,13 @@ def test_exported_page_offline(store, tmp_path):
         page.press("#search", "Enter")
         facts["xss_panel"] = page.inner_text("#panel")
         facts["imgs_after"] = page.evaluate("document.querySelectorAll('img').length")
-        facts["panel_links"] = page.evaluate("Array.from(document.querySelectorAll('#panel a')).map(a => a.href)")
+        facts["panel_links"] = page.evaluate(
+            "Array.from(document.querySelectorAll('#panel a')).map(a => a.href)"
+        )
         page.evaluate("kg.select('src-report')")
-        facts["report_links"] = page.evaluate("Array.from(document.querySelectorAll('#panel a')).map(a => a.href)")
+        facts["report_links"] = page.evaluate(
+            "Array.from(document.querySelectorAll('#panel a')).map(a => a.href)"
+        )
     assert b.requests == [html.resolve().as_uri()], b.requests  # nothing but the page itself
     assert b.dialogs == [] and b.errors == []  # no record text ran as script; no script error
     assert facts["nodes"] == len(sub.nodes) and facts["painted"] > 10_000
@@ -191,17 +209,23 @@ def test_page_api_relationships_filters_search(store, tmp_path):
         assert ev("kg.select('karimov-denial')") is True
         panel = ev("kg.panelText()")
         first = panel.splitlines()[0]
-        assert first == ("Alvi Karimov (via Interfax) — denies → Abduction and detention of up to "
-                         "100 men suspected of being gay"), first
+        assert first == (
+            "Alvi Karimov (via Interfax) — denies → Abduction and detention of up to "
+            "100 men suspected of being gay"
+        ), first
         assert "““" not in panel and "””" not in panel  # quotes are not wrapped twice
-        assert "confidential" not in panel.lower().split("relationships")[0] or "Confidential" in panel
+        assert (
+            "confidential" not in panel.lower().split("relationships")[0] or "Confidential" in panel
+        )
         assert "said by (← SAID) · 1" in panel and "Alvi Karimov" in panel
         # a node's relationships, grouped, each other end by name and clickable
         ev("kg.select('abduction-campaign-2017')")
         panel = ev("kg.panelText()")
         assert "statements about it (← ABOUT)" in panel and "located in (LOCATED_IN →)" in panel
         assert "Chechnya" in panel and "abduction-campaign-2017" in panel
-        assert "date_precision" not in panel and "confidential" not in panel.split("Relationships")[0]
+        assert (
+            "date_precision" not in panel and "confidential" not in panel.split("Relationships")[0]
+        )
         page.click('#panel .group .ref >> text="Chechnya"')
         assert ev("kg.selected()") == "chechnya"
         # an edge panel resolves ids to names and shows the statement
@@ -214,13 +238,21 @@ def test_page_api_relationships_filters_search(store, tmp_path):
         # neighbors: an event's sources, the statements about it, its place
         nb = ev("kg.neighbors('abduction-campaign-2017')")
         assert {"type", "direction", "other", "stance"} == set(nb[0])
-        assert {n["other"] for n in nb if n["type"] == "REPORTED_BY" and n["direction"] == "out"} >= {
-            "nyt-report-2017", "novaya-gazeta-report-2017"}
-        about = {n["other"]: n["stance"] for n in nb if n["type"] == "ABOUT" and n["direction"] == "in"}
-        assert about["karimov-denial"] == "denies" and about["novaya-gazeta-abduction-claim"] == "asserts"
+        assert {
+            n["other"] for n in nb if n["type"] == "REPORTED_BY" and n["direction"] == "out"
+        } >= {"nyt-report-2017", "novaya-gazeta-report-2017"}
+        about = {
+            n["other"]: n["stance"] for n in nb if n["type"] == "ABOUT" and n["direction"] == "in"
+        }
+        assert (
+            about["karimov-denial"] == "denies"
+            and about["novaya-gazeta-abduction-claim"] == "asserts"
+        )
         assert {"type": "LOCATED_IN", "direction": "out", "other": "chechnya", "stance": None} in nb
         # filters: denials only shows exactly the denials' ends
-        denial_ends = {x for e in data["edges"] if e.get("stance") == "denies" for x in (e["from"], e["to"])}
+        denial_ends = {
+            x for e in data["edges"] if e.get("stance") == "denies" for x in (e["from"], e["to"])
+        }
         assert ev("kg.filter({stances: ['denies']})") == len(denial_ends)
         assert set(ev("kg.visible()")) == denial_ends
         assert page.eval_on_selector("#stance", "s => s.value") == "denies"
@@ -228,10 +260,17 @@ def test_page_api_relationships_filters_search(store, tmp_path):
         ev("kg.filter({stances: null, since: '2020-03', until: '2020-12'})")
         vis = set(ev("kg.visible()"))
         by = {n["id"]: n for n in data["nodes"]}
-        assert "event-followup" in vis and "abduction-campaign-2017" not in vis and "event-main" not in vis
+        assert (
+            "event-followup" in vis
+            and "abduction-campaign-2017" not in vis
+            and "event-main" not in vis
+        )
         assert {i for i in ids if "span" not in by[i]} <= vis  # undated entities stay
-        assert all(by[i]["span"][1] >= "2020-03-01" and by[i]["span"][0] <= "2020-12-31"
-                   for i in vis if "span" in by[i])
+        assert all(
+            by[i]["span"][1] >= "2020-03-01" and by[i]["span"][0] <= "2020-12-31"
+            for i in vis
+            if "span" in by[i]
+        )
         # every visible node has a position
         pos = ev("kg.positions()")
         assert set(pos) == vis and all(len(p) == 2 for p in pos.values())
@@ -245,7 +284,8 @@ def test_page_api_relationships_filters_search(store, tmp_path):
         page.click(".chip >> text=citations")
         assert not any(e["type"] == "REPORTED_BY" for e in ev("kg.visibleEdges()"))
         assert ev("kg.filter({kinds: ['event'], classes: null})") == sum(
-            1 for n in data["nodes"] if n["kind"] == "event")
+            1 for n in data["nodes"] if n["kind"] == "event"
+        )
         ev("kg.filter({kinds: null})")
         # focus and expand: a node's neighbourhood, then its neighbours' neighbours
         n = ev("kg.focus('alvi-karimov')")
@@ -276,11 +316,15 @@ def test_page_api_relationships_filters_search(store, tmp_path):
                 for (const id in ps) { const d = kgNetwork.canvasToDOM({x: ps[id][0], y: ps[id][1]});
                   if (d.x > bx && d.x < document.querySelector('#graph').clientWidth - 5) { bx = d.x; best = id; } }
                 return best; }""")
-            d = p.evaluate(f"kgNetwork.canvasToDOM(kgNetwork.getPositions(['{target}'])['{target}'])")
+            d = p.evaluate(
+                f"kgNetwork.canvasToDOM(kgNetwork.getPositions(['{target}'])['{target}'])"
+            )
             p.mouse.move(box["x"] + d["x"], box["y"] + d["y"])
             p.wait_for_selector("#tooltip", state="visible", timeout=10_000)
             tip = p.eval_on_selector("#tooltip", "t => t.getBoundingClientRect().toJSON()")
-            assert tip["x"] >= box["x"] and tip["x"] + tip["width"] <= box["x"] + box["width"] + 1, (tip, box)
+            assert (
+                tip["x"] >= box["x"] and tip["x"] + tip["width"] <= box["x"] + box["width"] + 1
+            ), (tip, box)
             p.mouse.move(5, 5)
             p.evaluate("kg.select('karimov-denial')")
             p.wait_for_timeout(200)
@@ -294,7 +338,9 @@ def test_large_page_opens_focused_and_the_whole_graph_is_one_click_away(store, t
     write_case(case, 5_000, seed=1)
     load(store, [case])
     html = tmp_path / "synth.html"
-    res = runner.invoke(cli, ["export", "html", "--out", str(html), "--title", "Synthetic, 5,000 records"])
+    res = runner.invoke(
+        cli, ["export", "html", "--out", str(html), "--title", "Synthetic, 5,000 records"]
+    )
     assert res.exit_code == 0, res.output
     data = page_data(html)
     total = len(data["nodes"])
@@ -326,12 +372,18 @@ def test_large_page_opens_focused_and_the_whole_graph_is_one_click_away(store, t
         page.click("#opening")
         assert set(page.evaluate("kg.visible()")) == set(data["focus"])
         # a search reaches a node outside the opening view, and draws it with its neighbours
-        outside = next(n["id"] for n in data["nodes"] if n["id"] not in set(data["focus"]) and n["kind"] == "person")
+        outside = next(
+            n["id"]
+            for n in data["nodes"]
+            if n["id"] not in set(data["focus"]) and n["kind"] == "person"
+        )
         assert page.evaluate(f"kg.select('{outside}')") is True
         assert outside in page.evaluate("kg.visible()")
         page = b.open(focused)
         assert hub in page.evaluate("kg.visible()") and len(page.evaluate("kg.visible()")) < 500
-    (ARTIFACTS / "synth-5000-ready.json").write_text(json.dumps(
-        {"nodes": total, "edges": len(data["edges"]), "ready_seconds_by_width": times}) + "\n")
+    (ARTIFACTS / "synth-5000-ready.json").write_text(
+        json.dumps({"nodes": total, "edges": len(data["edges"]), "ready_seconds_by_width": times})
+        + "\n"
+    )
     print(f"5,000-record page ({total} nodes): kg.ready after {times} s")
     assert b.errors == [] and all(u.startswith("file:") for u in b.requests), (b.errors, b.requests)

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kg.bulk import bulk_load
 from kg.cli import cli
 from kg.errors import ConfigError, RemovalRefused
-from kg.bulk import bulk_load
 from kg.loader import load, unload
 
 pytestmark = pytest.mark.neo4j
@@ -124,15 +124,23 @@ def facts(store):
     """Every relationship as (type, start, end, its properties without bookkeeping), and
     every node's aliases: what a reader of the graph sees."""
     rels = set()
-    for r in store.read("MATCH (a:Entity)-[r]->(b:Entity) RETURN type(r) AS t, a.id AS a, "
-                        "b.id AS b, properties(r) AS p").records:
-        p = {k: v for k, v in r["p"].items() if k not in ("cases", "sources")
-             and not k.startswith("kg_")}
+    for r in store.read(
+        "MATCH (a:Entity)-[r]->(b:Entity) RETURN type(r) AS t, a.id AS a, "
+        "b.id AS b, properties(r) AS p"
+    ).records:
+        p = {
+            k: v
+            for k, v in r["p"].items()
+            if k not in ("cases", "sources") and not k.startswith("kg_")
+        }
         rels.add((r["t"], r["a"], r["b"], json.dumps(p, sort_keys=True, default=str)))
         for src in r["p"].get("sources") or []:  # a relation's sources are united
             rels.add((r["t"], r["a"], r["b"], "source " + src))
-    aliases = {(r["id"], a) for r in store.read(
-        "MATCH (n:Entity) RETURN n.id AS id, n.aliases AS al").records for a in r["al"] or []}
+    aliases = {
+        (r["id"], a)
+        for r in store.read("MATCH (n:Entity) RETURN n.id AS id, n.aliases AS al").records
+        for a in r["al"] or []
+    }
     return rels, aliases
 
 
@@ -151,15 +159,23 @@ def test_order_law_and_nothing_lost(store, two_cases):
     # every citation, alias and relationship alpha alone produces is still there
     assert alone_rels <= rels and alone_aliases <= aliases
     assert ("new-york-times", "the Times") in aliases and ("new-york-times", "NYT") in aliases
-    cites = store.read("MATCH (:Organization {id: 'new-york-times'})-[r:REPORTED_BY]->(s) "
-                       "RETURN s.id AS s, r.quote AS q, r.cases AS c ORDER BY s").records
+    cites = store.read(
+        "MATCH (:Organization {id: 'new-york-times'})-[r:REPORTED_BY]->(s) "
+        "RETURN s.id AS s, r.quote AS q, r.cases AS c ORDER BY s"
+    ).records
     assert [(r["s"], r["q"], r["c"]) for r in cites] == [
-        ("guardian", "as the NYT reported", ["bravo"]), ("nyt", "We reported it first", ["alpha"])]
+        ("guardian", "as the NYT reported", ["bravo"]),
+        ("nyt", "We reported it first", ["alpha"]),
+    ]
     # one edge per fact, knowing which cases state it
-    part_of = store.read("MATCH (:Organization {id: 'police'})-[r:PART_OF]->() "
-                         "RETURN r.cases AS c, r.sources AS s ORDER BY size(r.cases)").records
-    assert [(r["c"], r["s"]) for r in part_of] == [(["alpha", "bravo"], None),
-                                                  (["alpha", "bravo"], ["nyt", "guardian"])]
+    part_of = store.read(
+        "MATCH (:Organization {id: 'police'})-[r:PART_OF]->() "
+        "RETURN r.cases AS c, r.sources AS s ORDER BY size(r.cases)"
+    ).records
+    assert [(r["c"], r["s"]) for r in part_of] == [
+        (["alpha", "bravo"], None),
+        (["alpha", "bravo"], ["nyt", "guardian"]),
+    ]
     # reloading either changes nothing
     load(store, [a])
     assert store.digest(cases=True) == a_then_b
@@ -185,26 +201,35 @@ def test_union_and_conflicts(store, two_cases, runner, neo4j_env):
     plan = load(store, [a, b])
     notices = [n for n in plan.coll.notices if n.startswith("conflict:")]
     text = "\n".join(notices)
-    assert ("ministry: description: case 'alpha': \"The ministry (alpha's view)\"; "
-            "case 'bravo': \"The ministry (bravo's view)\" (shown: case 'alpha'") in text
+    assert (
+        "ministry: description: case 'alpha': \"The ministry (alpha's view)\"; "
+        "case 'bravo': \"The ministry (bravo's view)\" (shown: case 'alpha'"
+    ) in text
     assert "new-york-times: name:" in text and "country: name:" in text
     assert "detentions: date:" in text
     # the confidential witness: cases named, values not
     witness = [n for n in notices if "confidential person" in n]
     assert witness and "Witness" not in " ".join(witness)
     node = store.read("MATCH (n:Entity {id: 'ministry'}) RETURN n").records[0]["n"]
-    assert node["description"] == "The ministry (alpha's view)"   # alpha sorts first
+    assert node["description"] == "The ministry (alpha's view)"  # alpha sorts first
     assert node["aliases"] == ["MVD"] and node["cases"] == ["alpha", "bravo"]
     # the witness is confidential in alpha only: sealed, stored under a placeholder id
     assert not store.read("MATCH (n {id: 'witness'}) RETURN n").records
-    assert store.read("MATCH (n:Person) WHERE n.confidential RETURN count(n) AS c").records[0]["c"] == 1
+    assert (
+        store.read("MATCH (n:Person) WHERE n.confidential RETURN count(n) AS c").records[0]["c"]
+        == 1
+    )
     capital = store.read("MATCH (n {id: 'capital'}) RETURN n.lat AS lat").records[0]
     assert capital["lat"] == 10.5  # only bravo gives it: no conflict, shown
     # the statement's speaker edges from both cases, both affiliations
-    roles = store.read("MATCH (:Person {id: 'spokesman'})-[r:AFFILIATED_WITH]->() "
-                       "RETURN r.role AS role, r.cases AS c ORDER BY role").records
-    assert [(r["role"], r["c"]) for r in roles] == [("press officer", ["bravo"]),
-                                                    ("spokesman", ["alpha"])]
+    roles = store.read(
+        "MATCH (:Person {id: 'spokesman'})-[r:AFFILIATED_WITH]->() "
+        "RETURN r.role AS role, r.cases AS c ORDER BY role"
+    ).records
+    assert [(r["role"], r["c"]) for r in roles] == [
+        ("press officer", ["bravo"]),
+        ("spokesman", ["alpha"]),
+    ]
     res = runner.invoke(cli, ["query", "run", "conflicts", "--format", "json"])
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)
@@ -226,10 +251,15 @@ def test_deleted_record_and_relation_disappear_on_reload(store, two_cases, runne
     a, b = two_cases
     load(store, [a, b])
     both = store.digest()
-    text = CASE_A.replace("  - {id: reporter, name: Reporter A}\n", "").replace(
-        "  - {type: ASSOCIATED_WITH, from: reporter, to: local-ngo, role: contributor, "
-        "reported_by: [local-report]}\n", "").replace(
-        "  - {type: PART_OF, from: police, to: ministry, reported_by: [nyt]}\n", "")
+    text = (
+        CASE_A.replace("  - {id: reporter, name: Reporter A}\n", "")
+        .replace(
+            "  - {type: ASSOCIATED_WITH, from: reporter, to: local-ngo, role: contributor, "
+            "reported_by: [local-report]}\n",
+            "",
+        )
+        .replace("  - {type: PART_OF, from: police, to: ministry, reported_by: [nyt]}\n", "")
+    )
     _write(a, text)
     res = runner.invoke(cli, ["load", str(a)])
     assert res.exit_code == 0, res.output
@@ -237,8 +267,10 @@ def test_deleted_record_and_relation_disappear_on_reload(store, two_cases, runne
     assert not store.read("MATCH (n {id: 'reporter'}) RETURN n").records
     assert not store.read("MATCH ()-[r:ASSOCIATED_WITH]->() RETURN r").records
     # the PART_OF relation bravo states too stays, now bravo's alone, with bravo's source
-    got = store.read("MATCH ({id: 'police'})-[r:PART_OF]->() WHERE r.sources IS NOT NULL "
-                     "RETURN r.cases AS c, r.sources AS s").records
+    got = store.read(
+        "MATCH ({id: 'police'})-[r:PART_OF]->() WHERE r.sources IS NOT NULL "
+        "RETURN r.cases AS c, r.sources AS s"
+    ).records
     assert [(r["c"], r["s"]) for r in got] == [(["bravo"], ["guardian"])]
     # and the graph equals a fresh load of the changed files
     after = store.digest(cases=True)
@@ -248,14 +280,20 @@ def test_deleted_record_and_relation_disappear_on_reload(store, two_cases, runne
 
 
 def test_unload_refuses_to_take_what_another_case_uses(store, tmp_path, runner, neo4j_env):
-    a = _write(tmp_path / "owner", """
+    a = _write(
+        tmp_path / "owner",
+        """
         case: {id: owner}
         people: [{id: official, name: An Official}]
-        """)
-    b = _write(tmp_path / "user", """
+        """,
+    )
+    b = _write(
+        tmp_path / "user",
+        """
         case: {id: user}
         statements: [{id: st, text: "We deny it.", speaker: official}]
-        """)
+        """,
+    )
     load(store, [a])
     load(store, [b], allow_existing=True)
     before = store.digest(cases=True)
@@ -281,12 +319,16 @@ def test_change_list(store, two_cases, runner, neo4j_env, tmp_path):
     a, b = two_cases
     load(store, [a])
     out = tmp_path / "changes.jsonl"
-    res = runner.invoke(cli, ["load", str(b), "--allow-existing", "--changes", str(out),
-                              "--dry-run"])
+    res = runner.invoke(
+        cli, ["load", str(b), "--allow-existing", "--changes", str(out), "--dry-run"]
+    )
     assert res.exit_code == 0, res.output
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     upd = next(x for x in lines if x.get("node") == "new-york-times")
-    assert upd["op"] == "updated" and upd["fields"]["aliases"] == [["the Times"], ["the Times", "NYT"]]
+    assert upd["op"] == "updated" and upd["fields"]["aliases"] == [
+        ["the Times"],
+        ["the Times", "NYT"],
+    ]
     assert any(x["op"] == "created" and x.get("node") == "guardian-org" for x in lines)
     # the confidential witness: neither its id nor its values
     text = out.read_text()
@@ -304,8 +346,14 @@ def test_bulk_gives_the_same_graph_for_several_cases(store, two_cases, neo4j_env
     store.reset()
     plan = bulk_load(load_settings(), [a, b])
     phases = plan.summary()["phases"]  # each phase's seconds, for `kg load --bulk --json`
-    assert list(phases) == ["validation", "csv", "server stop (after the CSVs)",
-                            "neo4j-admin import", "server start", "schema, indexes, cases"]
+    assert list(phases) == [
+        "validation",
+        "csv",
+        "server stop (after the CSVs)",
+        "neo4j-admin import",
+        "server start",
+        "schema, indexes, cases",
+    ]
     assert all(v >= 0 for v in phases.values())
     from kg.store import Store, connect
 
@@ -323,8 +371,14 @@ def test_a_database_of_kg_0_1_is_refused(store, two_cases):
 # --- the law, generated ---------------------------------------------------------------------
 
 IDS = ["p1", "p2", "o1", "o2", "s1", "e1"]
-KIND = {"p1": "people", "p2": "people", "o1": "organizations", "o2": "organizations",
-        "s1": "sources", "e1": "events"}
+KIND = {
+    "p1": "people",
+    "p2": "people",
+    "o1": "organizations",
+    "o2": "organizations",
+    "s1": "sources",
+    "e1": "events",
+}
 words = st.sampled_from(["Alpha", "Beta", "Gamma", "Дельта", "Ε", "x y"])
 hidden_words = st.sampled_from(["Zorbanova", "Quillfeather Nyx", "Жужелицына"])
 
@@ -356,21 +410,34 @@ def a_case(draw, name):
         if KIND[i] == "events" and draw(st.booleans()):
             actors = [x for x in ids if KIND[x] in ("people", "organizations")]
             if actors:
-                rec["participants"] = [{"actor": draw(st.sampled_from(actors)),
-                                        "role": draw(st.sampled_from(["victim", "perpetrator"]))}]
+                rec["participants"] = [
+                    {
+                        "actor": draw(st.sampled_from(actors)),
+                        "role": draw(st.sampled_from(["victim", "perpetrator"])),
+                    }
+                ]
         doc.setdefault(KIND[i], []).append(rec)
     actors = [x for x in ids if KIND[x] in ("people", "organizations")]
     if len(actors) >= 2 and draw(st.booleans()):
         x, y = draw(st.permutations(actors))[:2]
-        rel = {"type": "ASSOCIATED_WITH", "from": x, "to": y, "role": draw(st.sampled_from(["ally", None]))}
+        rel = {
+            "type": "ASSOCIATED_WITH",
+            "from": x,
+            "to": y,
+            "role": draw(st.sampled_from(["ally", None])),
+        }
         if "s1" in ids and draw(st.booleans()):
             rel["reported_by"] = ["s1"]
         doc["relations"] = [{k: v for k, v in rel.items() if v is not None}]
     return doc
 
 
-@settings(max_examples=12, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(st.tuples(a_case("c1"), a_case("c2"), a_case("c3")))
 def test_order_law_generated(store, tmp_path_factory, docs):
     import yaml
@@ -390,7 +457,7 @@ def test_order_law_generated(store, tmp_path_factory, docs):
         for f in order:
             load(store, [f])
         assert store.digest(cases=True) == together, [f.name for f in order]
-    load(store, [folders[1]])   # reloading changes nothing
+    load(store, [folders[1]])  # reloading changes nothing
     assert store.digest(cases=True) == together
     # unloading the last gives the graph of the first two
     unload(store, "c3")
@@ -401,21 +468,27 @@ def test_order_law_generated(store, tmp_path_factory, docs):
 
 
 def test_confidential_while_any_loaded_case_says_so(store, tmp_path):
-    x = _write(tmp_path / "x", """
+    x = _write(
+        tmp_path / "x",
+        """
         case: {id: x-case}
         people: [{id: witness-w, name: Wanda Wolkowa, confidential: true, aliases: [W. W.]}]
-        """)
-    y = _write(tmp_path / "y", """
+        """,
+    )
+    y = _write(
+        tmp_path / "y",
+        """
         case: {id: y-case}
         people: [{id: witness-w, name: Wanda Wolkowa, description: Spoke on the record}]
         events: [{id: hearing, title: A hearing, participants: [{actor: witness-w, role: witness}]}]
-        """)
+        """,
+    )
     load(store, [y])
     alone = store.digest(cases=True)
     load(store, [x])
     text = "\n".join(store.canonical_lines())
     assert "Wolkowa" not in text and "witness-w" not in text  # sealed: x says confidential
-    unload(store, "x-case")   # lifts it: y's public record, under its own id again
+    unload(store, "x-case")  # lifts it: y's public record, under its own id again
     assert store.digest(cases=True) == alone
     got = store.read("MATCH (p:Person {id: 'witness-w'}) RETURN p.name AS n, p.confidential AS c")
     assert [(r["n"], r["c"]) for r in got.records] == [("Wanda Wolkowa", False)]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,16 +23,35 @@ from kg.errors import InputError
 from kg.synth import generate
 from kg.validation import collect
 
-from conftest import ROOT
-
 EXAMPLES = int(os.environ.get("KG_FUZZ_EXAMPLES", "120"))
 STATS: Counter = Counter()
 
-MUTATIONS = ["wrong_type", "missing_field", "dangling_ref", "wrong_kind_ref", "duplicate_across_files",
-             "impossible_date", "bad_encoding", "truncated", "enormous_string", "deep_nesting",
-             "billion_laughs", "nul_byte", "unknown_field", "bad_enum", "unknown_kind", "bad_id"]
-REQUIRED = {"person": "name", "organization": "name", "location": "name", "event": "title",
-            "source": "title", "statement": "text"}
+MUTATIONS = [
+    "wrong_type",
+    "missing_field",
+    "dangling_ref",
+    "wrong_kind_ref",
+    "duplicate_across_files",
+    "impossible_date",
+    "bad_encoding",
+    "truncated",
+    "enormous_string",
+    "deep_nesting",
+    "billion_laughs",
+    "nul_byte",
+    "unknown_field",
+    "bad_enum",
+    "unknown_kind",
+    "bad_id",
+]
+REQUIRED = {
+    "person": "name",
+    "organization": "name",
+    "location": "name",
+    "event": "title",
+    "source": "title",
+    "statement": "text",
+}
 
 
 def _records(seed: int, size: int) -> list[dict]:
@@ -41,12 +61,23 @@ def _records(seed: int, size: int) -> list[dict]:
 def _write(folder: Path, recs: list[dict], fmt: str, name: str = "a") -> Path:
     if fmt == "jsonl":
         path = folder / f"{name}.jsonl"
-        path.write_text("".join(json.dumps({k: v for k, v in r.items() if v is not None},
-                                           ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+        path.write_text(
+            "".join(
+                json.dumps({k: v for k, v in r.items() if v is not None}, ensure_ascii=False) + "\n"
+                for r in recs
+            ),
+            encoding="utf-8",
+        )
         return path
-    keys = {"source": "sources", "person": "people", "organization": "organizations",
-            "location": "locations", "event": "events", "statement": "statements",
-            "relation": "relations"}
+    keys = {
+        "source": "sources",
+        "person": "people",
+        "organization": "organizations",
+        "location": "locations",
+        "event": "events",
+        "statement": "statements",
+        "relation": "relations",
+    }
     doc: dict = {}
     for r in recs:
         r = {k: v for k, v in r.items() if v is not None}
@@ -58,7 +89,9 @@ def _write(folder: Path, recs: list[dict], fmt: str, name: str = "a") -> Path:
 
 
 def _pick(rng: random.Random, recs: list[dict], kinds=None) -> dict:
-    pool = [r for r in recs if r["record"] != "relation" and (kinds is None or r["record"] in kinds)]
+    pool = [
+        r for r in recs if r["record"] != "relation" and (kinds is None or r["record"] in kinds)
+    ]
     return rng.choice(pool)
 
 
@@ -82,7 +115,9 @@ def break_case(folder: Path, seed: int, size: int, fmt: str, mutation: str, payl
         _write(folder, [dict(target)], "jsonl" if fmt == "yaml" else "yaml", name="z-dup")
     elif mutation == "impossible_date":
         ev = _pick(rng, recs, ("event",))
-        ev["date"] = rng.choice(["2019-02-30", "2019-13", "20190", "2019-00-10", payload[:8] or "x"])
+        ev["date"] = rng.choice(
+            ["2019-02-30", "2019-13", "20190", "2019-00-10", payload[:8] or "x"]
+        )
         if ev["date"].strip() and ev["date"].isdigit() and len(ev["date"]) == 4:
             ev["date"] = "2019-02-30"
     elif mutation == "enormous_string":
@@ -108,19 +143,28 @@ def break_case(folder: Path, seed: int, size: int, fmt: str, mutation: str, payl
             lines[i] = lines[i][: max(1, len(lines[i]) // 2)]
             path.write_bytes(b"\n".join(lines))
         else:
-            path.write_bytes(raw[: rng.randrange(len(raw) // 3, len(raw))] + b'\n  - {id: "unterminated')
+            path.write_bytes(
+                raw[: rng.randrange(len(raw) // 3, len(raw))] + b'\n  - {id: "unterminated'
+            )
     elif mutation == "deep_nesting":
         depth = rng.choice([100, 5_000, 50_000])
-        extra = (b"\n" if fmt == "yaml" else b"")
+        extra = b"\n" if fmt == "yaml" else b""
         if fmt == "yaml":
             path.write_bytes(raw + extra + b"extra_nesting: " + b"[" * depth + b"]" * depth + b"\n")
         else:
-            path.write_bytes(raw + b'{"record": "person", "id": "deep", "name": ' + b"[" * depth
-                             + b"]" * depth + b"}\n")
+            path.write_bytes(
+                raw
+                + b'{"record": "person", "id": "deep", "name": '
+                + b"[" * depth
+                + b"]" * depth
+                + b"}\n"
+            )
     elif mutation == "billion_laughs":
         bomb = [b"lol0: &a0 [x, x, x, x, x, x, x, x, x]"]
         for i in range(1, 10):
-            bomb.append(f"lol{i}: &a{i} [".encode() + b", ".join([f"*a{i-1}".encode()] * 9) + b"]")
+            bomb.append(
+                f"lol{i}: &a{i} [".encode() + b", ".join([f"*a{i - 1}".encode()] * 9) + b"]"
+            )
         (folder / "bomb.yaml").write_bytes(b"\n".join(bomb) + b"\n")
     elif mutation == "nul_byte":
         cut = rng.randrange(len(raw) // 2, len(raw) - 1)
@@ -135,10 +179,19 @@ def _alarm(signum, frame):
     raise Hang()
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 200,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(1, 10_000), size=st.integers(15, 60), fmt=st.sampled_from(["yaml", "jsonl"]),
-       mutation=st.sampled_from(MUTATIONS), payload=st.text(max_size=20))
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=EXAMPLES <= 200,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    seed=st.integers(1, 10_000),
+    size=st.integers(15, 60),
+    fmt=st.sampled_from(["yaml", "jsonl"]),
+    mutation=st.sampled_from(MUTATIONS),
+    payload=st.text(max_size=20),
+)
 def test_broken_input_is_always_a_clear_error(seed, size, fmt, mutation, payload):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "case"
@@ -173,5 +226,7 @@ def test_record_fuzz_stats():
     """Runs last in this file: keeps the counts for docs/reliability.md."""
     out = ROOT / "test-artifacts" / "fuzz-stats.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"examples": EXAMPLES, "tried": dict(sorted(STATS.items()))}, indent=2))
+    out.write_text(
+        json.dumps({"examples": EXAMPLES, "tried": dict(sorted(STATS.items()))}, indent=2)
+    )
     assert STATS["total"] > 0

@@ -13,9 +13,11 @@ KG = ROOT / "kg"
 # The exporters write Cypher as their *output* (kg/export/cypher.py; kg/export/csv.py's
 # post-import statements). Saved queries are files (queries/), the schema too (schema/).
 CYPHER_HOMES = {"store.py", "resolve_store.py", "cypher.py", "export/cypher.py", "export/csv.py"}
-CYPHER = re.compile(r"\b(?:OPTIONAL\s+)?MATCH\s*\(|\bMERGE\s*\(|\bCREATE\s*\(|\bUNWIND\s+\$"
-                    r"|\bCALL\s+(?:db\.|dbms\.|apoc\.|\{)|\bDETACH\s+DELETE\b"
-                    r"|^\s*RETURN\s|\bSET\s+\w+\.\w+\s*=|\bSHOW\s+(?:INDEXES|CONSTRAINTS)\b")
+CYPHER = re.compile(
+    r"\b(?:OPTIONAL\s+)?MATCH\s*\(|\bMERGE\s*\(|\bCREATE\s*\(|\bUNWIND\s+\$"
+    r"|\bCALL\s+(?:db\.|dbms\.|apoc\.|\{)|\bDETACH\s+DELETE\b"
+    r"|^\s*RETURN\s|\bSET\s+\w+\.\w+\s*=|\bSHOW\s+(?:INDEXES|CONSTRAINTS)\b"
+)
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
@@ -46,8 +48,9 @@ def test_no_cypher_outside_the_store_layer():
         for line, text in _strings(path):
             if CYPHER.search(text):
                 found.append(f"kg/{rel}:{line}: {text[:70]!r}")
-    assert not found, "Cypher outside the store layer (move it to kg/cypher.py):\n" + \
-        "\n".join(found)
+    assert not found, "Cypher outside the store layer (move it to kg/cypher.py):\n" + "\n".join(
+        found
+    )
 
 
 def test_the_cypher_check_sees_cypher():
@@ -61,7 +64,9 @@ def test_the_cypher_check_sees_cypher():
 def test_modules_stay_small_and_the_cli_thin():
     """One home per concern: no module over 500 lines, kg/cli.py (the group, shared options,
     errors to messages) under 450; the commands live in kg/commands/."""
-    sizes = {p.relative_to(KG).as_posix(): len(p.read_text(encoding="utf-8").splitlines())
-             for p in KG.rglob("*.py")}
+    sizes = {
+        p.relative_to(KG).as_posix(): len(p.read_text(encoding="utf-8").splitlines())
+        for p in KG.rglob("*.py")
+    }
     assert sizes["cli.py"] < 450
     assert {name: n for name, n in sizes.items() if n > 500} == {}

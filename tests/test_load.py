@@ -5,11 +5,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import CASES, CHECHNYA
 
 from kg.errors import InputError
 from kg.loader import load
-
-from conftest import CASES, CHECHNYA
 
 pytestmark = pytest.mark.neo4j
 
@@ -21,31 +20,65 @@ def rows(store, cypher, **params):
 def test_contract_case_graph(store):
     load(store, [CASES / "contract"])
     counts = store.counts()
-    assert counts["nodes"] == {"Event": 3, "Location": 2, "Organization": 3, "Person": 2,
-                               "Source": 1, "Statement": 2}
+    assert counts["nodes"] == {
+        "Event": 3,
+        "Location": 2,
+        "Organization": 3,
+        "Person": 2,
+        "Source": 1,
+        "Statement": 2,
+    }
     assert counts["relationships"] == {
-        "ABOUT": 3, "AFFILIATED_WITH": 1, "ASSOCIATED_WITH": 1, "AUTHORED_BY": 1, "DENIED": 1,
-        "FOLLOWED": 1, "INVOLVED_IN": 2, "LOCATED_IN": 5, "PART_OF": 2, "PUBLISHED_BY": 1,
-        "REPORTED_BY": 2, "RESPONDED_TO": 1, "SAID": 2, "TRIGGERED_BY": 1, "VIA": 1}
+        "ABOUT": 3,
+        "AFFILIATED_WITH": 1,
+        "ASSOCIATED_WITH": 1,
+        "AUTHORED_BY": 1,
+        "DENIED": 1,
+        "FOLLOWED": 1,
+        "INVOLVED_IN": 2,
+        "LOCATED_IN": 5,
+        "PART_OF": 2,
+        "PUBLISHED_BY": 1,
+        "REPORTED_BY": 2,
+        "RESPONDED_TO": 1,
+        "SAID": 2,
+        "TRIGGERED_BY": 1,
+        "VIA": 1,
+    }
     # every node is an Entity with exactly one kind label, and its cases
     assert rows(store, "MATCH (n:Entity) WHERE size(labels(n)) <> 2 RETURN n") == []
     # and the case itself, as a :Case node
-    assert rows(store, "MATCH (n) WHERE NOT n:Entity AND NOT n:KgMeta RETURN labels(n) AS l, n.id AS id, "
-                       "n.records AS r") == [{"l": ["Case"], "id": "contract-case", "r": 18}]
+    assert rows(
+        store,
+        "MATCH (n) WHERE NOT n:Entity AND NOT n:KgMeta RETURN labels(n) AS l, n.id AS id, "
+        "n.records AS r",
+    ) == [{"l": ["Case"], "id": "contract-case", "r": 18}]
     assert len(rows(store, "MATCH (m:KgMeta) RETURN m")) == 1  # the sealing key's fingerprint
     assert rows(store, "MATCH (n:Entity) WHERE n.cases <> ['contract-case'] RETURN n") == []
     # directions, dates as Neo4j dates
-    got = rows(store, "MATCH (g:Organization)-[d:DENIED]->(e:Event) "
-                      "RETURN g.id AS g, e.id AS e, d.statement AS s, e.start AS start, "
-                      "e.end AS end, e.date_precision AS p")
+    got = rows(
+        store,
+        "MATCH (g:Organization)-[d:DENIED]->(e:Event) "
+        "RETURN g.id AS g, e.id AS e, d.statement AS s, e.start AS start, "
+        "e.end AS end, e.date_precision AS p",
+    )
     assert len(got) == 1 and got[0]["g"] == "org-gov" and got[0]["s"] == "stmt-denial"
-    assert got[0]["start"].iso_format() == "2020-01-01" and got[0]["end"].iso_format() == "2020-02-15"
-    assert rows(store, "MATCH (:Person {id: 'person-author'})-[:SAID]->(s:Statement)"
-                       "-[:VIA]->(o:Organization) RETURN o.id AS o") == [{"o": "org-ngo"}]
-    assert rows(store, "MATCH (:Organization {id: 'org-ngo'})-[:PART_OF]->(p) RETURN p.id AS p") \
-        == [{"p": "org-umbrella"}]
-    assert rows(store, "MATCH (:Event {id: 'event-sub'})-[r:PART_OF]->(:Event {id: 'event-main'}) "
-                       "RETURN r.sources AS s") == [{"s": ["src-report"]}]
+    assert (
+        got[0]["start"].iso_format() == "2020-01-01" and got[0]["end"].iso_format() == "2020-02-15"
+    )
+    assert rows(
+        store,
+        "MATCH (:Person {id: 'person-author'})-[:SAID]->(s:Statement)"
+        "-[:VIA]->(o:Organization) RETURN o.id AS o",
+    ) == [{"o": "org-ngo"}]
+    assert rows(
+        store, "MATCH (:Organization {id: 'org-ngo'})-[:PART_OF]->(p) RETURN p.id AS p"
+    ) == [{"p": "org-umbrella"}]
+    assert rows(
+        store,
+        "MATCH (:Event {id: 'event-sub'})-[r:PART_OF]->(:Event {id: 'event-main'}) "
+        "RETURN r.sources AS s",
+    ) == [{"s": ["src-report"]}]
 
 
 def test_text_loads_intact(store):
@@ -58,8 +91,9 @@ def test_text_loads_intact(store):
     assert name == "NGO <img src=x onerror=alert(1)>"
     quote = rows(store, "MATCH ()-[r:REPORTED_BY]->() WHERE r.page = 'p. 3' RETURN r.quote AS q")
     assert quote == [{"q": "'}) DETACH DELETE n //"}]
-    assert rows(store, "MATCH (p:Person {id: 'person-author'}) RETURN p.name AS n, p.aliases AS a") \
-        == [{"n": "Анна Автор", "a": ["Anna Avtor", "А. Автор"]}]
+    assert rows(
+        store, "MATCH (p:Person {id: 'person-author'}) RETURN p.name AS n, p.aliases AS a"
+    ) == [{"n": "Анна Автор", "a": ["Anna Avtor", "А. Автор"]}]
 
 
 def test_loading_twice_changes_nothing(store):
@@ -68,8 +102,9 @@ def test_loading_twice_changes_nothing(store):
     second = load(store, [CHECHNYA]).summary()
     assert store.digest() == digest
     assert all(v["created"] == 0 and v["updated"] == 0 for v in second["nodes"].values())
-    assert all(v["created"] == v["updated"] == v["deleted"] == 0
-               for v in second["relationships"].values())
+    assert all(
+        v["created"] == v["updated"] == v["deleted"] == 0 for v in second["relationships"].values()
+    )
     assert sum(v["created"] for v in first["nodes"].values()) == 52 - 8  # 8 relations
 
 
@@ -85,11 +120,14 @@ def test_reload_replaces_what_a_record_made(store, tmp_path):
     f.write_text(text)
     summary = load(store, [case]).summary()
     assert rows(store, "MATCH ()-[r:DENIED]->() RETURN r") == []
-    assert rows(store, "MATCH (:Statement {id: 'stmt-denial'})-[a:ABOUT]->(t) "
-                       "RETURN t.id AS t, a.stance AS s") == [{"t": "person-author", "s": "disputes"}]
+    assert rows(
+        store,
+        "MATCH (:Statement {id: 'stmt-denial'})-[a:ABOUT]->(t) RETURN t.id AS t, a.stance AS s",
+    ) == [{"t": "person-author", "s": "disputes"}]
     assert rows(store, "MATCH (:Organization {id: 'org-ngo'})-[r:PART_OF]->() RETURN r") == []
-    assert rows(store, "MATCH (o:Organization {id: 'org-umbrella'}) RETURN o.name AS n") == \
-        [{"n": "Umbrella renamed"}]
+    assert rows(store, "MATCH (o:Organization {id: 'org-umbrella'}) RETURN o.name AS n") == [
+        {"n": "Umbrella renamed"}
+    ]
     assert summary["relationships"]["DENIED"]["deleted"] == 1
     assert summary["relationships"]["ABOUT"]["deleted"] == 1
     # umbrella renamed; org-ngo's record (kept per case, kg_records) lost its parent
@@ -107,40 +145,81 @@ def _write(path: Path, text: str) -> None:
 
 
 def test_entity_shared_between_cases(store, tmp_path):
-    _write(tmp_path / "a" / "r.yaml", """
+    _write(
+        tmp_path / "a" / "r.yaml",
+        """
         case: {id: case-a}
         people: [{id: shared-person, name: Shared}]
         organizations: [{id: only-a, name: A}]
-        """)
-    _write(tmp_path / "b" / "r.yaml", """
+        """,
+    )
+    _write(
+        tmp_path / "b" / "r.yaml",
+        """
         case: {id: case-b}
         people: [{id: shared-person, name: Shared}]
-        """)
+        """,
+    )
     load(store, [tmp_path / "a"])
     load(store, [tmp_path / "b"])
-    assert rows(store, "MATCH (p:Person) RETURN p.id AS id, p.cases AS cases") == \
-        [{"id": "shared-person", "cases": ["case-a", "case-b"]}]
+    assert rows(store, "MATCH (p:Person) RETURN p.id AS id, p.cases AS cases") == [
+        {"id": "shared-person", "cases": ["case-a", "case-b"]}
+    ]
     load(store, [tmp_path / "a"])  # reloading a case keeps the other case on the node
-    assert rows(store, "MATCH (p:Person) RETURN p.cases AS cases") == [{"cases": ["case-a", "case-b"]}]
+    assert rows(store, "MATCH (p:Person) RETURN p.cases AS cases") == [
+        {"cases": ["case-a", "case-b"]}
+    ]
     store.write("MATCH (n) DETACH DELETE n")
     load(store, [tmp_path / "a", tmp_path / "b"])  # together: one node, both cases
-    assert rows(store, "MATCH (p:Person) RETURN p.cases AS cases") == [{"cases": ["case-a", "case-b"]}]
+    assert rows(store, "MATCH (p:Person) RETURN p.cases AS cases") == [
+        {"cases": ["case-a", "case-b"]}
+    ]
 
 
 BROKEN = {
-    "unknown reference": ("statements.yaml", "speaker: alvi-karimov", "speaker: alvi-karimof",
-                          "speaker", "reference 'alvi-karimof' not found"),
-    "duplicate id": ("places.yaml", "locations:\n", "locations:\n  - {id: moscow, name: Moskva}\n",
-                     "id", "duplicate id"),
-    "bad date": ("events.yaml", "date: 2017-04", "date: 2017-04-31", "date",
-                 "2017-04-31 is not a day of the calendar"),
-    "unknown field": ("actors.yaml", "    nationality_x: 1\n", None, "nationality_x",
-                      "unknown field"),
-    "wrong stance": ("statements.yaml", "stance: denies", "stance: denied", "stance",
-                     "expected 'asserts'"),
+    "unknown reference": (
+        "statements.yaml",
+        "speaker: alvi-karimov",
+        "speaker: alvi-karimof",
+        "speaker",
+        "reference 'alvi-karimof' not found",
+    ),
+    "duplicate id": (
+        "places.yaml",
+        "locations:\n",
+        "locations:\n  - {id: moscow, name: Moskva}\n",
+        "id",
+        "duplicate id",
+    ),
+    "bad date": (
+        "events.yaml",
+        "date: 2017-04",
+        "date: 2017-04-31",
+        "date",
+        "2017-04-31 is not a day of the calendar",
+    ),
+    "unknown field": (
+        "actors.yaml",
+        "    nationality_x: 1\n",
+        None,
+        "nationality_x",
+        "unknown field",
+    ),
+    "wrong stance": (
+        "statements.yaml",
+        "stance: denies",
+        "stance: denied",
+        "stance",
+        "expected 'asserts'",
+    ),
     "malformed yaml": ("places.yaml", "kind: country", "kind: [country", "-", "malformed YAML"),
-    "wrong kind": ("statements.yaml", "via: interfax", "via: russia", "via",
-                   "'russia' is a location; expected a organization"),
+    "wrong kind": (
+        "statements.yaml",
+        "via: interfax",
+        "via: russia",
+        "via",
+        "'russia' is a location; expected a organization",
+    ),
 }
 
 
@@ -154,8 +233,11 @@ def test_broken_copy_is_refused_and_writes_nothing(store, tmp_path, name):
     f = case / fname
     text = f.read_text()
     if new is None:  # insert a line after the first person's name
-        text = text.replace("    name: Ekaterina L. Sokiryanskaya\n",
-                            "    name: Ekaterina L. Sokiryanskaya\n" + old, 1)
+        text = text.replace(
+            "    name: Ekaterina L. Sokiryanskaya\n",
+            "    name: Ekaterina L. Sokiryanskaya\n" + old,
+            1,
+        )
     else:
         assert old in text
         text = text.replace(old, new, 1)
@@ -184,15 +266,19 @@ def test_kind_change_against_database_is_refused(store, tmp_path):
 
 def test_allow_existing(store, tmp_path):
     load(store, [CHECHNYA])
-    _write(tmp_path / "new" / "r.yaml", """
+    _write(
+        tmp_path / "new" / "r.yaml",
+        """
         statements:
           - {id: new-claim, speaker: ramzan-kadyrov, text: "A new claim", about: [{target: chechnya, stance: mentions}]}
-        """)
+        """,
+    )
     with pytest.raises(InputError):
         load(store, [tmp_path / "new"])
     load(store, [tmp_path / "new"], allow_existing=True)
-    assert rows(store, "MATCH (:Person {id: 'ramzan-kadyrov'})-[:SAID]->(s) RETURN s.id AS s") == \
-        [{"s": "new-claim"}]
+    assert rows(store, "MATCH (:Person {id: 'ramzan-kadyrov'})-[:SAID]->(s) RETURN s.id AS s") == [
+        {"s": "new-claim"}
+    ]
 
 
 def test_dry_run_writes_nothing(store):
@@ -212,8 +298,13 @@ def test_streamed_load_in_small_chunks_gives_the_same_graph(store, tmp_path):
     case = tmp_path / "fwd"
     write_case(case, 3000, seed=5, case="fwd", per_file=1000)
     # The same relation stated twice, far apart: the later wins, as in one chunk.
-    rel = {"record": "relation", "type": "ASSOCIATED_WITH", "from": "per-fwd-1", "to": "per-fwd-2",
-           "role": "twice"}
+    rel = {
+        "record": "relation",
+        "type": "ASSOCIATED_WITH",
+        "from": "per-fwd-1",
+        "to": "per-fwd-2",
+        "role": "twice",
+    }
     parts = sorted(case.glob("*.jsonl"))
     with open(parts[0], "a", encoding="utf-8") as f:
         f.write(json.dumps({**rel, "description": "first"}) + "\n")
@@ -225,24 +316,33 @@ def test_streamed_load_in_small_chunks_gives_the_same_graph(store, tmp_path):
     for p in parts:  # backwards: most references now point forward
         lines = p.read_text(encoding="utf-8").splitlines()
         head = [ln for ln in lines if '"record": "case"' in ln]
-        p.write_text("\n".join(head + [ln for ln in reversed(lines) if ln not in head]) + "\n",
-                     encoding="utf-8")
+        p.write_text(
+            "\n".join(head + [ln for ln in reversed(lines) if ln not in head]) + "\n",
+            encoding="utf-8",
+        )
     plan = load(store, [case], chunk_records=97, batch_size=50)
     assert store.digest() == whole
-    assert plan.summary()["relationships"]["ASSOCIATED_WITH"]["created"] == \
-        store.counts()["relationships"]["ASSOCIATED_WITH"]
-    got = store.read("MATCH (:Person {id: 'per-fwd-1'})-[r:ASSOCIATED_WITH {role: 'twice'}]->"
-                     "(:Person {id: 'per-fwd-2'}) RETURN r.description AS d").records
+    assert (
+        plan.summary()["relationships"]["ASSOCIATED_WITH"]["created"]
+        == store.counts()["relationships"]["ASSOCIATED_WITH"]
+    )
+    got = store.read(
+        "MATCH (:Person {id: 'per-fwd-1'})-[r:ASSOCIATED_WITH {role: 'twice'}]->"
+        "(:Person {id: 'per-fwd-2'}) RETURN r.description AS d"
+    ).records
     assert [r["d"] for r in got] == ["second"]
     again = load(store, [case], chunk_records=500)
     assert all(c["created"] == c["updated"] == 0 for c in again.summary()["nodes"].values())
-    assert all(c["created"] == c["updated"] == c["deleted"] == 0
-               for c in again.summary()["relationships"].values())
+    assert all(
+        c["created"] == c["updated"] == c["deleted"] == 0
+        for c in again.summary()["relationships"].values()
+    )
 
 
 @pytest.mark.neo4j
 def test_first_load_into_an_empty_database_reads_nothing_and_gives_the_same_graph(
-        store, tmp_path, monkeypatch):
+    store, tmp_path, monkeypatch
+):
     """Into an empty database, ids the input defines once are not looked up; the graph and
     the summary are the ones a load that looks everything up gives."""
     import gc
@@ -271,8 +371,9 @@ def test_first_load_into_an_empty_database_reads_nothing_and_gives_the_same_grap
     store.reset()
     looked_up.clear()
     real_validate = L.validate_input
-    monkeypatch.setattr(L, "validate_input",
-                        lambda *a, **k: (*real_validate(*a, **k)[:2], False))  # "not empty"
+    monkeypatch.setattr(
+        L, "validate_input", lambda *a, **k: (*real_validate(*a, **k)[:2], False)
+    )  # "not empty"
     assert load(store, inputs, chunk_records=300).summary() == fresh
     assert store.digest() == fresh_digest
     total = sum(fresh["nodes"][lb]["created"] for lb in fresh["nodes"])

@@ -28,8 +28,8 @@ from kg.errors import RuntimeUnavailable
 from kg.fetch import Jar, Manifest, ensure_jars, load_manifest
 from kg.java import find_java, version_of
 
-
 # --- a fake Maven repository ----------------------------------------------------------------
+
 
 class FakeRepo:
     """Serves FILES (path -> bytes) under /maven2/ with Range support; records requests."""
@@ -46,12 +46,13 @@ class FakeRepo:
                 pass
 
             def do_GET(self):
-                repo.requests.append((self.path, self.headers.get("Range"),
-                                      self.headers.get("Authorization")))
+                repo.requests.append(
+                    (self.path, self.headers.get("Range"), self.headers.get("Authorization"))
+                )
                 if not self.path.startswith("/maven2/"):
                     self.send_error(404)
                     return
-                rel = self.path[len("/maven2/"):]
+                rel = self.path[len("/maven2/") :]
                 body = repo.files.get(rel)
                 if body is None:
                     self.send_error(404)
@@ -83,7 +84,7 @@ class FakeRepo:
         return f"http://127.0.0.1:{self.server.server_address[1]}/maven2"
 
     def paths(self) -> list[str]:
-        return [p[len("/maven2/"):] for p, _, _ in self.requests]
+        return [p[len("/maven2/") :] for p, _, _ in self.requests]
 
     def close(self):
         self.server.shutdown()
@@ -91,8 +92,14 @@ class FakeRepo:
 
 
 def _jar(artifact: str, body: bytes, classifier: str | None = None) -> Jar:
-    return Jar(group="org.example.kg", artifact=artifact, version="1.0", classifier=classifier,
-               sha256=hashlib.sha256(body).hexdigest(), size=len(body))
+    return Jar(
+        group="org.example.kg",
+        artifact=artifact,
+        version="1.0",
+        classifier=classifier,
+        sha256=hashlib.sha256(body).hexdigest(),
+        size=len(body),
+    )
 
 
 @pytest.fixture
@@ -106,12 +113,18 @@ def repo():
 def fake(repo, tmp_path):
     """A three-jar manifest, its repository, and an environment pointing kg at them."""
     bodies = {"core": os.urandom(300_000), "small": b"tiny jar", "native": os.urandom(5_000)}
-    jars = (_jar("core", bodies["core"]), _jar("small", bodies["small"]),
-            _jar("native", bodies["native"], classifier="linux-x86_64"))
+    jars = (
+        _jar("core", bodies["core"]),
+        _jar("small", bodies["small"]),
+        _jar("native", bodies["native"], classifier="linux-x86_64"),
+    )
     for jar in jars:
         repo.files[jar.path] = bodies[jar.artifact]
-    env = {"KG_CACHE_DIR": str(tmp_path / "cache"), "KG_MAVEN_MIRROR": repo.url,
-           "HOME": str(tmp_path / "home")}
+    env = {
+        "KG_CACHE_DIR": str(tmp_path / "cache"),
+        "KG_MAVEN_MIRROR": repo.url,
+        "HOME": str(tmp_path / "home"),
+    }
     return Manifest(neo4j_version="0-test", jars=jars), env, bodies
 
 
@@ -126,14 +139,16 @@ def test_fetches_verifies_and_caches_from_the_mirror(fake, repo):
     cache = Path(env["KG_CACHE_DIR"]) / "jars"
     assert paths == [cache / j.path for j in manifest.jars]
     assert paths[2].name == "native-1.0-linux-x86_64.jar"
-    assert paths[2].relative_to(cache).as_posix() == \
-        "org/example/kg/native/1.0/native-1.0-linux-x86_64.jar"
+    assert (
+        paths[2].relative_to(cache).as_posix()
+        == "org/example/kg/native/1.0/native-1.0-linux-x86_64.jar"
+    )
     for jar, path in zip(manifest.jars, paths):
         assert path.read_bytes() == bodies[jar.artifact]
-    assert sorted(repo.paths()) == sorted(j.path for j in manifest.jars)   # the mirror, honoured
+    assert sorted(repo.paths()) == sorted(j.path for j in manifest.jars)  # the mirror, honoured
     log = out.getvalue()
     assert "fetching 3 Neo4j server jars (0.3 MB)" in log and repo.url in log
-    assert "fetched 3 jars" in log and len(log.splitlines()) <= 6   # not a TTY: a few lines
+    assert "fetched 3 jars" in log and len(log.splitlines()) <= 6  # not a TTY: a few lines
     assert not list(cache.rglob("*.part"))
     # a second run, from any KG_HOME, fetches nothing
     repo.requests.clear()
@@ -156,13 +171,13 @@ def test_progress_bar_with_sizes_on_a_terminal(fake):
 def test_an_interrupted_fetch_resumes_where_it_stopped(fake, repo):
     manifest, env, bodies = fake
     core = manifest.jars[0]
-    repo.cuts[core.path] = [100_000] + [0] * (fetch.TRIES - 1)   # the line stays down
+    repo.cuts[core.path] = [100_000] + [0] * (fetch.TRIES - 1)  # the line stays down
     with pytest.raises(RuntimeUnavailable, match="no network") as err:
         _fetch(manifest, env)
     assert err.value.exit_code == 3 and "resumes" in str(err.value)
     cache = Path(env["KG_CACHE_DIR"]) / "jars"
-    assert not (cache / core.path).exists()     # nothing half installed ...
-    assert (cache / (core.path + ".part")).stat().st_size == 100_000   # ... but kept to resume
+    assert not (cache / core.path).exists()  # nothing half installed ...
+    assert (cache / (core.path + ".part")).stat().st_size == 100_000  # ... but kept to resume
     repo.requests.clear()
     _fetch(manifest, env)
     assert repo.requests == [(f"/maven2/{core.path}", "bytes=100000-", None)]
@@ -184,9 +199,9 @@ def test_a_tampered_jar_in_the_cache_is_fetched_again_never_used(fake, repo):
     paths = _fetch(manifest, env)
     core = paths[0]
     data = bytearray(core.read_bytes())
-    data[1000] ^= 0xFF                      # same size, other content
+    data[1000] ^= 0xFF  # same size, other content
     core.write_bytes(bytes(data))
-    paths[1].write_bytes(b"x")              # and a truncated one
+    paths[1].write_bytes(b"x")  # and a truncated one
     repo.requests.clear()
     out = io.StringIO()
     assert _fetch(manifest, env, out) == paths
@@ -198,7 +213,7 @@ def test_a_tampered_jar_in_the_cache_is_fetched_again_never_used(fake, repo):
 def test_a_checksum_mismatch_is_refused_and_nothing_installed(fake, repo):
     manifest, env, _ = fake
     small = manifest.jars[1]
-    repo.files[small.path] = b"evil jar"    # same size, other bytes
+    repo.files[small.path] = b"evil jar"  # same size, other bytes
     with pytest.raises(RuntimeUnavailable, match="checksum mismatch") as err:
         _fetch(manifest, env)
     msg = str(err.value)
@@ -211,7 +226,7 @@ def test_a_checksum_mismatch_is_refused_and_nothing_installed(fake, repo):
 
 def test_no_network_says_what_to_do(fake, tmp_path):
     manifest, env, _ = fake
-    with socket.socket() as s:   # a port nobody listens on
+    with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = dict(env, KG_MAVEN_MIRROR=f"http://127.0.0.1:{port}/maven2")
@@ -242,8 +257,9 @@ def test_mirror_credentials_are_sent_never_printed(fake, repo):
 def test_a_full_disk_is_reported_before_and_during_the_fetch(fake, monkeypatch):
     manifest, env, _ = fake
     real_usage = shutil.disk_usage
-    monkeypatch.setattr(fetch.shutil, "disk_usage",
-                        lambda p: real_usage(p)._replace(free=1_000_000))
+    monkeypatch.setattr(
+        fetch.shutil, "disk_usage", lambda p: real_usage(p)._replace(free=1_000_000)
+    )
     with pytest.raises(RuntimeUnavailable, match="disk full") as err:
         _fetch(manifest, env)
     assert "KG_CACHE_DIR" in str(err.value) and err.value.exit_code == 3
@@ -257,7 +273,7 @@ def test_a_full_disk_is_reported_before_and_during_the_fetch(fake, monkeypatch):
     with pytest.raises(RuntimeUnavailable, match="disk full"):
         _fetch(manifest, env)
     cache = Path(env["KG_CACHE_DIR"]) / "jars"
-    assert not list(cache.rglob("*.jar*"))   # no partial files either
+    assert not list(cache.rglob("*.jar*"))  # no partial files either
 
 
 def test_jars_maven_already_holds_are_copied_not_fetched(fake, repo):
@@ -272,14 +288,17 @@ def test_jars_maven_already_holds_are_copied_not_fetched(fake, repo):
 
 def test_cache_location(tmp_path):
     assert fetch.cache_dir({"KG_CACHE_DIR": str(tmp_path / "c")}) == tmp_path / "c"
-    assert fetch.cache_dir({"XDG_CACHE_HOME": str(tmp_path / "x"), "HOME": "/nowhere"}) == \
-        tmp_path / "x" / "kg"
+    assert (
+        fetch.cache_dir({"XDG_CACHE_HOME": str(tmp_path / "x"), "HOME": "/nowhere"})
+        == tmp_path / "x" / "kg"
+    )
     assert fetch.cache_dir({"HOME": str(tmp_path)}) == tmp_path / ".cache" / "kg"
     assert fetch.jar_cache({"HOME": str(tmp_path)}) == tmp_path / ".cache" / "kg" / "jars"
     assert fetch.mirror_url({}) == fetch.DEFAULT_MIRROR
 
 
 # --- the manifest -------------------------------------------------------------------------------
+
 
 def test_the_packaged_manifest_pins_every_jar():
     manifest = load_manifest()
@@ -288,10 +307,13 @@ def test_the_packaged_manifest_pins_every_jar():
     assert len({j.coordinate for j in manifest.jars}) == len(manifest.jars)
     assert all(len(j.sha256) == 64 and j.size > 0 for j in manifest.jars)
     names = {(j.group, j.artifact) for j in manifest.jars}
-    assert {("org.neo4j", "neo4j"), ("org.neo4j.app", "neo4j-server"),
-            ("org.neo4j", "neo4j-import-tool")} <= names
+    assert {
+        ("org.neo4j", "neo4j"),
+        ("org.neo4j.app", "neo4j-server"),
+        ("org.neo4j", "neo4j-import-tool"),
+    } <= names
     text = (Path(fetch.__file__).parent / "resources" / "neo4j-jars.json").read_text()
-    assert text == manifest.dumps()           # as `make neo4j-lock` writes it
+    assert text == manifest.dumps()  # as `make neo4j-lock` writes it
     assert json.loads(text)["total_size"] == manifest.total_size
 
 
@@ -304,6 +326,7 @@ def test_the_manifest_matches_what_maven_resolves(tmp_path):
 
 # --- the Java --------------------------------------------------------------------------------------
 
+
 def _java(folder: Path, version: str | None, code: int = 0) -> Path:
     """A fake `java` that prints VERSION as Java does (or fails like a missing command)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -311,8 +334,9 @@ def _java(folder: Path, version: str | None, code: int = 0) -> Path:
     if version is None:
         exe.write_text('#!/bin/sh\necho "sh: 1: java: not found" >&2\nexit 127\n')
     else:
-        exe.write_text(f'#!/bin/sh\necho \'openjdk version "{version}" 2024-01-16\' >&2\n'
-                       f"exit {code}\n")
+        exe.write_text(
+            f"#!/bin/sh\necho 'openjdk version \"{version}\" 2024-01-16' >&2\nexit {code}\n"
+        )
     exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
     return exe
 
@@ -334,6 +358,7 @@ def javas(tmp_path, monkeypatch):
         if pkg:
             packaged["path"] = str(_java(tmp_path / "pkg", pkg))
         return env
+
     return setup
 
 
@@ -408,8 +433,10 @@ def test_status_names_the_java_the_server_runs_on(neo4j_env, runner):
 
 def test_two_fetches_at_once_download_each_jar_once(fake, repo):
     manifest, env, bodies = fake
-    results, threads = [], [threading.Thread(target=lambda: results.append(_fetch(manifest, env)))
-                            for _ in range(2)]
+    results, threads = (
+        [],
+        [threading.Thread(target=lambda: results.append(_fetch(manifest, env))) for _ in range(2)],
+    )
     for t in threads:
         t.start()
     for t in threads:
@@ -427,9 +454,14 @@ def test_the_packaged_java_runs_the_neo4j_jars(tmp_path):
 
     java = packaged_java()
     assert java and version_of(java) == 21
-    out = subprocess.run([java, "-cp", fetch.classpath(), "org.neo4j.cli.AdminTool", "--version"],
-                         capture_output=True, text=True, timeout=300, cwd=tmp_path,
-                         env=dict(os.environ, NEO4J_HOME=str(tmp_path), NEO4J_CONF=str(tmp_path)))
+    out = subprocess.run(
+        [java, "-cp", fetch.classpath(), "org.neo4j.cli.AdminTool", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env=dict(os.environ, NEO4J_HOME=str(tmp_path), NEO4J_CONF=str(tmp_path)),
+    )
     assert out.returncode == 0, out.stderr
     assert NEO4J_VERSION in out.stdout
 

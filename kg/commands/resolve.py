@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import click
 
@@ -24,9 +25,15 @@ from ..errors import UsageError
 
 # --- resolve --------------------------------------------------------------------------------
 
+
 def _kinds_option(fn: Callable) -> Callable:
-    return click.option("--kinds", metavar="KIND,...", default="person,organization,location",
-                        show_default=True, help="Which kinds of entity to compare.")(fn)
+    return click.option(
+        "--kinds",
+        metavar="KIND,...",
+        default="person,organization,location",
+        show_default=True,
+        help="Which kinds of entity to compare.",
+    )(fn)
 
 
 def _parse_resolve_kinds(kinds: str) -> list[str]:
@@ -35,8 +42,9 @@ def _parse_resolve_kinds(kinds: str) -> list[str]:
     out = [k.strip() for k in kinds.split(",") if k.strip()]
     bad = [k for k in out if k not in RESOLVABLE]
     if bad or not out:
-        raise UsageError(f"--kinds: {', '.join(bad) or '(none)'}: expected some of "
-                         f"{', '.join(RESOLVABLE)}")
+        raise UsageError(
+            f"--kinds: {', '.join(bad) or '(none)'}: expected some of {', '.join(RESOLVABLE)}"
+        )
     return out
 
 
@@ -53,17 +61,29 @@ def resolve() -> None:
 
 @resolve.command("candidates")
 @_kinds_option
-@click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
-              help="Only pairs scoring at least this.")
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Only pairs scoring at least this.",
+)
 @click.option("--case", help="Only pairs with at least one entity of this case.")
 @click.option("--top", type=click.IntRange(1), help="Only the first N pairs.")
 @format_option()
 @out_option
 @confidential_option
 @with_store
-def resolve_candidates(store: Any, kinds: str, min_score: float, case: Optional[str],
-                       top: Optional[int], fmt: str, out: Optional[Path],
-                       include_confidential: bool) -> None:
+def resolve_candidates(
+    store: Any,
+    kinds: str,
+    min_score: float,
+    case: str | None,
+    top: int | None,
+    fmt: str,
+    out: Path | None,
+    include_confidential: bool,
+) -> None:
     """Pairs of entities of one kind that may be one, best first, with the reasons.
 
     Pairs already merged or judged not_same are left out. Confidential entities are
@@ -86,10 +106,12 @@ def resolve_candidates(store: Any, kinds: str, min_score: float, case: Optional[
 
 def _card(card: dict[str, Any], side: str) -> str:
     p = card["props"]
-    lines = [f"  {side}: {p.get('id')}  ({(card.get('label') or '').lower()})  "
-             f"cases: {', '.join(p.get('cases') or []) or '-'}"
-             + ("  CONFIDENTIAL" if p.get("confidential") else ""),
-             f"     name: {p.get('name') or p.get('title')}"]
+    lines = [
+        f"  {side}: {p.get('id')}  ({(card.get('label') or '').lower()})  "
+        f"cases: {', '.join(p.get('cases') or []) or '-'}"
+        + ("  CONFIDENTIAL" if p.get("confidential") else ""),
+        f"     name: {p.get('name') or p.get('title')}",
+    ]
     if p.get("aliases"):
         lines.append(f"     aliases: {', '.join(p['aliases'])}")
     if p.get("description"):
@@ -107,17 +129,36 @@ def _card(card: dict[str, Any], side: str) -> str:
 
 @resolve.command("review")
 @click.argument("judgements_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--who", envvar="KG_WHO", show_envvar=True,
-              help="Who decides (written with each judgement; default: your login name).")
+@click.option(
+    "--who",
+    envvar="KG_WHO",
+    show_envvar=True,
+    help="Who decides (written with each judgement; default: your login name).",
+)
 @_kinds_option
-@click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
-              help="Only pairs scoring at least this.")
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Only pairs scoring at least this.",
+)
 @click.option("--case", help="Only pairs with at least one entity of this case.")
-@click.option("--include-confidential", is_flag=True,
-              help="Also review pairs with a confidential entity (shown in full on this terminal).")
+@click.option(
+    "--include-confidential",
+    is_flag=True,
+    help="Also review pairs with a confidential entity (shown in full on this terminal).",
+)
 @with_store
-def resolve_review(store: Any, judgements_file: Path, who: Optional[str], kinds: str,
-                   min_score: float, case: Optional[str], include_confidential: bool) -> None:
+def resolve_review(
+    store: Any,
+    judgements_file: Path,
+    who: str | None,
+    kinds: str,
+    min_score: float,
+    case: str | None,
+    include_confidential: bool,
+) -> None:
     """Walk the candidates in the terminal: same, different, skip or quit.
 
     Each decision is appended at once to JUDGEMENTS_FILE (made if missing) as same_as or
@@ -135,24 +176,36 @@ def resolve_review(store: Any, judgements_file: Path, who: Optional[str], kinds:
     done = {j.pair for j in judged}
     rows = candidates(store, _parse_resolve_kinds(kinds), min_score=min_score, case=case)
     hidden = sum(1 for r in rows if r["confidential"]) if not include_confidential else 0
-    rows = [r for r in rows if (include_confidential or not r["confidential"])
-            and tuple(sorted((r["id_a"], r["id_b"]))) not in done]
+    rows = [
+        r
+        for r in rows
+        if (include_confidential or not r["confidential"])
+        and tuple(sorted((r["id_a"], r["id_b"]))) not in done
+    ]
     if hidden:
-        click.echo(f"notice: {hidden} pairs with a confidential entity are not shown "
-                   "(--include-confidential shows them)", err=True)
+        click.echo(
+            f"notice: {hidden} pairs with a confidential entity are not shown "
+            "(--include-confidential shows them)",
+            err=True,
+        )
     if not rows:
         click.echo("no candidates to review")
         return
     counts = {"same_as": 0, "not_same": 0}
     for n, r in enumerate(rows, 1):
         cs = cards(store, [r["id_a"], r["id_b"]])
-        click.echo(f"\n[{n}/{len(rows)}] score {r['score']:.3f}  {r['kind']}\n  why: {r['reasons']}")
+        click.echo(
+            f"\n[{n}/{len(rows)}] score {r['score']:.3f}  {r['kind']}\n  why: {r['reasons']}"
+        )
         for side, eid in (("A", r["id_a"]), ("B", r["id_b"])):
             if eid in cs:
                 click.echo(_card(cs[eid], side))
-        answer = click.prompt("same / different / skip / quit", default="skip",
-                              type=click.Choice(["same", "different", "skip", "quit",
-                                                 "s", "d", "k", "q"]), show_choices=False)
+        answer = click.prompt(
+            "same / different / skip / quit",
+            default="skip",
+            type=click.Choice(["same", "different", "skip", "quit", "s", "d", "k", "q"]),
+            show_choices=False,
+        )
         answer = {"s": "same", "d": "different", "k": "skip", "q": "quit"}.get(answer, answer)
         if answer == "quit":
             break
@@ -162,8 +215,10 @@ def resolve_review(store: Any, judgements_file: Path, who: Optional[str], kinds:
         why = click.prompt("why", default=f"score {r['score']:.2f}: {r['reasons']}")
         J.append(judgements_file, decision, r["id_a"], r["id_b"], who, why)
         counts[decision] += 1
-    click.echo(f"\nwrote {counts['same_as']} same_as and {counts['not_same']} not_same to "
-               f"{judgements_file}; `kg resolve apply {judgements_file}` makes them count")
+    click.echo(
+        f"\nwrote {counts['same_as']} same_as and {counts['not_same']} not_same to "
+        f"{judgements_file}; `kg resolve apply {judgements_file}` makes them count"
+    )
 
 
 @resolve.command("apply")
@@ -185,7 +240,9 @@ def resolve_apply(store: Any, files: tuple[Path, ...], dry_run: bool, as_json: b
     if as_json:
         click.echo(json.dumps({"dry_run": dry_run, **report.as_dict()}, indent=2))
     else:
-        click.echo(("Dry run, nothing written: " if dry_run else "") + _apply_summary(report), nl=False)
+        click.echo(
+            ("Dry run, nothing written: " if dry_run else "") + _apply_summary(report), nl=False
+        )
 
 
 @resolve.command("status")

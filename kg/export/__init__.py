@@ -25,13 +25,34 @@ from .gexf import GexfExporter
 from .graphml import GraphmlExporter
 from .json import JsonExporter
 
-__all__ = ["ARRAY_DELIMITER", "EXPORTERS", "FORMATS", "NAME_KEYS", "CsvExporter",
-           "CypherExporter", "Exporter", "FtmExporter", "GexfExporter", "GraphmlExporter",
-           "JsonExporter", "cypher_literal", "display_name", "export", "import_args", "one_line",
-           "script_statements"]
+__all__ = [
+    "ARRAY_DELIMITER",
+    "EXPORTERS",
+    "FORMATS",
+    "NAME_KEYS",
+    "CsvExporter",
+    "CypherExporter",
+    "Exporter",
+    "FtmExporter",
+    "GexfExporter",
+    "GraphmlExporter",
+    "JsonExporter",
+    "cypher_literal",
+    "display_name",
+    "export",
+    "import_args",
+    "one_line",
+    "script_statements",
+]
 
-EXPORTERS = {"ftm": FtmExporter, "graphml": GraphmlExporter, "gexf": GexfExporter,
-             "json": JsonExporter, "csv": CsvExporter, "cypher": CypherExporter}
+EXPORTERS = {
+    "ftm": FtmExporter,
+    "graphml": GraphmlExporter,
+    "gexf": GexfExporter,
+    "json": JsonExporter,
+    "csv": CsvExporter,
+    "cypher": CypherExporter,
+}
 
 
 def export(sub: Subgraph, fmt: str, out: Path, **options: Any) -> list[Path]:
@@ -52,8 +73,9 @@ def export(sub: Subgraph, fmt: str, out: Path, **options: Any) -> list[Path]:
     # kg's own bookkeeping (per-case records, conflicts) goes only into the formats that
     # rebuild a kg database (redaction has removed it from confidential records).
     internal = fmt in ("csv", "cypher")
-    with (atomic_dir(out, private=private) if fmt == "csv"
-          else atomic_path(out, private=private)) as tmp:
+    with (
+        atomic_dir(out, private=private) if fmt == "csv" else atomic_path(out, private=private)
+    ) as tmp:
         cls: Any
         if fmt == "html":
             from .html import HtmlExporter
@@ -61,8 +83,9 @@ def export(sub: Subgraph, fmt: str, out: Path, **options: Any) -> list[Path]:
             cls = HtmlExporter
         else:
             cls = EXPORTERS[fmt]
-        exporter = cls(tmp, citations=sub.citations,
-                       confidential_included=not sub.redacted, **options)
+        exporter = cls(
+            tmp, citations=sub.citations, confidential_included=not sub.redacted, **options
+        )
         for nid, node in sub.sorted_nodes():
             exporter.write_node(nid, node if internal else {**node, "props": public(node["props"])})
         for edge in sub.sorted_edges():

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..formats import EXPORT_FORMATS
 
+
 class _LazyModule:
     """A module imported on first use (networkx costs 0.1 s at start-up; an html or csv export
     never needs it)."""
@@ -26,8 +27,8 @@ class _LazyModule:
 
 nx = _LazyModule("networkx")
 
-FORMATS = EXPORT_FORMATS   # declared once, in kg.formats
-ARRAY_DELIMITER = "\x1f"   # unit separator: never in curated text; `--array-delimiter=U+001F`
+FORMATS = EXPORT_FORMATS  # declared once, in kg.formats
+ARRAY_DELIMITER = "\x1f"  # unit separator: never in curated text; `--array-delimiter=U+001F`
 NAME_KEYS = ("name", "title", "text")
 
 
@@ -64,7 +65,6 @@ class Exporter:
         raise NotImplementedError
 
 
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
@@ -83,13 +83,22 @@ class _NetworkxExporter(Exporter):
         self.keys: Counter = Counter()
 
     def write_node(self, nid: str, node: dict[str, Any]) -> None:
-        attrs = {"label": display_name(node["props"], nid), "entity": node["kind"],
-                 "labels": ";".join(node["labels"])}
+        attrs = {
+            "label": display_name(node["props"], nid),
+            "entity": node["kind"],
+            "labels": ";".join(node["labels"]),
+        }
         attrs.update({k: v for k, v in node["props"].items() if k not in ("id",)})
         self.G.add_node(nid, **attrs)
 
     def write_edge(self, edge: dict[str, Any]) -> None:
         key = f"{edge['type']}:{self.keys[(edge['start'], edge['end'], edge['type'])]}"
         self.keys[(edge["start"], edge["end"], edge["type"])] += 1
-        self.G.add_edge(edge["start"], edge["end"], key=key, type=edge["type"], label=edge["type"],
-                        **edge["props"])
+        self.G.add_edge(
+            edge["start"],
+            edge["end"],
+            key=key,
+            type=edge["type"],
+            label=edge["type"],
+            **edge["props"],
+        )

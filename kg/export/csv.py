@@ -6,10 +6,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from .base import ARRAY_DELIMITER, Exporter
 from .cypher import _map, cypher_literal
+
 
 def _csv_type(values: list[Any]) -> str:
     vals = [v for v in values if v is not None]
@@ -80,7 +81,7 @@ def _csv_value(value: Any, kind: str) -> Any:
 class CsvExporter(Exporter):
     """nodes.csv and relationships.csv for `neo4j-admin database import full`."""
 
-    def __init__(self, out: Path, *, part_rows: Optional[int] = None, **kw: Any):
+    def __init__(self, out: Path, *, part_rows: int | None = None, **kw: Any):
         """With ``part_rows``, rows are written as they come, in numbered parts of that many
         rows (nodes-00001.csv, ...; each with its own header), so memory stays flat."""
         super().__init__(out, **kw)
@@ -105,12 +106,23 @@ class CsvExporter(Exporter):
         self.out.mkdir(parents=True, exist_ok=True)
         self.parts += 1
         suffix = f"-{self.parts:05d}" if self.part_rows else ""
-        nodes_csv, rels_csv = self.out / f"nodes{suffix}.csv", self.out / f"relationships{suffix}.csv"
-        self._write(nodes_csv, ["id:ID", ":LABEL"],
-                    [([nid, ARRAY_DELIMITER.join(labels)], {k: v for k, v in props.items() if k != "id"})
-                     for nid, labels, props in self.nodes])
-        self._write(rels_csv, [":START_ID", ":END_ID", ":TYPE"],
-                    [([e["start"], e["end"], e["type"]], e["props"]) for e in self.edges])
+        nodes_csv, rels_csv = (
+            self.out / f"nodes{suffix}.csv",
+            self.out / f"relationships{suffix}.csv",
+        )
+        self._write(
+            nodes_csv,
+            ["id:ID", ":LABEL"],
+            [
+                ([nid, ARRAY_DELIMITER.join(labels)], {k: v for k, v in props.items() if k != "id"})
+                for nid, labels, props in self.nodes
+            ],
+        )
+        self._write(
+            rels_csv,
+            [":START_ID", ":END_ID", ":TYPE"],
+            [([e["start"], e["end"], e["type"]], e["props"]) for e in self.edges],
+        )
         # neo4j-admin cannot express an empty list (an empty field means "no property"):
         # these statements restore the empty lists after the import.
         for nid, _, props in self.nodes:
@@ -118,7 +130,9 @@ class CsvExporter(Exporter):
                 continue
             for k, v in sorted(props.items()):
                 if isinstance(v, list) and not v:
-                    self.post.append(f"MATCH (n:Entity {{id: {cypher_literal(nid)}}}) SET n.`{k}` = [];")
+                    self.post.append(
+                        f"MATCH (n:Entity {{id: {cypher_literal(nid)}}}) SET n.`{k}` = [];"
+                    )
         for e in self.edges:
             if [] not in e["props"].values():
                 continue
@@ -126,13 +140,17 @@ class CsvExporter(Exporter):
             if empty:
                 match = {k: v for k, v in e["props"].items() if k not in empty}
                 sets = ", ".join(f"r.`{k}` = []" for k in empty)
-                self.post.append(f"MATCH (a:Entity {{id: {cypher_literal(e['start'])}}})"
-                                 f"-[r:{e['type']} {_map(match)}]->(b:Entity {{id: {cypher_literal(e['end'])}}}) "
-                                 f"WHERE {' AND '.join(f'r.`{k}` IS NULL' for k in empty)} SET {sets};")
+                self.post.append(
+                    f"MATCH (a:Entity {{id: {cypher_literal(e['start'])}}})"
+                    f"-[r:{e['type']} {_map(match)}]->(b:Entity {{id: {cypher_literal(e['end'])}}}) "
+                    f"WHERE {' AND '.join(f'r.`{k}` IS NULL' for k in empty)} SET {sets};"
+                )
         self.nodes, self.edges = [], []
         self.files += [nodes_csv, rels_csv]
 
-    def _write(self, path: Path, fixed: list[str], rows: list[tuple[list[Any], dict[str, Any]]]) -> None:
+    def _write(
+        self, path: Path, fixed: list[str], rows: list[tuple[list[Any], dict[str, Any]]]
+    ) -> None:
         types = _column_types(rows)
         names = sorted(types)
         at = {k: i for i, k in enumerate(names)}
@@ -159,8 +177,11 @@ class CsvExporter(Exporter):
         if self.nodes or self.edges or not self.parts:
             self._flush()
         post = self.out / "post-import.cypher"
-        lines = ["// Run after neo4j-admin import: restores empty list properties, which CSV "
-                 "cannot express. One statement per line.", *self.post]
+        lines = [
+            "// Run after neo4j-admin import: restores empty list properties, which CSV "
+            "cannot express. One statement per line.",
+            *self.post,
+        ]
         post.write_text("\n".join(lines) + "\n", encoding="utf-8")
         readme = self.out / "IMPORT.txt"
         readme.write_text(
@@ -171,14 +192,23 @@ class CsvExporter(Exporter):
             "Array values are separated by U+001F (unit separator). Then start the server\n"
             "and run post-import.cypher (e.g. cypher-shell -f post-import.cypher): it\n"
             "restores empty lists, which CSV cannot express. kg applies its constraints\n"
-            "and indexes on its next load.\n", encoding="utf-8")
+            "and indexes on its next load.\n",
+            encoding="utf-8",
+        )
         return [*self.files, post, readme]
 
 
 def import_args(folder: Path) -> list[str]:
     """neo4j-admin arguments that import a CsvExporter folder into database `neo4j`."""
     # One argument per file: each part carries its own header.
-    return ["database", "import", "full", "neo4j", "--overwrite-destination",
-            *(f"--nodes={f}" for f in sorted(folder.glob("nodes*.csv"))),
-            *(f"--relationships={f}" for f in sorted(folder.glob("relationships*.csv"))),
-            "--array-delimiter=U+001F", "--multiline-fields=true"]
+    return [
+        "database",
+        "import",
+        "full",
+        "neo4j",
+        "--overwrite-destination",
+        *(f"--nodes={f}" for f in sorted(folder.glob("nodes*.csv"))),
+        *(f"--relationships={f}" for f in sorted(folder.glob("relationships*.csv"))),
+        "--array-delimiter=U+001F",
+        "--multiline-fields=true",
+    ]

@@ -74,15 +74,19 @@ class CypherExporter(Exporter):
     def write_node(self, nid: str, node: dict[str, Any]) -> None:
         labels = [lb for lb in node["labels"] if lb in R.KIND_OF_LABEL]
         label_set = "".join(f" SET n:{lb}" for lb in labels)  # labels come only from the schema
-        self.lines.append(f"MERGE (n:Entity {{id: {cypher_literal(nid)}}}){label_set} "
-                          f"SET n = {_map(node['props'])};")
+        self.lines.append(
+            f"MERGE (n:Entity {{id: {cypher_literal(nid)}}}){label_set} "
+            f"SET n = {_map(node['props'])};"
+        )
 
     def write_edge(self, edge: dict[str, Any]) -> None:
         if edge["type"] not in R.ALL_REL_TYPES:
             raise UsageError(f"relationship type {edge['type']!r} is not in kg's schema")
-        self.lines.append(f"MATCH (a:Entity {{id: {cypher_literal(edge['start'])}}}) "
-                          f"MATCH (b:Entity {{id: {cypher_literal(edge['end'])}}}) "
-                          f"MERGE (a)-[r:{edge['type']} {_map(edge['props'])}]->(b);")
+        self.lines.append(
+            f"MATCH (a:Entity {{id: {cypher_literal(edge['start'])}}}) "
+            f"MATCH (b:Entity {{id: {cypher_literal(edge['end'])}}}) "
+            f"MERGE (a)-[r:{edge['type']} {_map(edge['props'])}]->(b);"
+        )
 
     def finalize(self) -> list[Path]:
         self.out.write_text("\n".join(self.lines) + "\n", encoding="utf-8")

@@ -31,8 +31,9 @@ import json
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import networkx as nx
 
@@ -51,13 +52,18 @@ def xml_safe(text: str) -> str:
 
 def _text(value: str) -> str:
     """Element content: escaped, CR as a character reference (parsers turn literal CR to LF)."""
-    return (xml_safe(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("\r", "&#13;"))
+    return (
+        xml_safe(value)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\r", "&#13;")
+    )
 
 
 def _attr(value: str) -> str:
     """Attribute value: escaped, and tab/LF/CR as references (parsers turn them into spaces)."""
-    return (_text(value).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;"))
+    return _text(value).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
 
 
 def _iso(v: Any) -> Any:
@@ -85,7 +91,9 @@ def _flat(value: Any, kind: str) -> str:
         return str(int(value))
     if kind == "float":
         f = float(value)
-        return "NaN" if math.isnan(f) else ("INF" if f > 0 else "-INF") if math.isinf(f) else repr(f)
+        return (
+            "NaN" if math.isnan(f) else ("INF" if f > 0 else "-INF") if math.isinf(f) else repr(f)
+        )
     if isinstance(value, list):
         return "; ".join(str(_iso(v)) for v in value)
     return str(_iso(value))
@@ -116,30 +124,36 @@ def write_graphml(G: nx.MultiDiGraph, out: Path, title: str) -> Path:
     nkind, ekind = dict(ncols), dict(ecols)
     with open(out, "w", encoding="utf-8", newline="\n") as f:
         w = f.write
-        w('<?xml version="1.0" encoding="UTF-8"?>\n'
-          '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
-          'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-          'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
-          'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n')
-        w(f'  <desc>{_text(title)}</desc>\n')
+        w(
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+            'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n'
+        )
+        w(f"  <desc>{_text(title)}</desc>\n")
         for domain, cols, ids in (("node", ncols, nkey), ("edge", ecols, ekey)):
             for name, kind in cols:
-                w(f'  <key id="{ids[name]}" for="{domain}" attr.name="{_attr(name)}" '
-                  f'attr.type="{_GRAPHML_TYPES[kind]}"/>\n')
+                w(
+                    f'  <key id="{ids[name]}" for="{domain}" attr.name="{_attr(name)}" '
+                    f'attr.type="{_GRAPHML_TYPES[kind]}"/>\n'
+                )
         w('  <graph id="G" edgedefault="directed">\n')
         for nid, attrs in nodes:
             w(f'    <node id="{_attr(str(nid))}">')
             _graphml_data(w, attrs, nkey, nkind)
-            w('</node>\n')
+            w("</node>\n")
         for i, (a, b, _, attrs) in enumerate(edges):
             w(f'    <edge id="e{i}" source="{_attr(str(a))}" target="{_attr(str(b))}">')
             _graphml_data(w, attrs, ekey, ekind)
-            w('</edge>\n')
-        w('  </graph>\n</graphml>\n')
+            w("</edge>\n")
+        w("  </graph>\n</graphml>\n")
     return out
 
 
-def _graphml_data(w: Any, attrs: dict[str, Any], keys: dict[str, str], kinds: dict[str, str]) -> None:
+def _graphml_data(
+    w: Any, attrs: dict[str, Any], keys: dict[str, str], kinds: dict[str, str]
+) -> None:
     for k, v in attrs.items():
         if v is not None and k in keys:
             w(f'<data key="{keys[k]}">{_text(_flat(v, kinds[k]))}</data>')
@@ -176,7 +190,9 @@ def merged_edges(G: nx.MultiDiGraph) -> list[tuple[str, str, str, int, dict[str,
             if len(rels) == 1 or all(v == vals[0] for v in vals):
                 merged[k] = vals[0]
             else:
-                merged[k] = json.dumps([_json_item(v) for v in vals], ensure_ascii=False, sort_keys=True)
+                merged[k] = json.dumps(
+                    [_json_item(v) for v in vals], ensure_ascii=False, sort_keys=True
+                )
         out.append((a, t, b, len(rels), {"relationships": len(rels), **merged}))
     return out
 
@@ -191,36 +207,47 @@ def write_gexf(G: nx.MultiDiGraph, out: Path, title: str) -> Path:
     nkind, ekind = dict(ncols), dict(ecols)
     with open(out, "w", encoding="utf-8", newline="\n") as f:
         w = f.write
-        w('<?xml version="1.0" encoding="UTF-8"?>\n'
-          '<gexf xmlns="http://gexf.net/1.3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-          'xsi:schemaLocation="http://gexf.net/1.3 http://gexf.net/1.3/gexf.xsd" version="1.3">\n'
-          f'  <meta>\n    <creator>kg</creator>\n    <description>{_text(title)}</description>\n'
-          '  </meta>\n'
-          '  <graph defaultedgetype="directed">\n')
+        w(
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<gexf xmlns="http://gexf.net/1.3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            'xsi:schemaLocation="http://gexf.net/1.3 http://gexf.net/1.3/gexf.xsd" version="1.3">\n'
+            f"  <meta>\n    <creator>kg</creator>\n    <description>{_text(title)}</description>\n"
+            "  </meta>\n"
+            '  <graph defaultedgetype="directed">\n'
+        )
         for cls, cols, ids in (("node", ncols, nid_of), ("edge", ecols, eid_of)):
             w(f'    <attributes class="{cls}">\n')
             for name, kind in cols:
-                w(f'      <attribute id="{ids[name]}" title="{_attr(name)}" type="{_GEXF_TYPES[kind]}"/>\n')
-            w('    </attributes>\n')
+                w(
+                    f'      <attribute id="{ids[name]}" title="{_attr(name)}" type="{_GEXF_TYPES[kind]}"/>\n'
+                )
+            w("    </attributes>\n")
         w(f'    <nodes count="{len(nodes)}">\n')
         for nid, attrs in nodes:
             label = attrs.get("label")
-            w(f'      <node id="{_attr(str(nid))}" label="{_attr(str(nid if label is None else label))}">')
+            w(
+                f'      <node id="{_attr(str(nid))}" label="{_attr(str(nid if label is None else label))}">'
+            )
             _gexf_values(w, attrs, nid_of, nkind)
-            w('</node>\n')
-        w('    </nodes>\n')
+            w("</node>\n")
+        w("    </nodes>\n")
         w(f'    <edges count="{len(edges)}">\n')
         for i, (a, t, b, n, attrs) in enumerate(edges):
-            w(f'      <edge id="{i}" source="{_attr(str(a))}" target="{_attr(str(b))}" '
-              f'kind="{_attr(t)}" label="{_attr(t)}" weight="{n}">')
+            w(
+                f'      <edge id="{i}" source="{_attr(str(a))}" target="{_attr(str(b))}" '
+                f'kind="{_attr(t)}" label="{_attr(t)}" weight="{n}">'
+            )
             _gexf_values(w, attrs, eid_of, ekind)
-            w('</edge>\n')
-        w('    </edges>\n  </graph>\n</gexf>\n')
+            w("</edge>\n")
+        w("    </edges>\n  </graph>\n</gexf>\n")
     return out
 
 
 def _gexf_values(w: Any, attrs: dict[str, Any], ids: dict[str, str], kinds: dict[str, str]) -> None:
     items = [(ids[k], _flat(v, kinds[k])) for k, v in attrs.items() if v is not None and k in ids]
     if items:
-        w("<attvalues>" + "".join(f'<attvalue for="{i}" value="{_attr(v)}"/>' for i, v in items)
-          + "</attvalues>")
+        w(
+            "<attvalues>"
+            + "".join(f'<attvalue for="{i}" value="{_attr(v)}"/>' for i, v in items)
+            + "</attvalues>"
+        )

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from .base import _NetworkxExporter
 
+
 class GraphmlExporter(_NetworkxExporter):
     suffix = ".graphml"
 
     def finalize(self) -> list[Path]:
-        from .graphfiles import write_graphml   # schema-valid GraphML, every edge its own id
+        from .graphfiles import write_graphml  # schema-valid GraphML, every edge its own id
 
         return [write_graphml(self.G, self.out, self.title)]

@@ -17,12 +17,23 @@ import re
 from collections import Counter
 from importlib import resources
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from ..errors import UsageError
 from .base import NAME_KEYS, Exporter, _iso, _json_default, display_name
-from .layout import (CITATION_TYPES, FOCUS_NODES, PHYSICS_LIMIT, SPRING_LIMIT, Links, focus_layout,  # noqa: F401
-                     focus_set, importance, layout, radial_layout, spring_layout)
+from .layout import (  # noqa: F401
+    CITATION_TYPES,
+    FOCUS_NODES,
+    PHYSICS_LIMIT,
+    SPRING_LIMIT,
+    Links,
+    focus_layout,
+    focus_set,
+    importance,
+    layout,
+    radial_layout,
+    spring_layout,
+)
 
 KIND_STYLE = {
     "person": ("#e07a5f", "dot"),
@@ -36,19 +47,48 @@ KIND_STYLE = {
 KIND_ORDER = ("person", "organization", "event", "statement", "location", "source", "entity")
 CONTESTING = ("denies", "disputes")
 SUPPORTING = ("asserts", "corroborates")
-EDGE_LABEL_LIMIT = 2_000   # above this many edges, types show in the panel, not on the canvas
-LARGE_PAGE = 500           # above this many nodes the page opens focused, citations off
-FOCUS_SEEDS = 8            # a large page opens on this many most important nodes and their neighbours
+EDGE_LABEL_LIMIT = 2_000  # above this many edges, types show in the panel, not on the canvas
+LARGE_PAGE = 500  # above this many nodes the page opens focused, citations off
+FOCUS_SEEDS = 8  # a large page opens on this many most important nodes and their neighbours
 SIZE_MEASURES = ("importance", "degree", "pagerank", "betweenness")
 
 # Edge classes: each edge has one; the legend toggles them.
 EDGE_CLASSES: dict[str, dict[str, Any]] = {
-    "denied": {"label": "DENIED", "title": "a speaker denied an event or claim (DENIED)", "color": "#cf222e", "width": 3, "dashes": True},
-    "contesting": {"label": "denies / disputes", "title": "a statement about something, denying or disputing it (ABOUT)", "color": "#fb8500", "width": 2, "dashes": True},
-    "supporting": {"label": "asserts / corroborates", "title": "a statement about something, asserting or corroborating it (ABOUT)", "color": "#2da44e", "width": 2, "dashes": False},
-    "plain": {"label": "other", "title": "every other relationship: SAID, VIA, INVOLVED_IN, LOCATED_IN, ...", "color": "#6e7781", "width": 1.5, "dashes": False},
-    "citation": {"label": "citations", "title": "REPORTED_BY, PUBLISHED_BY, AUTHORED_BY", "color": "#c6cbd1",
-                 "width": 1, "dashes": False},
+    "denied": {
+        "label": "DENIED",
+        "title": "a speaker denied an event or claim (DENIED)",
+        "color": "#cf222e",
+        "width": 3,
+        "dashes": True,
+    },
+    "contesting": {
+        "label": "denies / disputes",
+        "title": "a statement about something, denying or disputing it (ABOUT)",
+        "color": "#fb8500",
+        "width": 2,
+        "dashes": True,
+    },
+    "supporting": {
+        "label": "asserts / corroborates",
+        "title": "a statement about something, asserting or corroborating it (ABOUT)",
+        "color": "#2da44e",
+        "width": 2,
+        "dashes": False,
+    },
+    "plain": {
+        "label": "other",
+        "title": "every other relationship: SAID, VIA, INVOLVED_IN, LOCATED_IN, ...",
+        "color": "#6e7781",
+        "width": 1.5,
+        "dashes": False,
+    },
+    "citation": {
+        "label": "citations",
+        "title": "REPORTED_BY, PUBLISHED_BY, AUTHORED_BY",
+        "color": "#c6cbd1",
+        "width": 1,
+        "dashes": False,
+    },
 }
 
 
@@ -69,11 +109,25 @@ def edge_class(edge: dict[str, Any]) -> str:
 
 # --- what the panel shows --------------------------------------------------------------------
 
-MAIN_FIELDS = ("kind", "status", "date", "start", "end", "published", "description", "role",
-               "reliability", "credibility", "url", "verbatim", "language", "page")
+MAIN_FIELDS = (
+    "kind",
+    "status",
+    "date",
+    "start",
+    "end",
+    "published",
+    "description",
+    "role",
+    "reliability",
+    "credibility",
+    "url",
+    "verbatim",
+    "language",
+    "page",
+)
 
 
-def _at_precision(value: dt.date, precision: Optional[str]) -> str:
+def _at_precision(value: dt.date, precision: str | None) -> str:
     if precision == "year":
         return f"{value.year:04d}"
     if precision == "month":
@@ -81,9 +135,10 @@ def _at_precision(value: dt.date, precision: Optional[str]) -> str:
     return value.isoformat()
 
 
-def _precision(key: str, props: dict[str, Any]) -> Optional[str]:
+def _precision(key: str, props: dict[str, Any]) -> str | None:
     return props.get(f"{key}_precision") or (
-        props.get("date_precision") if key in ("date", "start", "end") else None)
+        props.get("date_precision") if key in ("date", "start", "end") else None
+    )
 
 
 def _shown(key: str, value: Any, props: dict[str, Any]) -> Any:
@@ -116,7 +171,7 @@ def panel_fields(props: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]
     return dict(sorted(shown.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))), folded
 
 
-def _last_day(d: dt.date, precision: Optional[str]) -> dt.date:
+def _last_day(d: dt.date, precision: str | None) -> dt.date:
     if precision == "year":
         return dt.date(d.year, 12, 31)
     if precision == "month":
@@ -125,12 +180,16 @@ def _last_day(d: dt.date, precision: Optional[str]) -> dt.date:
     return d
 
 
-def _span_of(d: dt.date, precision: Optional[str]) -> tuple[dt.date, dt.date]:
-    first = dt.date(d.year, 1 if precision == "year" else d.month, 1 if precision in ("year", "month") else d.day)
+def _span_of(d: dt.date, precision: str | None) -> tuple[dt.date, dt.date]:
+    first = dt.date(
+        d.year,
+        1 if precision == "year" else d.month,
+        1 if precision in ("year", "month") else d.day,
+    )
     return first, _last_day(d, precision)
 
 
-def date_span(props: dict[str, Any]) -> Optional[list[str]]:
+def date_span(props: dict[str, Any]) -> list[str] | None:
     """[first day, last day] an entity's dates cover, at their precision, or None (undated):
     events and relations by start/end (or date), statements by date, sources by published."""
     start: Any = props.get("start")
@@ -153,13 +212,19 @@ def date_span(props: dict[str, Any]) -> Optional[list[str]]:
 
 # --- the page ----------------------------------------------------------------------------------
 
+
 def _json_for_script(data: Any) -> str:
     """JSON that is safe inside <script type="application/json">: no '<', '>' or '&'."""
     import orjson
 
     text = orjson.dumps(data, default=_json_default).decode("utf-8")  # compact, UTF-8
-    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def _vis_assets() -> tuple[str, str]:
@@ -179,12 +244,22 @@ def _vis_assets() -> tuple[str, str]:
 
 def _physics_options() -> dict[str, Any]:
     """vis-network physics: settle (Barnes-Hut, as pyvis's ``barnes_hut`` would set it), then stop."""
-    return {"enabled": True, "solver": "barnesHut",
-            "barnesHut": {"gravitationalConstant": -12000, "centralGravity": 0.25,
-                          "springLength": 170, "springConstant": 0.04, "damping": 0.35,
-                          "avoidOverlap": 0.4},
-            "maxVelocity": 50, "minVelocity": 0.75, "timestep": 0.5,
-            "stabilization": {"enabled": True, "iterations": 400, "fit": True}}
+    return {
+        "enabled": True,
+        "solver": "barnesHut",
+        "barnesHut": {
+            "gravitationalConstant": -12000,
+            "centralGravity": 0.25,
+            "springLength": 170,
+            "springConstant": 0.04,
+            "damping": 0.35,
+            "avoidOverlap": 0.4,
+        },
+        "maxVelocity": 50,
+        "minVelocity": 0.75,
+        "timestep": 0.5,
+        "stabilization": {"enabled": True, "iterations": 400, "fit": True},
+    }
 
 
 class HtmlExporter(Exporter):
@@ -205,7 +280,9 @@ class HtmlExporter(Exporter):
     def _sizes(self, p: Links) -> dict[Any, float]:
         by = self.options.get("size_by") or "importance"
         if by not in SIZE_MEASURES:
-            raise UsageError(f"unknown size measure {by!r}; expected one of {', '.join(SIZE_MEASURES)}")
+            raise UsageError(
+                f"unknown size measure {by!r}; expected one of {', '.join(SIZE_MEASURES)}"
+            )
         if by == "importance" or not self.nodes:
             return importance(list(self.nodes), self.edges)
         from ..analyze import measure  # (imports networkx: only for the measures it computes)
@@ -223,7 +300,7 @@ class HtmlExporter(Exporter):
         sizes = self._sizes(p)
         top = max(sizes.values(), default=1) or 1
 
-        focus: Optional[list[str]] = None
+        focus: list[str] | None = None
         if large or focus_id is not None:
             adjacency: dict[str, list[str]] = {}
             for e in self.edges:
@@ -235,14 +312,25 @@ class HtmlExporter(Exporter):
                 focus = focus_set([focus_id], adjacency, sizes)
             else:
                 seeds = sorted(self.nodes, key=lambda n: (-sizes.get(n, 0), n))[:FOCUS_SEEDS]
-                focus = focus_set(seeds, adjacency, sizes, per_seed=FOCUS_NODES // (2 * FOCUS_SEEDS))
+                focus = focus_set(
+                    seeds, adjacency, sizes, per_seed=FOCUS_NODES // (2 * FOCUS_SEEDS)
+                )
 
         focus_pos: dict[str, tuple[float, float]] = {}
         if focus:  # the opening view gets a layout of its own: readable, not a slice of the whole
             inside = set(focus)
-            focus_pos = focus_layout(Links(focus, (
-                (e["start"], e["end"]) for e in self.edges if e["start"] in inside and e["end"] in inside
-                and not (large and e["type"] in CITATION_TYPES))))
+            focus_pos = focus_layout(
+                Links(
+                    focus,
+                    (
+                        (e["start"], e["end"])
+                        for e in self.edges
+                        if e["start"] in inside
+                        and e["end"] in inside
+                        and not (large and e["type"] in CITATION_TYPES)
+                    ),
+                )
+            )
 
         nodes_out = []
         kinds: Counter = Counter()
@@ -251,8 +339,12 @@ class HtmlExporter(Exporter):
             props, kind = node["props"], node["kind"]
             kinds[kind] += 1
             shown, folded = panel_fields(props)
-            out: dict[str, Any] = {"id": nid, "label": display_name(props, nid), "kind": kind,
-                                   "size": round(1 + 9 * (sizes.get(nid, 0) / top), 3)}
+            out: dict[str, Any] = {
+                "id": nid,
+                "label": display_name(props, nid),
+                "kind": kind,
+                "size": round(1 + 9 * (sizes.get(nid, 0) / top), 3),
+            }
             if pos is not None:
                 x, y = pos[nid]
                 out["x"], out["y"] = round(x, 1), round(y, 1)
@@ -285,38 +377,71 @@ class HtmlExporter(Exporter):
                 out["stance"] = str(stance)
             elif e["type"] == "DENIED":
                 out["stance"] = "denies"
-            fields = {k: _shown(k, v, e["props"]) for k, v in sorted(e["props"].items())
-                      if k != "stance" and not k.endswith("_precision") and v not in (None, [], "")}
+            fields = {
+                k: _shown(k, v, e["props"])
+                for k, v in sorted(e["props"].items())
+                if k != "stance" and not k.endswith("_precision") and v not in (None, [], "")
+            }
             if fields:
                 out["fields"] = fields
             edges_out.append(out)
 
-        interaction = {"hover": True, "tooltipDelay": 150, "navigationButtons": False,
-                       "hideEdgesOnDrag": n_nodes > 1000, "hideEdgesOnZoom": n_nodes > 3000,
-                       "multiselect": False}
+        interaction = {
+            "hover": True,
+            "tooltipDelay": 150,
+            "navigationButtons": False,
+            "hideEdgesOnDrag": n_nodes > 1000,
+            "hideEdgesOnZoom": n_nodes > 3000,
+            "multiselect": False,
+        }
         options: dict[str, Any] = {
-            "nodes": {"font": {"size": 12}, "borderWidth": 1,
-                      "scaling": {"min": 8, "max": 36, "label": {"enabled": False}}},
-            "edges": {"smooth": False if pos is not None else {"type": "continuous"},
-                      "color": {"inherit": False}, "selectionWidth": 2,
-                      "arrows": {"to": {"enabled": True, "scaleFactor": 0.6}}},
+            "nodes": {
+                "font": {"size": 12},
+                "borderWidth": 1,
+                "scaling": {"min": 8, "max": 36, "label": {"enabled": False}},
+            },
+            "edges": {
+                "smooth": False if pos is not None else {"type": "continuous"},
+                "color": {"inherit": False},
+                "selectionWidth": 2,
+                "arrows": {"to": {"enabled": True, "scaleFactor": 0.6}},
+            },
             "interaction": interaction,
             "layout": {"improvedLayout": False, "randomSeed": 7},
             "physics": {"enabled": False} if pos is not None else _physics_options(),
         }
         conf = bool(self.options.get("confidential_included"))
-        banner = ("CONTAINS CONFIDENTIAL RECORDS (people at risk): do not share" if conf
-                  else "Confidential records redacted")
-        present = [k for k in KIND_ORDER if kinds[k]] + sorted(k for k in kinds if k not in KIND_ORDER)
+        banner = (
+            "CONTAINS CONFIDENTIAL RECORDS (people at risk): do not share"
+            if conf
+            else "Confidential records redacted"
+        )
+        present = [k for k in KIND_ORDER if kinds[k]] + sorted(
+            k for k in kinds if k not in KIND_ORDER
+        )
         data = {
-            "title": self.title, "banner": banner, "confidential_included": conf,
-            "nodes": nodes_out, "edges": edges_out,
-            "kinds": [{"kind": k, "color": KIND_STYLE.get(k, KIND_STYLE["entity"])[0],
-                       "shape": KIND_STYLE.get(k, KIND_STYLE["entity"])[1], "count": kinds[k]}
-                      for k in present],
-            "classes": [{"class": c, **EDGE_CLASSES[c], "count": classes[c]}
-                        for c in EDGE_CLASSES if classes[c]],
-            "large": large, "focus": focus, "focus_id": focus_id,
+            "title": self.title,
+            "banner": banner,
+            "confidential_included": conf,
+            "nodes": nodes_out,
+            "edges": edges_out,
+            "kinds": [
+                {
+                    "kind": k,
+                    "color": KIND_STYLE.get(k, KIND_STYLE["entity"])[0],
+                    "shape": KIND_STYLE.get(k, KIND_STYLE["entity"])[1],
+                    "count": kinds[k],
+                }
+                for k in present
+            ],
+            "classes": [
+                {"class": c, **EDGE_CLASSES[c], "count": classes[c]}
+                for c in EDGE_CLASSES
+                if classes[c]
+            ],
+            "large": large,
+            "focus": focus,
+            "focus_id": focus_id,
             "hidden_classes": ["citation"] if large else [],
             "edge_labels": len(self.edges) <= EDGE_LABEL_LIMIT,
             "size_by": self.options.get("size_by") or "importance",
@@ -324,8 +449,12 @@ class HtmlExporter(Exporter):
         }
         js, css = _vis_assets()
         template = resources.files("kg.export").joinpath("page.html").read_text(encoding="utf-8")
-        parts = {"TITLE": html.escape(self.title), "VIS_CSS": css, "VIS_JS": js,
-                 "DATA": _json_for_script(data)}
+        parts = {
+            "TITLE": html.escape(self.title),
+            "VIS_CSS": css,
+            "VIS_JS": js,
+            "DATA": _json_for_script(data),
+        }
         # One pass over the template: substituted text is never scanned again.
         page = re.sub(r"@@(TITLE|VIS_CSS|VIS_JS|DATA)@@", lambda m: parts[m.group(1)], template)
         self.out.write_text(page, encoding="utf-8")

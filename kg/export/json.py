@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .base import _json_default, _NetworkxExporter, nx
 
+
 class JsonExporter(_NetworkxExporter):
     suffix = ".json"
 

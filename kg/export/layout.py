@@ -4,18 +4,19 @@ large page, the spring and radial layouts (kg.export.html draws them)."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..analyze import Projection
 
 CITATION_TYPES = ("REPORTED_BY", "PUBLISHED_BY", "AUTHORED_BY")
-PHYSICS_LIMIT = 300        # above this, positions are computed in Python and physics is off
-SPRING_LIMIT = 20_000      # above this, a linear-time radial layout replaces the spring layout
-FOCUS_NODES = 150          # at most this many nodes in the view a large page opens with
+PHYSICS_LIMIT = 300  # above this, positions are computed in Python and physics is off
+SPRING_LIMIT = 20_000  # above this, a linear-time radial layout replaces the spring layout
+FOCUS_NODES = 150  # at most this many nodes in the view a large page opens with
 
 
 # --- sizes, focus, layout ----------------------------------------------------------------------
+
 
 class Links:
     """The undirected simple graph of the page (as kg.analyze.Projection), its igraph built on
@@ -40,12 +41,13 @@ class Links:
             self._graph = ig.Graph(n=len(self.nodes), edges=self.pairs, directed=False)
         return self._graph
 
-    def projection(self) -> "Projection":
+    def projection(self) -> Projection:
         from ..analyze import Projection
 
         p = Projection.__new__(Projection)
         p.nodes, p.index, p.pairs, p.graph = self.nodes, self.index, self.pairs, self.graph
         return p
+
 
 def importance(nodes: list[str], edges: list[dict[str, Any]]) -> dict[str, float]:
     """Actors' importance: how many distinct entities a node is tied to by relationships other
@@ -60,8 +62,13 @@ def importance(nodes: list[str], edges: list[dict[str, Any]]) -> dict[str, float
     return {n: float(len(s)) for n, s in nbrs.items()}
 
 
-def focus_set(seeds: list[str], adjacency: dict[str, list[str]], rank: dict[str, float],
-              limit: int = FOCUS_NODES, per_seed: Optional[int] = None) -> list[str]:
+def focus_set(
+    seeds: list[str],
+    adjacency: dict[str, list[str]],
+    rank: dict[str, float],
+    limit: int = FOCUS_NODES,
+    per_seed: int | None = None,
+) -> list[str]:
     """The seeds and their neighbours (most important first; at most ``per_seed`` each), then
     neighbours' neighbours, shared out so that no single hub fills the view, up to ``limit``
     nodes."""
@@ -71,8 +78,10 @@ def focus_set(seeds: list[str], adjacency: dict[str, list[str]], rank: dict[str,
     while frontier and len(chosen) < limit:
         nxt: list[str] = []
         for s in frontier:
-            around = sorted((n for n in adjacency.get(s, ()) if n not in chosen),
-                            key=lambda n: (-rank.get(n, 0), n))
+            around = sorted(
+                (n for n in adjacency.get(s, ()) if n not in chosen),
+                key=lambda n: (-rank.get(n, 0), n),
+            )
             for n in around[:per] if per else around:
                 if len(chosen) >= limit:
                     break
@@ -85,7 +94,7 @@ def focus_set(seeds: list[str], adjacency: dict[str, list[str]], rank: dict[str,
     return sorted(chosen)
 
 
-def radial_layout(p: "Projection | Links") -> dict[Any, tuple[float, float]]:
+def radial_layout(p: Projection | Links) -> dict[Any, tuple[float, float]]:
     """Linear time: each component in BFS rings around its best-connected node, components
     placed on a grid. Deterministic (node ids are sorted, so index order is id order)."""
     import numpy as np
@@ -104,7 +113,7 @@ def radial_layout(p: "Projection | Links") -> dict[Any, tuple[float, float]]:
         else:
             root = max(comp, key=lambda i: (degree[i], p.nodes[i]))
             order, starts, _ = g.bfs(root)
-            rings = [sorted(order[starts[d]:starts[d + 1]]) for d in range(len(starts) - 1)]
+            rings = [sorted(order[starts[d] : starts[d + 1]]) for d in range(len(starts) - 1)]
         radius = 0.0
         local: list[tuple[list[int], Any, Any]] = []
         for d, ring in enumerate(rings):
@@ -127,7 +136,7 @@ def radial_layout(p: "Projection | Links") -> dict[Any, tuple[float, float]]:
     return pos
 
 
-def layout(p: "Projection | Links", force: bool = False) -> Optional[dict[Any, tuple[float, float]]]:
+def layout(p: Projection | Links, force: bool = False) -> dict[Any, tuple[float, float]] | None:
     """None (the page's physics places the nodes) up to PHYSICS_LIMIT nodes unless ``force``;
     a seeded spring layout up to SPRING_LIMIT; the radial layout above."""
     n = len(p.nodes)
@@ -138,7 +147,7 @@ def layout(p: "Projection | Links", force: bool = False) -> Optional[dict[Any, t
     return radial_layout(p)
 
 
-def focus_layout(p: "Links") -> dict[Any, tuple[float, float]]:
+def focus_layout(p: Links) -> dict[Any, tuple[float, float]]:
     """The opening view's layout: Kamada-Kawai (igraph, deterministic: it starts from a circle)
     spreads a few hundred nodes more evenly than a spring layout, hubs' spokes apart."""
     import numpy as np
@@ -152,7 +161,7 @@ def focus_layout(p: "Links") -> dict[Any, tuple[float, float]]:
     return {k: (float(x), float(y)) for k, (x, y) in zip(p.nodes, xy.tolist())}
 
 
-def spring_layout(p: "Projection | Links", scale: float = 60.0) -> dict[Any, tuple[float, float]]:
+def spring_layout(p: Projection | Links, scale: float = 60.0) -> dict[Any, tuple[float, float]]:
     """Fruchterman-Reingold on igraph's C core (a grid above 1,000 nodes), seeded (the same page
     every time), scaled to about ``scale`` (60) px times the square root of the node count across."""
     import random

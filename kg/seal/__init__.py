@@ -27,48 +27,6 @@ re-exports them all: callers import from ``kg.seal``.
 
 from __future__ import annotations
 
-from .keys import (  # noqa: F401
-    AAD,
-    DATE_LEVELS,
-    DATE_PROPS,
-    ID_PROPS,
-    KEPT_PROPS,
-    KEY_FILE,
-    KEY_HEADER,
-    Keyring,
-    LABEL_CHARS,
-    MIN_BUCKET,
-    MIN_WORD,
-    NOT_TEXT,
-    PID_CHARS,
-    PID_PREFIX,
-    PREFIX,
-    SEALED_PROP,
-    STOP_WORDS,
-    SealKeyError,
-    _json_default,
-    _json_hook,
-    is_token,
-    key_path,
-    label_for,
-    load_key,
-    read_key_file,
-    write_key_file,
-)
-from .scrub import (  # noqa: F401
-    Scrubber,
-    _WORD,
-    norm,
-    scrub_value,
-    words,
-)
-from .sealing import (  # noqa: F401
-    Hidden,
-    Sealing,
-    _PRECISION_RANK,
-    _lower,
-    open_entry,
-)
 from .database import (  # noqa: F401
     META_QUERY,
     _confidential_names,
@@ -83,12 +41,33 @@ from .database import (  # noqa: F401
     record_fingerprint,
     sealed_nodes,
 )
-from .unseal import (  # noqa: F401
-    SEALED_SHOWN,
-    Unsealer,
-    _iso,
-    drop_sealed,
-    mask,
+from .keys import (  # noqa: F401
+    AAD,
+    DATE_LEVELS,
+    DATE_PROPS,
+    ID_PROPS,
+    KEPT_PROPS,
+    KEY_FILE,
+    KEY_HEADER,
+    LABEL_CHARS,
+    MIN_BUCKET,
+    MIN_WORD,
+    NOT_TEXT,
+    PID_CHARS,
+    PID_PREFIX,
+    PREFIX,
+    SEALED_PROP,
+    STOP_WORDS,
+    Keyring,
+    SealKeyError,
+    _json_default,
+    _json_hook,
+    is_token,
+    key_path,
+    label_for,
+    load_key,
+    read_key_file,
+    write_key_file,
 )
 from .messages import (  # noqa: F401
     _message_scrubbers,
@@ -98,4 +77,25 @@ from .messages import (  # noqa: F401
     scrub_message,
     stored_id,
     validation_warnings,
+)
+from .scrub import (  # noqa: F401
+    _WORD,
+    Scrubber,
+    norm,
+    scrub_value,
+    words,
+)
+from .sealing import (  # noqa: F401
+    _PRECISION_RANK,
+    Hidden,
+    Sealing,
+    _lower,
+    open_entry,
+)
+from .unseal import (  # noqa: F401
+    SEALED_SHOWN,
+    Unsealer,
+    _iso,
+    drop_sealed,
+    mask,
 )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from .. import cypher as C
 from .. import records as R
@@ -14,32 +15,33 @@ from .keys import DATE_LEVELS, Keyring, SealKeyError, is_token, key_path, label_
 from .scrub import Scrubber
 from .sealing import Hidden, Sealing
 
-
 # --- the database side: fingerprint, hidden records, renames ------------------------------
 
 META_QUERY = C.SEAL_FINGERPRINT
 
 
-def db_fingerprint(store: Any) -> Optional[str]:
+def db_fingerprint(store: Any) -> str | None:
     rec = store.read(META_QUERY).records
     return rec[0]["fp"] if rec else None
 
 
-def _mismatch(db_fp: str, keys: Optional[Keyring]) -> KgError:
+def _mismatch(db_fp: str, keys: Keyring | None) -> KgError:
     if keys is None:
         return SealKeyError(
             f"this database holds sealed (confidential) records, and there is no sealing key "
             f"in {key_path()}.",
             hint=f"Import the key it was sealed with (fingerprint {db_fp}): "
-                 "`kg key import FILE`. Without it, sealed values cannot be read or extended.")
+            "`kg key import FILE`. Without it, sealed values cannot be read or extended.",
+        )
     return SealKeyError(
         f"this database was sealed with another key (fingerprint {db_fp}); this "
         f"installation's key is {keys.fingerprint}. One key per database: nothing was written.",
         hint="Import the database's key with `kg key import FILE` (keep a copy of yours with "
-             "`kg key export` first), or use another KG_HOME.")
+        "`kg key export` first), or use another KG_HOME.",
+    )
 
 
-def checked_keys(store: Any, *, create: bool = False) -> tuple[Optional[Keyring], Optional[str]]:
+def checked_keys(store: Any, *, create: bool = False) -> tuple[Keyring | None, str | None]:
     """The key and the database's fingerprint; refuses a key that is not the database's."""
     fp = db_fingerprint(store)
     keys = load_key(create=create or False)
@@ -52,16 +54,21 @@ def record_fingerprint(store: Any, keys: Keyring) -> None:
     store.write(C.SET_SEAL_FINGERPRINT, {"fp": keys.fingerprint})
 
 
-def sealed_nodes(store: Any, keys: Keyring, *, confidential_only: bool = False
-                 ) -> dict[str, dict[str, Any]]:
+def sealed_nodes(
+    store: Any, keys: Keyring, *, confidential_only: bool = False
+) -> dict[str, dict[str, Any]]:
     """{stored id: {"labels", "cases", "confidential", "props" (the sealed originals)}}."""
     out: dict[str, dict[str, Any]] = {}
     res = store.read(C.SEALED_NODES, {"all": not confidential_only})
     for r in res.records:
         opened = keys.unseal(r["sealed"])
-        out[r["id"]] = {"labels": list(r["labels"]), "cases": list(r["cases"] or []),
-                        "confidential": bool(r["conf"]), "props": opened.get("props", {}),
-                        "records": list(r["records"] or [])}
+        out[r["id"]] = {
+            "labels": list(r["labels"]),
+            "cases": list(r["cases"] or []),
+            "confidential": bool(r["conf"]),
+            "props": opened.get("props", {}),
+            "records": list(r["records"] or []),
+        }
     return out
 
 
@@ -95,8 +102,9 @@ def _kind(labels: Iterable[str]) -> str:
 
 def _names(kind: str, props: dict[str, Any]) -> list[str]:
     name = props.get(R.NAME_FIELD.get(kind, "name"))
-    return ([name] if isinstance(name, str) else []) + [a for a in props.get("aliases") or []
-                                                          if isinstance(a, str)]
+    return ([name] if isinstance(name, str) else []) + [
+        a for a in props.get("aliases") or [] if isinstance(a, str)
+    ]
 
 
 def _rename(store: Any, old: str, new: str) -> None:
@@ -107,8 +115,9 @@ def _rename(store: Any, old: str, new: str) -> None:
         store.write(statement, {"old": old, "new": new})
 
 
-def for_load(store: Any, checker: Any, *, dry_run: bool = False, dates: Optional[str] = None
-             ) -> Optional[Sealing]:
+def for_load(
+    store: Any, checker: Any, *, dry_run: bool = False, dates: str | None = None
+) -> Sealing | None:
     """Prepare sealing for one load, after validation (pass one) and before any row is
     planned; None when nothing is confidential in the input or the database (no work).
 
@@ -120,8 +129,10 @@ def for_load(store: Any, checker: Any, *, dry_run: bool = False, dates: Optional
     input_ids, loaded_cases = checker.defs, checker.coll.cases
     dates = dates or os.environ.get("KG_CONFIDENTIAL_DATES") or "day"
     if dates not in DATE_LEVELS:
-        raise ConfigError(f"KG_CONFIDENTIAL_DATES / --confidential-dates must be one of "
-                          f"{', '.join(DATE_LEVELS)}, got {dates!r}")
+        raise ConfigError(
+            f"KG_CONFIDENTIAL_DATES / --confidential-dates must be one of "
+            f"{', '.join(DATE_LEVELS)}, got {dates!r}"
+        )
     fp = db_fingerprint(store)
     if not confidential and fp is None:
         return None
@@ -156,8 +167,9 @@ def for_load(store: Any, checker: Any, *, dry_run: bool = False, dates: Optional
         clash: dict[str, str] = {}
         for real, h in hidden.items():
             if clash.setdefault(h.pid, real) != real:
-                raise SealKeyError(f"two confidential ids share the placeholder {h.pid}; "
-                                "rename one of them")
+                raise SealKeyError(
+                    f"two confidential ids share the placeholder {h.pid}; rename one of them"
+                )
         for real in sorted(store.kinds_of(list(confidential))):
             renames.append((real, hidden[real].pid))  # confidential now: sealed id
     scrubber = Scrubber()

@@ -9,40 +9,92 @@ import hmac
 import json
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from .. import records as R
 from ..errors import KgError
 
-
-PREFIX = "kg-sealed:"           # a sealed value stored in place (edges, record lists)
-SEALED_PROP = "kg_sealed"       # a node's sealed properties: {"props": {...originals}}
+PREFIX = "kg-sealed:"  # a sealed value stored in place (edges, record lists)
+SEALED_PROP = "kg_sealed"  # a node's sealed properties: {"props": {...originals}}
 KEY_FILE = "seal.key"
 KEY_HEADER = "kg-seal-key-v1"
-MIN_BUCKET = 256                # sealed plaintexts are padded to 256, 512, 1024, ... bytes
+MIN_BUCKET = 256  # sealed plaintexts are padded to 256, 512, 1024, ... bytes
 AAD = b"kg-seal-v1"
 PID_PREFIX = "confidential-"
-PID_CHARS = 10                  # base32 characters of a placeholder id (50 bits)
-LABEL_CHARS = 6                 # of them shown in the label: "Confidential person 7KQ3M2"
+PID_CHARS = 10  # base32 characters of a placeholder id (50 bits)
+LABEL_CHARS = 6  # of them shown in the label: "Confidential person 7KQ3M2"
 
 # What a confidential node keeps in the clear (besides its placeholder id and name).
-KEPT_PROPS = ("confidential", "cases", "date", "start", "end", "date_precision",
-              "published", "published_precision")
+KEPT_PROPS = (
+    "confidential",
+    "cases",
+    "date",
+    "start",
+    "end",
+    "date_precision",
+    "published",
+    "published_precision",
+)
 DATE_PROPS = ("date", "start", "end", "published")
 DATE_LEVELS = ("day", "month", "year", "none")
 # Edge properties that hold entity ids (mapped to placeholders, never scrubbed as text).
 ID_PROPS = ("statement", "via")
 # Node properties never scrubbed (structure, not text).
-NOT_TEXT = ("id", "cases", "confidential", "date_precision", "published_precision",
-            "retrieved_precision", SEALED_PROP)
+NOT_TEXT = (
+    "id",
+    "cases",
+    "confidential",
+    "date_precision",
+    "published_precision",
+    "retrieved_precision",
+    SEALED_PROP,
+)
 # Words of a hidden person's name too common to hide on their own (the full name still is).
 # So are kg's own vocabulary (roles, stances, the words of placeholders).
-STOP_WORDS = frozenset("""
-al el la le de da del der den di do dos du van von ben bin ibn abu ul ur the and of mr mrs
-ms dr jr sr""".split()) | frozenset(
-    w for group in (R.PARTICIPANT_ROLES, R.STANCES, R.ENTITY_KINDS, ("confidential", "name",
-                                                                   "sealed", "calls", "for"))
-    for item in group for w in item.split("-"))
+STOP_WORDS = frozenset(
+    [
+        "al",
+        "el",
+        "la",
+        "le",
+        "de",
+        "da",
+        "del",
+        "der",
+        "den",
+        "di",
+        "do",
+        "dos",
+        "du",
+        "van",
+        "von",
+        "ben",
+        "bin",
+        "ibn",
+        "abu",
+        "ul",
+        "ur",
+        "the",
+        "and",
+        "of",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "jr",
+        "sr",
+    ]
+) | frozenset(
+    w
+    for group in (
+        R.PARTICIPANT_ROLES,
+        R.STANCES,
+        R.ENTITY_KINDS,
+        ("confidential", "name", "sealed", "calls", "for"),
+    )
+    for item in group
+    for w in item.split("-")
+)
 MIN_WORD = 3
 
 
@@ -52,7 +104,8 @@ class SealKeyError(KgError):
 
 # --- the key ------------------------------------------------------------------------------
 
-def key_path(home: Optional[Path] = None) -> Path:
+
+def key_path(home: Path | None = None) -> Path:
     from ..config import kg_home
 
     return (home or kg_home()) / KEY_FILE
@@ -62,7 +115,9 @@ def read_key_file(path: Path) -> bytes:
     try:
         text = path.read_text(encoding="ascii").split()
     except (OSError, UnicodeDecodeError) as e:
-        raise SealKeyError(f"cannot read the sealing key {path}: {getattr(e, 'strerror', e)}") from None
+        raise SealKeyError(
+            f"cannot read the sealing key {path}: {getattr(e, 'strerror', e)}"
+        ) from None
     try:
         if len(text) != 2 or text[0] != KEY_HEADER:
             raise ValueError
@@ -70,7 +125,9 @@ def read_key_file(path: Path) -> bytes:
         if len(key) != 32:
             raise ValueError
     except ValueError:
-        raise SealKeyError(f"{path} is not a kg sealing key (expected a '{KEY_HEADER}' line)") from None
+        raise SealKeyError(
+            f"{path} is not a kg sealing key (expected a '{KEY_HEADER}' line)"
+        ) from None
     return key
 
 
@@ -86,7 +143,7 @@ def write_key_file(path: Path, key: bytes, *, overwrite: bool = False) -> None:
         os.close(fd)
 
 
-def load_key(home: Optional[Path] = None, *, create: bool = False) -> Optional["Keyring"]:
+def load_key(home: Path | None = None, *, create: bool = False) -> Keyring | None:
     """This installation's key; made on first use when ``create``; None if there is none."""
     path = key_path(home)
     if not path.exists():
@@ -117,8 +174,9 @@ class Keyring:
     # the padded plaintext), so loading the same input twice writes nothing the second time.
     # It tells that two sealed values are equal, nothing more.
     def seal(self, value: Any) -> str:
-        data = json.dumps(value, default=_json_default, ensure_ascii=False,
-                          sort_keys=True, separators=(",", ":")).encode("utf-8")
+        data = json.dumps(
+            value, default=_json_default, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        ).encode("utf-8")
         size = len(data) + 4
         bucket = MIN_BUCKET
         while bucket < size:
@@ -132,13 +190,15 @@ class Keyring:
         from cryptography.exceptions import InvalidTag
 
         try:
-            blob = base64.urlsafe_b64decode(token[len(PREFIX):].encode("ascii"))
+            blob = base64.urlsafe_b64decode(token[len(PREFIX) :].encode("ascii"))
             padded = self._aead.decrypt(blob[:12], blob[12:], AAD)
         except (InvalidTag, ValueError) as e:
-            raise SealKeyError("a sealed value does not open with this installation's key "
-                            "(sealed under another key, or damaged)") from e
+            raise SealKeyError(
+                "a sealed value does not open with this installation's key "
+                "(sealed under another key, or damaged)"
+            ) from e
         n = int.from_bytes(padded[:4], "big")
-        return json.loads(padded[4:4 + n].decode("utf-8"), object_hook=_json_hook)
+        return json.loads(padded[4 : 4 + n].decode("utf-8"), object_hook=_json_hook)
 
     def pid(self, real_id: str) -> str:
         """The placeholder id of a confidential record: a keyed hash of its id, so it does
@@ -148,7 +208,7 @@ class Keyring:
 
 
 def label_for(kind: str, pid: str) -> str:
-    return f"Confidential {kind} {pid[len(PID_PREFIX):len(PID_PREFIX) + LABEL_CHARS].upper()}"
+    return f"Confidential {kind} {pid[len(PID_PREFIX) : len(PID_PREFIX) + LABEL_CHARS].upper()}"
 
 
 def is_token(value: Any) -> bool:

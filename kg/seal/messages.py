@@ -3,14 +3,14 @@ into the ids the database holds."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from .. import cypher as C
 from .. import records as R
+from .database import _kind, _names, db_fingerprint, sealed_nodes
 from .keys import label_for, load_key
 from .scrub import Scrubber
-from .database import _kind, _names, db_fingerprint, sealed_nodes
-
 
 # --- text kg itself prints (titles, messages) -------------------------------------------
 
@@ -70,12 +70,16 @@ def validation_warnings(coll: Any) -> list[str]:
     conf = {eid: ent for eid, ent in coll.entities.items() if ent.model.confidential}
     if not conf:
         return []
-    common = {w for pid_, ent in coll.entities.items() if ent.kind == "person" and pid_ not in conf
-              for name in (ent.model.name, *ent.model.aliases) for w in name_words(name)}
+    common = {
+        w
+        for pid_, ent in coll.entities.items()
+        if ent.kind == "person" and pid_ not in conf
+        for name in (ent.model.name, *ent.model.aliases)
+        for w in name_words(name)
+    }
     for eid, ent in conf.items():
         m = ent.model
-        scrubber.add(ent.kind, eid, [getattr(m, R.NAME_FIELD[ent.kind]), *m.aliases], [eid],
-                     common)
+        scrubber.add(ent.kind, eid, [getattr(m, R.NAME_FIELD[ent.kind]), *m.aliases], [eid], common)
     out = []
     for eid, ent in coll.entities.items():
         if eid in conf:
@@ -85,15 +89,19 @@ def validation_warnings(coll: Any) -> list[str]:
                 continue  # a reference: structure, kept
             hits = scrubber.mentions(value)
             if hits:
-                out.append(f"{ent.raw.file}:{ent.raw.line_of((fname.split('.')[0],))}: {eid}: "
-                           f"{fname}: mentions confidential record {', '.join(hits)}; it will "
-                           "be replaced by a placeholder when loaded")
+                out.append(
+                    f"{ent.raw.file}:{ent.raw.line_of((fname.split('.')[0],))}: {eid}: "
+                    f"{fname}: mentions confidential record {', '.join(hits)}; it will "
+                    "be replaced by a placeholder when loaded"
+                )
     for rel in coll.relations:
         for fname, value in _strings(rel.model.model_dump(mode="json", by_alias=True)):
             hits = [] if value in conf else scrubber.mentions(value)
             if hits:
-                out.append(f"{rel.raw.file}:{rel.raw.line}: {rel.raw.label}: {fname}: mentions "
-                           f"confidential record {', '.join(hits)}")
+                out.append(
+                    f"{rel.raw.file}:{rel.raw.line}: {rel.raw.label}: {fname}: mentions "
+                    f"confidential record {', '.join(hits)}"
+                )
     return out
 
 

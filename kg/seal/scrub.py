@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from .keys import MIN_WORD, STOP_WORDS
-
 
 # --- finding hidden names in text ---------------------------------------------------------
 
@@ -38,14 +38,20 @@ class Scrubber:
         self._first: dict[str, list[int]] = {}  # first word -> phrase lengths, longest first
         self.owner: dict[tuple[str, ...], str] = {}  # phrase -> label
         self._ids: dict[str, str] = {}
-        self._id_re: Optional[re.Pattern] = None
+        self._id_re: re.Pattern | None = None
         self._id_dirty = False
 
     def __bool__(self) -> bool:
         return bool(self._first or self._ids)
 
-    def add(self, kind: str, label: str, names: Iterable[str], ids: Iterable[str] = (),
-            common: Any = frozenset()) -> None:
+    def add(
+        self,
+        kind: str,
+        label: str,
+        names: Iterable[str],
+        ids: Iterable[str] = (),
+        common: Any = frozenset(),
+    ) -> None:
         """``common``: words that stay visible alone (words of public people's names)."""
         phrases: set[tuple[str, ...]] = set()
         for name in names:
@@ -55,8 +61,14 @@ class Scrubber:
             if seq:
                 phrases.add(seq)
             if kind == "person":
-                phrases.update((w,) for w in seq if len(w) >= MIN_WORD and w not in STOP_WORDS
-                               and not w.isdigit() and w not in common)
+                phrases.update(
+                    (w,)
+                    for w in seq
+                    if len(w) >= MIN_WORD
+                    and w not in STOP_WORDS
+                    and not w.isdigit()
+                    and w not in common
+                )
         for rid in ids:  # an id is hidden where it is written as an id
             self._ids.setdefault(rid.lower(), label)
             self._id_dirty = True
@@ -69,23 +81,28 @@ class Scrubber:
                 lens.append(len(seq))
                 lens.sort(reverse=True)
 
-    def _ids_re(self) -> Optional[re.Pattern]:
+    def _ids_re(self) -> re.Pattern | None:
         if self._id_dirty:
-            self._id_re = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(
-                re.escape(i) for i in sorted(self._ids, key=len, reverse=True))
-                + r")(?![A-Za-z0-9])", re.IGNORECASE)
+            self._id_re = re.compile(
+                r"(?<![A-Za-z0-9])("
+                + "|".join(re.escape(i) for i in sorted(self._ids, key=len, reverse=True))
+                + r")(?![A-Za-z0-9])",
+                re.IGNORECASE,
+            )
             self._id_dirty = False
         return self._id_re
 
     def _spans(self, text: str) -> list[tuple[int, int, str]]:
         id_re = self._ids_re()
         if id_re is not None:
-            hits = [(m.start(), m.end(), self._ids[m.group(0).lower()])
-                    for m in id_re.finditer(text)]
+            hits = [
+                (m.start(), m.end(), self._ids[m.group(0).lower()]) for m in id_re.finditer(text)
+            ]
             if hits:
                 rest = self._word_spans(text)
-                return sorted(hits + [w for w in rest if not any(
-                    w[0] < h[1] and h[0] < w[1] for h in hits)])
+                return sorted(
+                    hits + [w for w in rest if not any(w[0] < h[1] and h[0] < w[1] for h in hits)]
+                )
         return self._word_spans(text)
 
     def _word_spans(self, text: str) -> list[tuple[int, int, str]]:
@@ -102,7 +119,7 @@ class Scrubber:
             hit = None
             for n in self._first.get(toks[i][2], ()):
                 if i + n <= len(toks):
-                    label = self.owner.get(tuple(t[2] for t in toks[i:i + n]))
+                    label = self.owner.get(tuple(t[2] for t in toks[i : i + n]))
                     if label is not None:
                         hit = (n, label)
                         break
@@ -111,7 +128,7 @@ class Scrubber:
                 continue
             n, label = hit
             start, end = toks[i][0], toks[i + n - 1][1]
-            if out and out[-1][2] == label and not text[out[-1][1]:start].strip(" -'’"):
+            if out and out[-1][2] == label and not text[out[-1][1] : start].strip(" -'’"):
                 out[-1] = (out[-1][0], end, label)  # "Zelimkhan Testov": one placeholder
             else:
                 out.append((start, end, label))

@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from .. import records as R
 from ..mapping import EdgeRow, GraphRows, NodeRow
-from .keys import DATE_PROPS, ID_PROPS, Keyring, NOT_TEXT, SEALED_PROP, SealKeyError, is_token
+from .keys import DATE_PROPS, ID_PROPS, NOT_TEXT, SEALED_PROP, Keyring, SealKeyError, is_token
 from .scrub import Scrubber, scrub_value
 
-
 # --- sealing mapped rows (the one step the loader calls) ------------------------------------
+
 
 @dataclass
 class Hidden:
@@ -42,14 +42,15 @@ _PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
 class Sealing:
     """What one load seals: its keys, the hidden records (real id -> placeholder) of the
     input and of the database, and the scrubber made from their names."""
+
     keys: Keyring
     hidden: dict[str, Hidden]
     scrubber: Scrubber
     dates: str = "day"
     # Renames not made yet (a dry run, or before the load may still be refused): the id each
     # renamed record has in the database now. Empty once for_load has renamed them.
-    pending: dict[str, str] = field(default_factory=dict)   # stored id now -> real id
-    renamed: list[str] = field(default_factory=list)   # real ids whose confidentiality changed
+    pending: dict[str, str] = field(default_factory=dict)  # stored id now -> real id
+    renamed: list[str] = field(default_factory=list)  # real ids whose confidentiality changed
     _real: dict[str, str] = field(default_factory=dict)
     _now: dict[str, str] = field(default_factory=dict)
 
@@ -73,8 +74,9 @@ class Sealing:
 
     def rows(self, rows: GraphRows) -> GraphRows:
         """The rows as they may reach the database. Pure: the same rows give the same result."""
-        return GraphRows(nodes=[self.node(n) for n in rows.nodes],
-                         edges=[self.edge(e) for e in rows.edges])
+        return GraphRows(
+            nodes=[self.node(n) for n in rows.nodes], edges=[self.edge(e) for e in rows.edges]
+        )
 
     def _dates(self, props: dict[str, Any], out: dict[str, Any]) -> None:
         level = self.dates
@@ -86,7 +88,9 @@ class Sealing:
         for k in ("date_precision", "published_precision"):
             if k in props:
                 old = props[k]
-                out[k] = old if _PRECISION_RANK.get(old, 0) >= _PRECISION_RANK.get(level, 0) else level
+                out[k] = (
+                    old if _PRECISION_RANK.get(old, 0) >= _PRECISION_RANK.get(level, 0) else level
+                )
         if level != "day" and "date" in props:
             out["start"] = _lower(props["date"], level, last=False)
             out["end"] = _lower(props["date"], level, last=True)
@@ -117,11 +121,14 @@ class Sealing:
                 changed[k] = v
                 out[k] = new
         if isinstance(props.get("kg_records"), list):  # issue 12: whole records sealed
-            out["kg_records"] = [self.seal_entry(r) if self._mentions_any(r) else r
-                                 for r in props["kg_records"]]
+            out["kg_records"] = [
+                self.seal_entry(r) if self._mentions_any(r) else r for r in props["kg_records"]
+            ]
         if isinstance(props.get("kg_conflict_value"), list):
-            out["kg_conflict_value"] = [self.keys.seal(r) if self._mentions_any(r) else r
-                                        for r in props["kg_conflict_value"]]
+            out["kg_conflict_value"] = [
+                self.keys.seal(r) if self._mentions_any(r) else r
+                for r in props["kg_conflict_value"]
+            ]
         if not changed:
             return row if out == props else NodeRow(row.id, row.label, out, row.cases)
         out[SEALED_PROP] = self.keys.seal({"props": changed})
@@ -139,7 +146,7 @@ class Sealing:
             if value in self.hidden or self.scrubber.mentions(value):
                 return True
             try:
-                decoded = json.loads(value) if value[:1] in "{[\"" else None
+                decoded = json.loads(value) if value[:1] in '{["' else None
             except ValueError:
                 return False
             return decoded is not None and decoded != value and self._mentions_any(decoded)
@@ -162,8 +169,9 @@ class Sealing:
             elif k == "sources":
                 props[k] = [self.sid(s) for s in v]
             elif k == "kg_records" and isinstance(v, list):
-                props[k] = [self.seal_entry(r) if hidden_end or self._mentions_any(r) else r
-                            for r in v]
+                props[k] = [
+                    self.seal_entry(r) if hidden_end or self._mentions_any(r) else r for r in v
+                ]
             elif k == "cases":
                 props[k] = v
             elif hidden_end and k in ("quote", "description"):
@@ -180,7 +188,7 @@ class Sealing:
         return EdgeRow(e.type, start, end, props, owner)
 
 
-def open_entry(kind: str, entry: str, sealing: Optional["Sealing"]) -> Any:
+def open_entry(kind: str, entry: str, sealing: Sealing | None) -> Any:
     """A case's record read back from ``kg_records``, opened with the key when sealed."""
     from ..contributions import Definition
 
@@ -190,10 +198,13 @@ def open_entry(kind: str, entry: str, sealing: Optional["Sealing"]) -> Any:
     if not is_token(body):
         return Definition.from_entry(kind, entry)
     if sealing is None:
-        raise SealKeyError("this database holds sealed records, and no key opens them here",
-                           hint="Import the key with `kg key import` (docs/reliability.md).")
+        raise SealKeyError(
+            "this database holds sealed records, and no key opens them here",
+            hint="Import the key with `kg key import` (docs/reliability.md).",
+        )
     import orjson
 
     opened = sealing.keys.unseal(body)  # the entry's JSON, as kg.contributions wrote it
-    return Definition(case, kind, orjson.loads(opened), weak,
-                      _entry=case + " " + ("?" if weak else "") + opened)
+    return Definition(
+        case, kind, orjson.loads(opened), weak, _entry=case + " " + ("?" if weak else "") + opened
+    )

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Optional
+from typing import Any
 
 from .. import records as R
-from .keys import Keyring, PREFIX, SEALED_PROP, is_token, label_for
 from .database import _kind, checked_keys, sealed_nodes
-
+from .keys import PREFIX, SEALED_PROP, Keyring, is_token, label_for
 
 # --- reading back: unsealing on the client, masking otherwise -----------------------------
+
 
 class Unsealer:
     """Turns query results (plain data, as kg.render.to_plain makes it) back into clear
     values with the key. Built once per command from the database's sealed nodes."""
 
-    def __init__(self, keys: Optional[Keyring], nodes: dict[str, dict[str, Any]], *,
-                 plain: bool = True):
+    def __init__(
+        self, keys: Keyring | None, nodes: dict[str, dict[str, Any]], *, plain: bool = True
+    ):
         self.keys = keys
         self.plain = plain  # dates as ISO text (rendered rows); else datetime.date (exports)
         self.nodes = nodes  # stored id -> sealed originals (see sealed_nodes)
@@ -32,12 +33,14 @@ class Unsealer:
                 name = node["props"].get(R.NAME_FIELD.get(kind, "name"))
                 if isinstance(name, str):
                     self.labels[label_for(kind, sid)] = name
-        self._label_re = (re.compile("|".join(re.escape(lb) for lb in
-                                              sorted(self.labels, key=len, reverse=True)))
-                          if self.labels else None)
+        self._label_re = (
+            re.compile("|".join(re.escape(lb) for lb in sorted(self.labels, key=len, reverse=True)))
+            if self.labels
+            else None
+        )
 
     @classmethod
-    def from_store(cls, store: Any, *, plain: bool = True) -> "Unsealer":
+    def from_store(cls, store: Any, *, plain: bool = True) -> Unsealer:
         keys, fp = checked_keys(store)
         if fp is None or keys is None:
             return cls(keys, {}, plain=plain)
@@ -81,8 +84,12 @@ class Unsealer:
             if "labels" in value and "properties" in value:
                 return {**value, "properties": self.props(value["properties"])}
             if "type" in value and "start" in value and "properties" in value:
-                return {**value, "start": self.rid(value["start"]), "end": self.rid(value["end"]),
-                        "properties": self.edge_props(value["properties"])}
+                return {
+                    **value,
+                    "start": self.rid(value["start"]),
+                    "end": self.rid(value["end"]),
+                    "properties": self.edge_props(value["properties"]),
+                }
             if SEALED_PROP in value:
                 return self.props(value)
             return {k: self.value(v) for k, v in value.items()}

@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 from pathlib import Path
-from typing import Optional
 
 
 def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
@@ -31,7 +30,7 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
-def _pid_alive(pid: Optional[int]) -> bool:
+def _pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
     try:
@@ -52,7 +51,7 @@ def _pid_alive(pid: Optional[int]) -> bool:
 SERVER_CLASS = "org.neo4j.server.CommunityEntryPoint"
 
 
-def proc_cmdline(pid: int) -> Optional[list[str]]:
+def proc_cmdline(pid: int) -> list[str] | None:
     """The command line of a process, None if it cannot be read."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -70,7 +69,7 @@ def proc_cmdline(pid: int) -> Optional[list[str]]:
     return out.stdout.split() if out.returncode == 0 and out.stdout.strip() else None
 
 
-def proc_start_time(pid: int) -> Optional[int]:
+def proc_start_time(pid: int) -> int | None:
     """When a process started (clock ticks since boot, /proc/PID/stat field 22); a pid that
     was reused by a newer process has another start time. None without /proc."""
     try:
@@ -80,7 +79,7 @@ def proc_start_time(pid: int) -> Optional[int]:
         return None
 
 
-def port_owner(port: int) -> Optional[str]:
+def port_owner(port: int) -> str | None:
     """'pid 1234 (python3 fake.py)' for the process listening on 127.0.0.1:port, when this
     user may see it (Linux: /proc/net/tcp and /proc/PID/fd); None otherwise. Racy: used only
     to say more in an error message, never to decide anything."""
@@ -91,7 +90,11 @@ def port_owner(port: int) -> Optional[str]:
                 next(f, None)
                 for line in f:
                     cols = line.split()
-                    if len(cols) > 9 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                    if (
+                        len(cols) > 9
+                        and cols[3] == "0A"
+                        and int(cols[1].rsplit(":", 1)[1], 16) == port
+                    ):
                         inodes.add(cols[9])
         except (OSError, ValueError):
             continue
@@ -113,6 +116,8 @@ def port_owner(port: int) -> Optional[str]:
 
 def squatter_message(port: int) -> str:
     owner = port_owner(port)
-    return (f"port {port} on 127.0.0.1 is held by "
-            + (f"another program, {owner}" if owner else "another program")
-            + ", not by kg's Neo4j; kg did not send it the password")
+    return (
+        f"port {port} on 127.0.0.1 is held by "
+        + (f"another program, {owner}" if owner else "another program")
+        + ", not by kg's Neo4j; kg did not send it the password"
+    )
