@@ -153,7 +153,7 @@ def generate(records: int, seed: int = 1, case: str = "other") -> Iterator[tuple
                 ],
             },
         )
-    for i, sid in enumerate(sts):
+    for sid in sts:
         targets = rng.sample(evs, rng.randint(1, 2)) + [rng.choice(people)]
         yield (
             "statements",

@@ -383,19 +383,10 @@ dbms.ssl.policy.bolt.client_auth=NONE
         return self.status()
 
     def warm_up(self) -> float:
-        """Run kg's own query shapes once on the started server, leaving its graph as it was
-        (kg.warmup). Seconds taken; 0 if turned off or it could not run."""
-        from .warmup import enabled, warm_up
+        """Run kg's own query shapes once (kg.warmup.warm_up_server); seconds taken."""
+        from .warmup import warm_up_server
 
-        if not enabled():
-            return 0.0
-        from .store import Store
-
-        try:
-            with self.driver(notifications_min_severity="OFF") as drv:
-                return warm_up(Store(drv, "neo4j", where=self.uri, managed=True))
-        except Exception:
-            return 0.0
+        return warm_up_server(self)
 
     def _stop_failed_start(self) -> None:
         st = self.state()
