@@ -3,21 +3,26 @@ without kg - read the graph with the official driver, build a networkx graph, wr
 pyvis's documented `Network.from_nx` + `write_html` (inline resources, so the page is
 self-contained as kg's is).
 
-    python bench/pyvis_baseline.py OUT.html   (BENCH_NEO4J_URI, BENCH_NEO4J_PASSWORD)
+    python bench/pyvis_baseline.py OUT.html   (BENCH_NEO4J_URI, BENCH_NEO4J_PASSWORD,
+                                               BENCH_NEO4J_CERT: the server's certificate)
+
+kg's server takes Bolt over TLS only; the script trusts its certificate as kg does.
 """
 
 import os
 import sys
 
 import networkx as nx
-from neo4j import GraphDatabase
+from neo4j import GraphDatabase, TrustCustomCAs
 from pyvis.network import Network
 
 
 def main() -> None:
     out = sys.argv[1]
+    cert = os.environ.get("BENCH_NEO4J_CERT")
+    tls = {"encrypted": True, "trusted_certificates": TrustCustomCAs(cert)} if cert else {}
     driver = GraphDatabase.driver(
-        os.environ["BENCH_NEO4J_URI"], auth=("neo4j", os.environ["BENCH_NEO4J_PASSWORD"])
+        os.environ["BENCH_NEO4J_URI"], auth=("neo4j", os.environ["BENCH_NEO4J_PASSWORD"]), **tls
     )
     G = nx.MultiDiGraph()
     with driver:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import random
@@ -85,10 +86,16 @@ def _hand_measured(heading: str) -> list[str]:
 
 HAND_RESOLVE = _hand_measured("## Entity resolution candidates")  # read before any writing
 
+_BASE: list[str] = []  # the report as it was before this --only run
+
 
 def merge_report(only: list[str]) -> None:
-    """Replace the re-run sections of docs/benchmarks.md with this run's, and say so."""
-    old_head, old = _sections(REPORT.read_text(encoding="utf-8").splitlines())
+    """Replace the re-run sections of docs/benchmarks.md with this run's, and say so. Called
+    after each section (a run cut short keeps what it measured): always merged into the
+    report as it was before the run."""
+    if not _BASE:
+        _BASE.extend(REPORT.read_text(encoding="utf-8").splitlines())
+    old_head, old = _sections(_BASE)
     _, new = _sections(OUT)
     fresh = dict(new)
     merged = [fresh.pop(h, body) for h, body in old] + list(fresh.values())
@@ -115,6 +122,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+LAST_STDOUT = ""  # what the last run_child printed
+
+
+def _json_tail(out: str) -> dict:
+    """The JSON object a command printed last (`--json`), {} if none."""
+    start = out.rfind("\n{")
+    try:
+        return json.loads(out[start + 1 :] if start >= 0 else out)
+    except ValueError:
+        return {}
+
+
 def run_child(cmd: list[str], env: dict) -> tuple[float, float, float]:
     """Run a command; (seconds, peak resident MB of that process, its CPU seconds)."""
     t = time.perf_counter()
@@ -124,6 +143,8 @@ def run_child(cmd: list[str], env: dict) -> tuple[float, float, float]:
     elapsed = time.perf_counter() - t
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
+    global LAST_STDOUT
+    LAST_STDOUT = proc.stdout
     peak, user, system = proc.stderr.strip().splitlines()[-1].split()
     return elapsed, int(peak) / 1024, float(user) + float(system)
 
@@ -249,6 +270,7 @@ def bench_load(
     kg = str(ROOT / ".venv" / "bin" / "kg")
     query_lines: list[str] = []
     cpu_lines: list[tuple[int, float, float, float, int]] = []
+    bulk_phases: list[tuple[int, float, dict[str, float]]] = []
     store = wipe(local, tmp)
     for n in sizes:
         case = tmp / f"case-{n}"
@@ -279,7 +301,8 @@ def bench_load(
         if n in bulk_sizes:
             store.driver.close()
             wipe(local, tmp).driver.close()
-            bs, bp, _ = run_child([kg, "load", "--bulk", "-q", str(case)], env)
+            bs, bp, _ = run_child([kg, "load", "--bulk", "-q", "--json", str(case)], env)
+            bulk_phases.append((n, bs, _json_tail(LAST_STDOUT).get("phases", {})))
             store = _store(local)
             bulk, bulk_rate, bulk_peak = f"{bs:.1f}", f"{n / bs:,.0f}", f"{bp:,.0f}"
             same = ("yes" if store.digest() == digest else "NO") if digest else "(not compared)"
@@ -310,6 +333,29 @@ def bench_load(
             f"{server / rows * 1e6 if rows else 0:.0f} |"
         )
     say()
+    if bulk_phases:
+        names = list(dict.fromkeys(k for _, _, ph in bulk_phases for k in ph))
+        say(
+            "Where a `kg load --bulk`'s time goes, by phase (`kg load --bulk --json` reports "
+            "them): validation (pass one), writing the import CSVs (the server's shutdown "
+            "checkpoint runs alongside; what is left of it after the CSVs is the next column), "
+            "`neo4j-admin database import` alone on those files, the server's start, and "
+            "what follows (schema, index population, the :Case nodes). *bulk / import*: the "
+            "whole command against the import tool alone."
+        )
+        say()
+        say("| records | bulk s | " + " | ".join(f"{k} s" for k in names) + " | bulk / import |")
+        say("| ---: | ---: | " + " | ".join("---:" for _ in names) + " | ---: |")
+        for n, total, ph in bulk_phases:
+            imp = ph.get("neo4j-admin import")
+            say(
+                f"| {n:,} | {total:.1f} | "
+                + " | ".join(f"{ph[k]:.1f}" if k in ph else "—" for k in names)
+                + " | "
+                + (f"{total / imp:.1f}x" if imp else "—")
+                + " |"
+            )
+        say()
     return query_lines
 
 
@@ -403,7 +449,12 @@ def bench_export_e2e(
         write_case(case, records, seed=1)
     kg = str(ROOT / ".venv" / "bin" / "kg")
     run_child([kg, "load", "-q", str(case)], env)
-    benv = dict(env, BENCH_NEO4J_URI=local.uri, BENCH_NEO4J_PASSWORD=local.read_password() or "")
+    benv = dict(
+        env,
+        BENCH_NEO4J_URI=local.uri,
+        BENCH_NEO4J_PASSWORD=local.read_password() or "",
+        BENCH_NEO4J_CERT=str(local.certificate),
+    )
     kg_html, py_html = tmp / "e2e-kg.html", tmp / "e2e-pyvis.html"
     load_before = os.getloadavg()
     kg_t: list[float] = []
@@ -714,6 +765,197 @@ def bench_analysis(sizes: list[int]) -> None:
     say()
 
 
+def _other_case(tmp: Path, records: int) -> Path:
+    """A case from bench/othergen.py (not kg.synth: another shape), written once."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from othergen import write_case as other_case
+
+    case = tmp / f"other-{records}"
+    if not case.exists():
+        other_case(case, records, seed=5)
+    return case
+
+
+def _fresh_start(local: LocalNeo4j, env: dict, warm: bool) -> float:
+    """Stop the server, drop its database (a new, empty one is made at start), start it with
+    `kg db start` in a fresh process (KG_WARMUP=0: as Neo4j itself starts). Seconds taken."""
+    local.stop()
+    for sub in ("databases/neo4j", "transactions/neo4j"):
+        shutil.rmtree(local.data_dir / sub, ignore_errors=True)
+    kg = str(ROOT / ".venv" / "bin" / "kg")
+    return run_child([kg, "db", "start"], dict(env, KG_WARMUP="1" if warm else "0"))[0]
+
+
+def bench_cold(
+    local: LocalNeo4j, env: dict, tmp: Path, sizes: list[int], naive_sizes: list[int]
+) -> None:
+    """The first load after a start, as users meet it, next to a warm one and the naive
+    loader on a freshly started server."""
+    say("## Cold and warm: the first load after `kg db start`")
+    say()
+    say(
+        "A case written by `bench/othergen.py` (a second generator, not `kg.synth`: uniform "
+        "picks instead of power laws, actors with several affiliations, events with three to "
+        "six participants and several sourced quotes, one file per kind). Each row starts "
+        "from a new, empty database and a server started by `kg db start` in a fresh process. "
+        "*cold, no warm-up*: started with `KG_WARMUP=0`, as Neo4j itself starts (how every "
+        "kg before this one started it). *cold*: `kg db start` as it is now (it loads, reads "
+        "and unloads a small generated case through kg's own code before it returns: "
+        "kg.warmup). *warm*: the same case loaded again right after, into the emptied "
+        "database (`kg db reset`). *naive*: the naive loader of the Load section, on a server "
+        "freshly started without warm-up. Every load is `kg load` in a fresh process, "
+        "timed once; server CPU is the Neo4j process's during the load."
+    )
+    say()
+    say(
+        "| records | graph rows | load | `kg db start` s | load s | records/s | server CPU s "
+        "| vs naive cold |"
+    )
+    say("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    kg = str(ROOT / ".venv" / "bin" / "kg")
+    notes: list[str] = []
+    for n in sizes:
+        case = _other_case(tmp, n)
+        runs: dict[str, tuple[float, float]] = {}
+        starts: dict[str, float] = {}
+        rows = 0
+
+        def timed_load(name: str) -> None:
+            nonlocal rows
+            before = server_cpu(local)
+            secs = run_child([kg, "load", "-q", str(case)], env)[0]
+            runs[name] = (secs, server_cpu(local) - before)
+            if not rows:
+                store = _store(local)
+                c = store.counts()
+                rows = sum(c["nodes"].values()) + sum(c["relationships"].values())
+                store.driver.close()
+
+        naive_s = None
+        if n in naive_sizes:
+            starts["naive cold"] = _fresh_start(local, env, warm=False)
+            store = _store(local)
+            before = server_cpu(local)
+            t = time.perf_counter()
+            naive_load(store, case)
+            naive_s = time.perf_counter() - t
+            runs["naive cold"] = (naive_s, server_cpu(local) - before)
+            store.driver.close()
+        starts["cold, no warm-up"] = _fresh_start(local, env, warm=False)
+        timed_load("cold, no warm-up")
+        starts["cold"] = _fresh_start(local, env, warm=True)
+        timed_load("cold")
+        store = _store(local)
+        store.reset()
+        store.driver.close()
+        timed_load("warm")
+        for name in ("cold, no warm-up", "cold", "warm", "naive cold"):
+            if name not in runs:
+                continue
+            secs, cpu = runs[name]
+            start = f"{starts[name]:.1f}" if name in starts else "—"
+            vs = f"{naive_s / secs:.1f}x" if naive_s and not name.startswith("naive") else "—"
+            say(
+                f"| {n:,} | {rows:,} | {name} | {start} | {secs:.1f} | {n / secs:,.0f} | "
+                f"{cpu:.1f} | {vs} |"
+            )
+        notes.append(
+            f"{n:,} records: the first load after `kg db start` took "
+            f"{runs['cold'][0] / runs['warm'][0]:.2f}x the warm one (without the "
+            f"warm-up: {runs['cold, no warm-up'][0] / runs['warm'][0]:.2f}x)"
+            + (f"; kg cold / naive cold: {naive_s / runs['cold'][0]:.1f}x" if naive_s else "")
+            + "."
+        )
+    say()
+    for line in notes:
+        say(line)
+    say()
+    la = os.getloadavg()
+    say(
+        f"Load average (1, 5, 15 min) on the {os.cpu_count()} cores after: "
+        f"{', '.join(f'{x:.1f}' for x in la)} (other work shares this machine)."
+    )
+    say()
+
+
+def bench_commands(local: LocalNeo4j, env: dict, tmp: Path, records: int = 10_000) -> None:
+    """Whole commands (a fresh process: start-up, imports, the work, output) next to the
+    library call that does the work, in this (warm) process."""
+    from kg.loader import load
+    from kg.selection import Selection, select
+
+    say("## Whole commands")
+    say()
+    say(
+        "Seconds of each command as a user runs it (a fresh process: Python start-up, imports, "
+        "the work, output; median of 3) next to the library call that does the work, timed in "
+        "an already running Python process (median of 3). The case is the "
+        f"{records:,}-record `bench/othergen.py` case of the section above; the server is "
+        "warm; each load goes into the emptied database."
+    )
+    say()
+    say("| command | whole command s | library call s | start-up and the rest s |")
+    say("| --- | ---: | ---: | ---: |")
+    kg = str(ROOT / ".venv" / "bin" / "kg")
+    case = _other_case(tmp, records)
+    small = ROOT / "data" / "chechnya-2017"
+    store = _store(local)
+    out = tmp / "cmd.html"
+
+    def whole(args: list[str], before=None) -> float:
+        times = []
+        for _ in range(3):
+            if before:
+                before()
+            times.append(run_child([kg, *args], env)[0])
+        return statistics.median(times)
+
+    def lib(fn, before=None) -> float:
+        times = []
+        for _ in range(3):
+            if before:
+                before()
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        return statistics.median(times)
+
+    rows: list[tuple[str, float, float | None]] = [
+        ("kg --help", whole(["--help"]), None),
+        (
+            "kg validate data/chechnya-2017",
+            whole(["validate", str(small)]),
+            lib(lambda: check(RecordInput.from_paths([small]), keep=False)),
+        ),
+        (
+            f"kg validate ({records:,} records)",
+            whole(["validate", str(case)]),
+            lib(lambda: check(RecordInput.from_paths([case]), keep=False)),
+        ),
+        (
+            f"kg load ({records:,} records)",
+            whole(["load", "-q", str(case)], store.reset),
+            lib(lambda: load(store, [case]), store.reset),
+        ),
+        (
+            f"kg export html --case other ({records:,} records)",
+            whole(["export", "html", "--case", "other", "--out", str(out)]),
+            lib(
+                lambda: export(
+                    select(store, Selection(case="other"), with_citations=True), "html", out
+                )
+            ),
+        ),
+    ]
+    store.driver.close()
+    for name, w, lb in rows:
+        say(
+            f"| `{name}` | {w:.2f} | {f'{lb:.2f}' if lb is not None else '—'} | "
+            f"{f'{w - lb:.2f}' if lb is not None else '—'} |"
+        )
+    say()
+
+
 def bench_resolve(local: LocalNeo4j, tmp: Path, records: int) -> None:
     """`kg resolve candidates` on a loaded synthetic graph: one case of `records`, and two
     cases of half as many each whose people, organizations and places bear the same names
@@ -762,6 +1004,9 @@ def bench_resolve(local: LocalNeo4j, tmp: Path, records: int) -> None:
         say()
 
 
+# sizes of cold/warm kg loads and of cold naive loads (bench/othergen.py cases)
+COLD = ([10_000], [10_000])
+
 # sizes of kg loads, of naive loads, of bulk loads, and the case the queries run on
 FULL_LOAD = ([10_000, 100_000, 1_000_000], [10_000, 100_000], [100_000, 1_000_000], 1_000_000)
 
@@ -787,8 +1032,8 @@ def main() -> None:
     ap.add_argument(
         "--only",
         help="re-run these sections of the full run (comma-separated: "
-        "load (with the saved queries on the loaded case), export, export-e2e, draw, "
-        "analysis, resolve) and merge them into docs/benchmarks.md",
+        "load (with the saved queries on the loaded case), cold, commands, export, "
+        "export-e2e, draw, analysis, resolve) and merge them into docs/benchmarks.md",
     )
     args = ap.parse_args()
     quick = args.quick
@@ -805,12 +1050,24 @@ def main() -> None:
                         say(line)
                 finally:
                     local.stop()
+                merge_report(only)
             if "export" in only:
                 bench_export(
                     tmp,
                     [(500, 1_000), (5_000, 10_000), (20_000, 40_000), (50_000, 100_000)],
                     100_000,
                 )
+            if "cold" in only or "commands" in only:
+                local, env = bench_server()
+                try:
+                    if "cold" in only:
+                        bench_cold(local, env, tmp, *COLD)
+                        merge_report(only)
+                    if "commands" in only:
+                        bench_commands(local, env, tmp)
+                finally:
+                    local.stop()
+                merge_report(only)
             if "export-e2e" in only:
                 local, env = bench_server()
                 try:
@@ -870,6 +1127,8 @@ def main() -> None:
                 for line in queries:
                     say(line)
                 bench_export(tmp, [(500, 1_000), (5_000, 10_000)], 10_000)
+                bench_cold(local, env, tmp, [2_000], [2_000])
+                bench_commands(local, env, tmp, 2_000)
                 wipe(local, tmp).driver.close()
                 bench_export_e2e(local, env, tmp, 2_000, 1)
                 bench_draw(tmp, [500], 60)
@@ -884,6 +1143,8 @@ def main() -> None:
                     [(500, 1_000), (5_000, 10_000), (20_000, 40_000), (50_000, 100_000)],
                     100_000,
                 )
+                bench_cold(local, env, tmp, *COLD)
+                bench_commands(local, env, tmp)
                 wipe(local, tmp).driver.close()
                 bench_export_e2e(local, env, tmp)
                 bench_draw(tmp, [500, 2_000, 5_000, 10_000], 90)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,14 @@ def bulk_load(
     if not settings.managed:
         raise UsageError("--bulk works with kg's own local server, not with KG_NEO4J_URI.")
     local = LocalNeo4j(settings.home, int(settings.uri.rsplit(":", 1)[-1]))
+    clock = [time.perf_counter()]
+    phases: dict[str, float] = {}
+
+    def phase(name: str) -> None:  # the seconds since the last phase ended
+        now = time.perf_counter()
+        phases[name] = now - clock[0]
+        clock[0] = now
+
     with connect(settings) as drv:
         store = Store(drv, settings.database, managed=True, where=settings.describe())
         drv.verify_connectivity()
@@ -57,7 +66,8 @@ def bulk_load(
             )
         inp, checker, _ = validate_input(store, paths, mapping=mapping, input_format=input_format)
         sealing = for_load(store, checker, dry_run=True)
-    plan = Plan(checker.coll)
+    phase("validation")
+    plan = Plan(checker.coll, phases=phases)
     folder = local.import_dir / "bulk"
     shutil.rmtree(folder, ignore_errors=True)
     exporter = CsvExporter(folder, part_rows=BULK_PART_ROWS)
@@ -86,9 +96,13 @@ def bulk_load(
             local.start()
             shutil.rmtree(folder, ignore_errors=True)
             raise
+        phase("csv")  # the server's shutdown ran alongside
         stopping.result()
+        phase("server stop (after the CSVs)")
     res = local.admin(*import_args(folder))
+    phase("neo4j-admin import")
     local.start()
+    phase("server start")
     if res.returncode != 0:
         raise UsageError("neo4j-admin import failed: " + (res.stderr or res.stdout).strip()[-1500:])
     fresh = load_settings_for(local, settings)
@@ -103,6 +117,7 @@ def bulk_load(
             record_fingerprint(store, sealing.keys)
         store.await_indexes()
         store.write_cases(_case_rows(checker))
+    phase("schema, indexes, cases")
     shutil.rmtree(folder, ignore_errors=True)
     return plan
 

@@ -15,20 +15,19 @@ from __future__ import annotations
 ANY_ENTITY = "MATCH (n:Entity) RETURN n.id LIMIT 1"
 COUNT_NODES = "MATCH (n) RETURN count(n) AS n"
 ENTITY_EXISTS = "MATCH (n:Entity {id: $id}) RETURN n.id"
-CASE_IDS = "MATCH (n:Entity) WHERE $case IN n.cases RETURN n.id AS id"
+# Selections are read in bulk: each query returns one record holding a batch's rows as one
+# list (`collect(...) AS rows`), so the driver reads a few large messages, not one per row.
+CASE_IDS = "MATCH (n:Entity) WHERE $case IN n.cases RETURN collect(n.id) AS rows"
+ALL_IDS = "MATCH (n:Entity) RETURN collect(n.id) AS rows"
 HELD_CASES = "MATCH (n:Entity) UNWIND n.cases AS c RETURN DISTINCT c"
 NEIGHBOURS = "UNWIND $ids AS id MATCH (:Entity {id: id})--(m:Entity) RETURN DISTINCT m.id AS id"
-ALL_NODES = "MATCH (n:Entity) RETURN n.id AS id, labels(n) AS labels, properties(n) AS props"
 NODES = (
     "UNWIND $ids AS id MATCH (n:Entity {id: id}) "
-    "RETURN n.id AS id, labels(n) AS labels, properties(n) AS props"
-)
-ALL_EDGES = (
-    "MATCH (a:Entity)-[r]->(b:Entity) RETURN a.id AS s, type(r) AS t, b.id AS e, properties(r) AS p"
+    "RETURN collect([n.id, labels(n), properties(n)]) AS rows"
 )
 EDGES_FROM = (
     "UNWIND $ids AS id MATCH (a:Entity {id: id})-[r]->(b:Entity) "
-    "RETURN a.id AS s, type(r) AS t, b.id AS e, properties(r) AS p"
+    "RETURN collect([a.id, type(r), b.id, properties(r)]) AS rows"
 )
 KNOWN_SOURCES = "MATCH (s:Source) WHERE s.known_by <= $d RETURN s.id AS id"
 KNOWN_BY = (
@@ -40,10 +39,9 @@ KNOWN_BY = (
 CITATIONS = (
     "UNWIND $ids AS id MATCH (n:Entity {id: id})-[r:REPORTED_BY]->(s:Source) "
     "OPTIONAL MATCH (s)-[:PUBLISHED_BY]->(p:Organization) "
-    "RETURN id, s.id AS source, s.title AS title, s.reliability AS reliability, "
-    "p.name AS publisher, r.quote AS quote, r.page AS page, "
-    "r.credibility AS credibility "
-    "ORDER BY id, source, quote"
+    "WITH id, s, p, r ORDER BY id, s.id, r.quote "
+    "RETURN collect([id, s.id, s.title, p.name, s.reliability, r.quote, r.page, "
+    "r.credibility]) AS rows"
 )
 # kg search: the full-text index (public text and placeholders only)
 SEARCH = (

@@ -77,6 +77,7 @@ class Plan:
     relationships: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     removed: list[dict[str, Any]] = field(default_factory=list)  # records a case no longer has
     log: list[dict[str, Any]] | None = None  # the change list, if asked
+    phases: dict[str, float] = field(default_factory=dict)  # --bulk: seconds per phase
 
     def add(self, ch: Changes) -> None:
         for name, op in (
@@ -114,6 +115,7 @@ class Plan:
                 t: {op: c.get(op, 0) for op in _OPS} for t, c in sorted(self.relationships.items())
             },
             "removed": self.removed,
+            **({"phases": {k: round(v, 3) for k, v in self.phases.items()}} if self.phases else {}),
         }
 
     def writes(self) -> int:

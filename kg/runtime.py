@@ -94,6 +94,7 @@ class LocalNeo4j(PathsMixin, TlsMixin, DockerMixin, DiagnosisMixin, BackupMixin)
         self._proc: subprocess.Popen | None = None
         self.home = Path(home)
         self.root = self.home / "neo4j"
+        self.warmed_s = 0.0  # what the last start spent warming up (kg.warmup)
         self.requested_port = port
 
     # --- paths and state ------------------------------------------------------------------
@@ -352,8 +353,10 @@ dbms.ssl.policy.bolt.client_auth=NONE
         return proc.pid
 
     # --- lifecycle ----------------------------------------------------------------------------
-    def start(self) -> Status:
-        """Start the server if it is not running; return once Bolt answers. Idempotent.
+    def start(self, *, warm: bool = False) -> Status:
+        """Start the server if it is not running; return once Bolt answers and, with ``warm``
+        (`kg db start`, the test and benchmark servers; unless KG_WARMUP=0), once kg's own
+        query shapes have run (kg.warmup), so the first load is not a cold one. Idempotent.
         A start that fails leaves no Java running and says why, from this run's logs."""
         current = self.status()
         if current.running:
@@ -376,7 +379,14 @@ dbms.ssl.policy.bolt.client_auth=NONE
         except BaseException:
             self._stop_failed_start()
             raise
+        self.warmed_s = self.warm_up() if warm else 0.0
         return self.status()
+
+    def warm_up(self) -> float:
+        """Run kg's own query shapes once (kg.warmup.warm_up_server); seconds taken."""
+        from .warmup import warm_up_server
+
+        return warm_up_server(self)
 
     def _stop_failed_start(self) -> None:
         st = self.state()

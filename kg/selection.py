@@ -115,8 +115,7 @@ def _ids_for(store: Store, sel: Selection) -> set[str] | None:
     """The node ids of the base selection; None means every entity."""
     ids: set[str] | None = None
     if sel.case:
-        res = store.read(C.CASE_IDS, {"case": sel.case})
-        ids = {r["id"] for r in res.records}
+        ids = set(_one(store, C.CASE_IDS, {"case": sel.case}))
         if not ids:
             raise UsageError(f"no entity belongs to case {sel.case!r}")
     if sel.around:
@@ -138,41 +137,37 @@ def _ids_for(store: Store, sel: Selection) -> set[str] | None:
     return ids
 
 
+# Rows are read in bulk: each query returns one record holding a batch's rows as a list
+# (`collect(...) AS rows`), so the driver reads a few large messages instead of one message
+# per row (which cost more than the rows themselves).
+def _one(store: Store, cypher: str, params: dict[str, Any] | None = None) -> list[Any]:
+    """The `rows` list of a query that returns one record (`RETURN collect(...) AS rows`)."""
+    records = store.read(cypher, params or {}).records
+    return list(records[0]["rows"]) if records else []
+
+
+def _batched(store: Store, cypher: str, ids: list[str], **params: Any) -> Iterable[Any]:
+    for i in range(0, len(ids), BATCH):
+        yield from _one(store, cypher, {"ids": ids[i : i + BATCH], **params})
+
+
 def _fetch_nodes(store: Store, ids: set[str] | None) -> dict[str, dict[str, Any]]:
     nodes: dict[str, dict[str, Any]] = {}
-    if ids is None:
-        res = store.read(C.ALL_NODES)
-        for r in res.records:
-            nodes[r["id"]] = _node_entry(r["labels"], r["props"])
-        return nodes
-    id_list = sorted(ids)
-    for i in range(0, len(id_list), BATCH):
-        res = store.read(C.NODES, {"ids": id_list[i : i + BATCH]})
-        for r in res.records:
-            nodes[r["id"]] = _node_entry(r["labels"], r["props"])
+    id_list = sorted(_one(store, C.ALL_IDS)) if ids is None else sorted(ids)
+    for nid, labels, props in _batched(store, C.NODES, id_list):
+        nodes[nid] = _node_entry(labels, props)
     return nodes
 
 
 def _fetch_edges(store: Store, ids: set[str] | None, keep: set[str]) -> list[dict[str, Any]]:
+    """The relationships between nodes of ``keep`` that start at ``ids`` (None: every
+    entity; read by their start nodes, in batches)."""
     edges: list[dict[str, Any]] = []
-    if ids is None:
-        res = store.read(C.ALL_EDGES)
-        rows: Iterable[Any] = res.records
-    else:
-        rows = []
-        id_list = sorted(ids)
-        for i in range(0, len(id_list), BATCH):
-            res = store.read(C.EDGES_FROM, {"ids": id_list[i : i + BATCH]})
-            rows.extend(res.records)
-    for r in rows:
-        if r["s"] in keep and r["e"] in keep:
+    id_list = sorted(keep if ids is None else ids)
+    for s, t, e, p in _batched(store, C.EDGES_FROM, id_list):
+        if s in keep and e in keep:
             edges.append(
-                {
-                    "type": r["t"],
-                    "start": r["s"],
-                    "end": r["e"],
-                    "props": {k: native(v) for k, v in r["p"].items()},
-                }
+                {"type": t, "start": s, "end": e, "props": {k: native(v) for k, v in p.items()}}
             )
     return edges
 
@@ -298,23 +293,9 @@ def _as_of(
 
 def _citations(store: Store, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
-    for i in range(0, len(ids), BATCH):
-        res = store.read(C.CITATIONS, {"ids": ids[i : i + BATCH]})
-        for r in res.records:
-            item = {
-                k: r[k]
-                for k in (
-                    "source",
-                    "title",
-                    "publisher",
-                    "reliability",
-                    "quote",
-                    "page",
-                    "credibility",
-                )
-                if r[k] is not None
-            }
-            out.setdefault(r["id"], []).append(item)
+    keys = ("source", "title", "publisher", "reliability", "quote", "page", "credibility")
+    for nid, *values in _batched(store, C.CITATIONS, ids):
+        out.setdefault(nid, []).append({k: v for k, v in zip(keys, values) if v is not None})
     return out
 
 

@@ -313,13 +313,14 @@ class Store(DigestMixin):
     _SORTED = (
         "reduce(acc = [], v IN {items} | [x IN acc WHERE x < v] + [v] + [x IN acc WHERE x > v])"
     )
+    # One SET per node (properties, sorted records and the cases they name together): three
+    # made the planner read back what it had just written (an Eager) and write each twice.
     _NODE_SET = (
         "WITH n, row, [r IN row.props.kg_records | split(r, ' ')[0]] AS mine "
         "WITH n, row, [r IN coalesce(n.kg_records, []) WHERE NOT split(r, ' ')[0] IN $replaced "
         "AND NOT split(r, ' ')[0] IN mine] + row.props.kg_records AS recs "
-        "SET n = row.props "
-        "SET n.kg_records = " + _SORTED.format(items="recs") + " "
-        "SET n.cases = " + _CASES.format(recs="n.kg_records") + " "
+        "WITH n, row, row.props AS props, " + _SORTED.format(items="recs") + " AS recs "
+        "SET n = props {.*, kg_records: recs, cases: " + _CASES.format(recs="recs") + "} "
     )
 
     def merge_nodes(self, label: str, rows: list[dict[str, Any]], replaced: Sequence[str]) -> None:

@@ -47,7 +47,7 @@ def neo4j_env(tmp_path_factory: pytest.TempPathFactory):
     os.environ["KG_BOLT_PORT"] = str(port)
     os.environ.pop("KG_NEO4J_URI", None)
     try:
-        local.start()
+        local.start(warm=True)  # as `kg db start` leaves it (kg.warmup)
         yield {"KG_HOME": str(home), "KG_BOLT_PORT": str(port)}
     finally:
         local.stop()

@@ -379,7 +379,17 @@ def test_bulk_gives_the_same_graph_for_several_cases(store, two_cases, neo4j_env
     load(store, [a, b])
     normal = store.digest(cases=True)
     store.reset()
-    bulk_load(load_settings(), [a, b])
+    plan = bulk_load(load_settings(), [a, b])
+    phases = plan.summary()["phases"]  # each phase's seconds, for `kg load --bulk --json`
+    assert list(phases) == [
+        "validation",
+        "csv",
+        "server stop (after the CSVs)",
+        "neo4j-admin import",
+        "server start",
+        "schema, indexes, cases",
+    ]
+    assert all(v >= 0 for v in phases.values())
     from kg.store import Store, connect
 
     with connect(load_settings()) as drv:

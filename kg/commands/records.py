@@ -101,6 +101,12 @@ def _summary_text(summary: dict[str, Any], dry_run: bool, *, unloaded: bool = Fa
                 f"\nremoved: {len(recs)} record{'s' if len(recs) != 1 else ''} no longer in "
                 f"case {case}'s files: {shown}\n"
             )
+    if summary.get("phases"):
+        tail += (
+            "\ntime by phase: "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in summary["phases"].items())
+            + "\n"
+        )
     return head + strip(nodes) + "\n" + strip(rels) + tail
 
 

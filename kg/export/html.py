@@ -278,8 +278,6 @@ class HtmlExporter(Exporter):
         self.edges.append(edge)
 
     def _sizes(self, p: Links) -> dict[Any, float]:
-        from ..analyze import measure
-
         by = self.options.get("size_by") or "importance"
         if by not in SIZE_MEASURES:
             raise UsageError(
@@ -287,6 +285,8 @@ class HtmlExporter(Exporter):
             )
         if by == "importance" or not self.nodes:
             return importance(list(self.nodes), self.edges)
+        from ..analyze import measure  # (imports networkx: only for the measures it computes)
+
         return measure(p.projection(), by)
 
     def finalize(self) -> list[Path]:

@@ -1,0 +1,34 @@
+"""The warm-up `kg db start` runs (kg.warmup): the graph is the same before and after."""
+
+from pathlib import Path
+
+import pytest
+from conftest import CHECHNYA
+
+from kg import warmup as W
+from kg.loader import load
+
+pytestmark = pytest.mark.neo4j
+
+
+def test_warm_up_leaves_the_graph_as_it_was(store, tmp_path: Path):
+    load(store, [CHECHNYA])
+    before, cases = store.digest(cases=True), store.case_ids()
+    W._run(store, W._write_case(tmp_path, 300))  # the steps, errors not swallowed
+    assert store.digest(cases=True) == before and store.case_ids() == cases
+    assert W.warm_up(store, records=300) > 0
+    assert store.digest(cases=True) == before and store.case_ids() == cases
+
+
+def test_a_warm_up_cut_short_is_finished_by_the_next(store, tmp_path: Path):
+    before = store.digest(cases=True)
+    load(store, [W._write_case(tmp_path, 200)])  # as if the machine stopped mid warm-up
+    assert W.CASE in store.case_ids()
+    W.warm_up(store, records=200)
+    assert W.CASE not in store.case_ids() and store.digest(cases=True) == before
+
+
+def test_warm_up_can_be_turned_off(store, monkeypatch):
+    monkeypatch.setenv("KG_WARMUP", "0")
+    assert W.warm_up(store) == 0.0
+    assert store.counts()["nodes"] == {}
