@@ -11,7 +11,8 @@ from kg.loader import load
 pytestmark = pytest.mark.neo4j
 
 
-def test_warm_up_leaves_the_graph_as_it_was(store, tmp_path: Path):
+def test_warm_up_leaves_the_graph_as_it_was(store, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("KG_WARMUP", "1")
     load(store, [CHECHNYA])
     before, cases = store.digest(cases=True), store.case_ids()
     W._run(store, W._write_case(tmp_path, 300))  # the steps, errors not swallowed
@@ -20,7 +21,8 @@ def test_warm_up_leaves_the_graph_as_it_was(store, tmp_path: Path):
     assert store.digest(cases=True) == before and store.case_ids() == cases
 
 
-def test_a_warm_up_cut_short_is_finished_by_the_next(store, tmp_path: Path):
+def test_a_warm_up_cut_short_is_finished_by_the_next(store, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("KG_WARMUP", "1")
     before = store.digest(cases=True)
     load(store, [W._write_case(tmp_path, 200)])  # as if the machine stopped mid warm-up
     assert W.CASE in store.case_ids()
@@ -28,7 +30,9 @@ def test_a_warm_up_cut_short_is_finished_by_the_next(store, tmp_path: Path):
     assert W.CASE not in store.case_ids() and store.digest(cases=True) == before
 
 
-def test_warm_up_can_be_turned_off(store, monkeypatch):
+def test_warm_up_is_off_unless_asked(store, monkeypatch):
+    monkeypatch.delenv("KG_WARMUP", raising=False)
+    assert W.warm_up(store) == 0.0
     monkeypatch.setenv("KG_WARMUP", "0")
     assert W.warm_up(store) == 0.0
     assert store.counts()["nodes"] == {}

@@ -35,10 +35,10 @@ def _local() -> Any:
 
 @db.command()
 def start() -> None:
-    """Start the local Neo4j (provisioning it on first use); returns when Bolt answers and
-    the server has run kg's own queries once (a small generated case loaded, read and
-    unloaded: the graph stays as it was), so the first load is not slowed by a cold server.
-    KG_WARMUP=0 skips that."""
+    """Start the local Neo4j (provisioning it on first use); returns when Bolt answers.
+
+    With KG_WARMUP=1 it first runs kg's own queries once (a small generated case loaded,
+    read and unloaded: the graph stays as it was), to spare the first load a cold server."""
     local = _local()
     before = local.status().running
     status = local.start(warm=True)
