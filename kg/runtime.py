@@ -379,14 +379,10 @@ dbms.ssl.policy.bolt.client_auth=NONE
         except BaseException:
             self._stop_failed_start()
             raise
-        self.warmed_s = self.warm_up() if warm else 0.0
+        from .warmup import warm_up_server  # (kg's own query shapes run once; opt-in)
+
+        self.warmed_s = warm_up_server(self) if warm else 0.0
         return self.status()
-
-    def warm_up(self) -> float:
-        """Run kg's own query shapes once (kg.warmup.warm_up_server); seconds taken."""
-        from .warmup import warm_up_server
-
-        return warm_up_server(self)
 
     def _stop_failed_start(self) -> None:
         st = self.state()
