@@ -339,23 +339,9 @@ def _apply(
         if sealing is not None:  # now records the key's fingerprint and renames (kg.seal)
             sealing = for_load(store, checker, dry_run=False, dates=confidential_dates)
     total = coll.records
-    if progress_factory is not None and total and not dry_run:
-        with progress_factory(total) as bar:
-            _stream(
-                store,
-                inp,
-                checker,
-                plan,
-                dry_run,
-                batch_size,
-                chunk_records,
-                bar.update,
-                empty,
-                replaced,
-                stale,
-                sealing,
-            )
-    else:
+    shown = progress_factory is not None and total and not dry_run
+    progress = progress_factory(total) if shown and progress_factory is not None else None
+    with progress if progress is not None else contextlib.nullcontext() as bar:
         _stream(
             store,
             inp,
@@ -364,7 +350,7 @@ def _apply(
             dry_run,
             batch_size,
             chunk_records,
-            None,
+            bar.update if bar is not None else None,
             empty,
             replaced,
             stale,
