@@ -33,7 +33,7 @@ import networkx as nx  # noqa: E402
 
 from kg import __version__  # noqa: E402
 from kg import analyze as A  # noqa: E402
-from kg.config import NEO4J_VERSION, Settings  # noqa: E402
+from kg.config import NEO4J_VERSION, local_settings  # noqa: E402
 from kg.export import export  # noqa: E402
 from kg.mapping import map_collection  # noqa: E402
 from kg.queries import Library, bind  # noqa: E402
@@ -217,15 +217,7 @@ def warm(store: Store) -> None:
 
 
 def _store(local: LocalNeo4j) -> Store:
-    settings = Settings(
-        uri=local.uri,
-        user="neo4j",
-        password=local.read_password(),
-        database="neo4j",
-        managed=True,
-        home=local.home,
-        password_file=local.password_file,
-    )
+    settings = local_settings(local)
     store = Store(connect(settings), "neo4j", managed=True)
     store.apply_schema()
     return store

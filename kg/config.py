@@ -7,9 +7,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .runtime import LocalNeo4j
 
 NEO4J_VERSION = "5.26.30"  # the 5.26 LTS line, community edition
 DEFAULT_PORT = 7687
@@ -149,13 +153,17 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         )
     from .runtime import LocalNeo4j
 
-    local = LocalNeo4j(home, managed_port(env))
+    return local_settings(LocalNeo4j(home, managed_port(env)))
+
+
+def local_settings(local: LocalNeo4j) -> Settings:
+    """Settings for kg's own local server (a kg.runtime.LocalNeo4j)."""
     return Settings(
         uri=local.uri,
         user="neo4j",
         password=local.read_password(),
         database="neo4j",
         managed=True,
-        home=home,
+        home=local.home,
         password_file=local.password_file,
     )

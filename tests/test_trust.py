@@ -12,7 +12,7 @@ import pytest
 from conftest import CHECHNYA
 
 from kg.cli import cli
-from kg.config import Settings
+from kg.config import Settings, local_settings
 from kg.errors import DatabaseError, InputError
 from kg.export import export, script_statements
 from kg.loader import load
@@ -59,15 +59,7 @@ def test_load_killed_midway_converges(store, neo4j_env, tmp_path):
     clean = store.digest()
     store.write("MATCH (n) DETACH DELETE n")
     local = _local(neo4j_env)
-    settings = Settings(
-        uri=local.uri,
-        user="neo4j",
-        password=local.read_password(),
-        database="neo4j",
-        managed=True,
-        home=local.home,
-        password_file=local.password_file,
-    )
+    settings = local_settings(local)
     drv = local.driver(max_transaction_retry_time=2, connection_timeout=3)
     batches = {"n": 0}
 
