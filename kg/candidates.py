@@ -1,6 +1,6 @@
 """Entity resolution candidates: pairs of entities that may be one (``kg resolve candidates``).
 
-Candidates (``kg resolve candidates``): for each kind (people, organizations, places), every
+For each kind (people, organizations, places), every
 name and alias becomes ASCII tokens (kg.names); entities are filed in blocks by the sound of
 each significant word, the whole name and the initials; only pairs sharing a block are
 scored, and blocks larger than ``max_block`` (words as common as 'police' or 'person') are

@@ -1,14 +1,7 @@
-"""Entity resolution: candidate pairs that may be one entity, and applying judgements.
+"""Entity resolution: applying judgements (and, from kg.candidates, the candidate pairs).
 
-Candidates (``kg resolve candidates``): for each kind (people, organizations, places), every
-name and alias becomes ASCII tokens (kg.names); entities are filed in blocks by the sound of
-each significant word, the whole name and the initials; only pairs sharing a block are
-scored, and blocks larger than ``max_block`` (words as common as 'police' or 'person') are
-skipped, so the work grows with the number of likely pairs, not with its square. A pair's
-score is 0.8 x its best name match (names and aliases, words weighted by rarity) plus what
-its context says: shared affiliations or parent organizations, shared places, nationality,
-birth dates (``extra_*birth*``/``dob``), and whether one case already holds both. Pairs
-already merged or judged ``not_same`` are never proposed.
+Candidates (``kg resolve candidates``) are found and scored in kg.candidates (re-exported
+here).
 
 Applying (``kg resolve apply``): a judgements file (kg.judgements) is stored as
 ``:Judgement`` nodes of its case, replacing what that case held before; then SAME_AS edges are
