@@ -33,7 +33,7 @@ import networkx as nx  # noqa: E402
 
 from kg import __version__  # noqa: E402
 from kg import analyze as A  # noqa: E402
-from kg.config import NEO4J_VERSION, local_settings  # noqa: E402
+from kg.config import JIT_FLAGS, NEO4J_VERSION, local_settings  # noqa: E402
 from kg.export import export  # noqa: E402
 from kg.mapping import map_collection  # noqa: E402
 from kg.queries import Library, bind  # noqa: E402
@@ -102,7 +102,7 @@ def merge_report(only: list[str]) -> None:
     stamp = (
         f"Sections re-run by `bench/run.py --only {','.join(only)}` on "
         f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC (same machine and "
-        f"versions): {', '.join(h[3:] for h, _ in new)}."
+        f"versions; Neo4j's JIT: {_jit()}): {', '.join(h[3:] for h, _ in new)}."
     )
     head = list(old_head)  # earlier re-runs' lines stay: each says what it re-ran and when
     while head and head[-1] == "":
@@ -768,14 +768,21 @@ def _other_case(tmp: Path, records: int) -> Path:
     return case
 
 
-def _fresh_start(local: LocalNeo4j, env: dict, warm: bool) -> float:
+def _jit() -> str:
+    """kg's server JIT for this run (KG_NEO4J_JIT; kg.config.JIT_FLAGS)."""
+    mode = os.environ.get("KG_NEO4J_JIT", "quick").strip().lower() or "quick"
+    return f"{mode} ({' '.join(JIT_FLAGS.get(mode, [])) or 'the JVM default'})"
+
+
+def _fresh_start(local: LocalNeo4j, env: dict, **extra: str) -> float:
     """Stop the server, drop its database (a new, empty one is made at start), start it with
-    `kg db start` in a fresh process (KG_WARMUP=0: as Neo4j itself starts). Seconds taken."""
+    `kg db start` in a fresh process (``extra``: KG_* variables for that start, such as
+    KG_WARMUP=0). Seconds taken."""
     local.stop()
     for sub in ("databases/neo4j", "transactions/neo4j"):
         shutil.rmtree(local.data_dir / sub, ignore_errors=True)
     kg = str(ROOT / ".venv" / "bin" / "kg")
-    return run_child([kg, "db", "start"], dict(env, KG_WARMUP="1" if warm else "0"))[0]
+    return run_child([kg, "db", "start"], dict(env, **extra))[0]
 
 
 def bench_cold(
@@ -788,15 +795,17 @@ def bench_cold(
     say(
         "A case written by `bench/othergen.py` (a second generator, not `kg.synth`: uniform "
         "picks instead of power laws, actors with several affiliations, events with three to "
-        "six participants and several sourced quotes, one file per kind). Each row starts "
-        "from a new, empty database and a server started by `kg db start` in a fresh process. "
-        "*cold, no warm-up*: started with `KG_WARMUP=0`, as Neo4j itself starts (how every "
-        "kg before this one started it). *cold*: `kg db start` as it is now (it loads, reads "
-        "and unloads a small generated case through kg's own code before it returns: "
-        "kg.warmup). *warm*: the same case loaded again right after, into the emptied "
-        "database (`kg db reset`). *naive*: the naive loader of the Load section, on a server "
-        "freshly started without warm-up. Every load is `kg load` in a fresh process, "
-        "timed once; server CPU is the Neo4j process's during the load."
+        "six participants and several sourced quotes, one file per kind, 2% confidential). "
+        "Each row starts from a new, empty database and a server started by `kg db start` in a "
+        "fresh process. *cold*: `kg db start` as it is now (its JVM compiles with the client "
+        "compiler alone, KG_NEO4J_JIT=quick; before it returns it loads, reads and unloads a "
+        "small generated case through kg's own code: kg.warmup), then `kg load`. *warm*: the "
+        "same case loaded again right after, into the emptied database (`kg db reset`). "
+        "*cold, no warm-up*: started with `KG_WARMUP=0`. *cold, full JIT, no warm-up*: "
+        "`KG_NEO4J_JIT=full KG_WARMUP=0`, as Neo4j itself starts (how kg started it before). "
+        "*naive cold*: the naive loader of the Load section, on a server started as for *cold*. "
+        "Every load is `kg load` in a fresh process, timed once; server CPU is the Neo4j "
+        "process's during the load."
     )
     say()
     say(
@@ -825,7 +834,7 @@ def bench_cold(
 
         naive_s = None
         if n in naive_sizes:
-            starts["naive cold"] = _fresh_start(local, env, warm=False)
+            starts["naive cold"] = _fresh_start(local, env)
             store = _store(local)
             before = server_cpu(local)
             t = time.perf_counter()
@@ -833,15 +842,25 @@ def bench_cold(
             naive_s = time.perf_counter() - t
             runs["naive cold"] = (naive_s, server_cpu(local) - before)
             store.driver.close()
-        starts["cold, no warm-up"] = _fresh_start(local, env, warm=False)
+        starts["cold, full JIT, no warm-up"] = _fresh_start(
+            local, env, KG_NEO4J_JIT="full", KG_WARMUP="0"
+        )
+        timed_load("cold, full JIT, no warm-up")
+        starts["cold, no warm-up"] = _fresh_start(local, env, KG_WARMUP="0")
         timed_load("cold, no warm-up")
-        starts["cold"] = _fresh_start(local, env, warm=True)
+        starts["cold"] = _fresh_start(local, env)
         timed_load("cold")
         store = _store(local)
         store.reset()
         store.driver.close()
         timed_load("warm")
-        for name in ("cold, no warm-up", "cold", "warm", "naive cold"):
+        for name in (
+            "cold",
+            "warm",
+            "cold, no warm-up",
+            "cold, full JIT, no warm-up",
+            "naive cold",
+        ):
             if name not in runs:
                 continue
             secs, cpu = runs[name]
@@ -854,9 +873,14 @@ def bench_cold(
         notes.append(
             f"{n:,} records: the first load after `kg db start` took "
             f"{runs['cold'][0] / runs['warm'][0]:.2f}x the warm one (without the "
-            f"warm-up: {runs['cold, no warm-up'][0] / runs['warm'][0]:.2f}x)"
+            f"warm-up: {runs['cold, no warm-up'][0] / runs['warm'][0]:.2f}x; as Neo4j starts, "
+            f"full JIT and no warm-up: "
+            f"{runs['cold, full JIT, no warm-up'][0] / runs['warm'][0]:.2f}x)"
             + (f"; kg cold / naive cold: {naive_s / runs['cold'][0]:.1f}x" if naive_s else "")
-            + "."
+            + f". `kg db start` with the warm-up: {starts['cold']:.1f} s, without: "
+            f"{starts['cold, no warm-up']:.1f} s; start and first load together: "
+            f"{starts['cold'] + runs['cold'][0]:.1f} s with, "
+            f"{starts['cold, no warm-up'] + runs['cold, no warm-up'][0]:.1f} s without."
         )
     say()
     for line in notes:
@@ -1104,7 +1128,7 @@ def main() -> None:
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
         f"Python {platform.python_version()}; kg {__version__}; Neo4j {NEO4J_VERSION} community "
         f"(heap {os.environ.get('KG_NEO4J_HEAP', '1g')}, page cache "
-        f"{os.environ.get('KG_NEO4J_PAGECACHE', '256m')}); neo4j driver {neo4j.__version__} with "
+        f"{os.environ.get('KG_NEO4J_PAGECACHE', '256m')}, JIT {_jit()}); neo4j driver {neo4j.__version__} with "
         f"neo4j-rust-ext; networkx {nx.__version__}; python-igraph {igraph.__version__}; "
         f"pyvis {pyvis.__version__}."
     )

@@ -117,6 +117,26 @@ def memory_setting(name: str, default: str) -> str:
     return value
 
 
+JIT_FLAGS = {
+    # The client compiler alone: Neo4j's code is compiled within seconds of first use, so
+    # the first load after a start runs at the speed of the next. HotSpot's second compiler
+    # (C2) spent more CPU compiling than a 10,000-record load spent writing, on two cores,
+    # through the first two loads (docs/benchmarks.md, "Cold and warm").
+    "quick": ["-XX:TieredStopAtLevel=1"],
+    # HotSpot's default (C1, then C2 for hot code): slow to warm up, faster once warm; for a
+    # long-running server over a large graph (docs/server.md, "JIT").
+    "full": [],
+}
+
+
+def jit_flags(env: Mapping[str, str] = os.environ) -> list[str]:
+    """KG_NEO4J_JIT: how kg's own server compiles Neo4j's code, quick (default) or full."""
+    value = env.get("KG_NEO4J_JIT", "quick").strip().lower() or "quick"
+    if value not in JIT_FLAGS:
+        raise ConfigError(f"KG_NEO4J_JIT must be quick or full, not {value[:40]!r}")
+    return JIT_FLAGS[value]
+
+
 def managed_port(env: Mapping[str, str] = os.environ) -> int:
     raw = env.get("KG_BOLT_PORT", str(DEFAULT_PORT))
     try:

@@ -36,6 +36,7 @@ from .validation import Checker, Entity, RecordInput, RelationRecord, RelKey, _a
 from .writers import DEFAULT_BATCH, _Writers, write_changes  # noqa: F401
 
 CHUNK_RECORDS = 10_000  # records read, planned and written together
+FIRST_CHUNK = 1_000  # the first chunk's size (the next ones double up to CHUNK_RECORDS)
 BULK_PART_ROWS = 500_000  # rows per CSV part of a bulk load
 
 
@@ -121,18 +122,22 @@ def _refuse_other_kinds(store: Store, checker: Checker) -> None:
 def _chunks(
     items: Iterator[Entity | RelationRecord], size: int
 ) -> Iterator[tuple[dict[str, Entity], dict[RelKey, dict[str, Definition]], int]]:
+    """Chunks of ``size`` records, the first ones smaller (FIRST_CHUNK, doubling): the server
+    starts writing while the rest is planned, instead of waiting for a whole first chunk."""
     ents: dict[str, Entity] = {}
     rels: dict[RelKey, dict[str, Definition]] = {}
     n = 0
+    now = min(size, FIRST_CHUNK)
     for item in items:
         n += 1
         if isinstance(item, Entity):
             ents[item.id] = item
         else:
             rels.setdefault(item.key, {}).update(item.defs)
-        if n >= size:
+        if n >= now:
             yield ents, rels, n
             ents, rels, n = {}, {}, 0
+            now = min(size, now * 2)
     if ents or rels:
         yield ents, rels, n
 

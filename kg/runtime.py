@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import NEO4J_VERSION, memory_setting, start_timeout
+from .config import NEO4J_VERSION, jit_flags, memory_setting, start_timeout
 from .cypher import PING
 from .errors import RuntimeUnavailable
 from .java import Java, find_java
@@ -314,6 +314,7 @@ dbms.ssl.policy.bolt.client_auth=NONE
             "-Xms256m",
             f"-Xmx{heap}",
             "-XX:+UseG1GC",
+            *jit_flags(),
             "-XX:-OmitStackTraceInFastThrow",
             "-XX:+DisableExplicitGC",
             "-Djdk.nio.maxCachedBufferSize=262144",

@@ -323,12 +323,17 @@ class Store(DigestMixin):
         "SET n = props {.*, kg_records: recs, cases: " + _CASES.format(recs="recs") + "} "
     )
 
-    def merge_nodes(self, label: str, rows: list[dict[str, Any]], replaced: Sequence[str]) -> None:
-        self.write(
+    def merge_nodes(
+        self, label: str, rows: list[dict[str, Any]], replaced: Sequence[str]
+    ) -> dict[str, str]:
+        """Write the nodes; return each one's element id (by kg id), which the same load's
+        relationships use to find their ends without an index seek (create_edges)."""
+        res = self.write(
             f"UNWIND $rows AS row MERGE (n:Entity {{id: row.id}}) {self._NODE_SET}"
-            f"SET n:{_label(label)}",
+            f"SET n:{_label(label)} RETURN n.id AS id, elementId(n) AS e",
             {"rows": rows, "replaced": list(replaced)},
         )
+        return {r["id"]: r["e"] for r in res.records}
 
     def set_node_props(self, rows: list[dict[str, Any]], replaced: Sequence[str]) -> None:
         self.write(
@@ -351,14 +356,27 @@ class Store(DigestMixin):
         )
 
     def create_edges(
-        self, rel_type: str, rows: list[dict[str, Any]], key: Sequence[str] = ()
+        self,
+        rel_type: str,
+        rows: list[dict[str, Any]],
+        key: Sequence[str] = (),
+        *,
+        by_element_id: bool = False,
     ) -> None:
         """Create edges unless an equal one (same ends, same key properties, same origin)
         exists; an existing one gains the new edge's cases. The start node is locked first
         (a property write holds Neo4j's exclusive lock until commit), so two loads running at
         once create one edge, not two; a deadlock between them is transient and the managed
-        transaction retries."""
+        transaction retries. ``by_element_id``: each row also has the element ids of its ends
+        (``s``, ``e``, from merge_nodes), found directly instead of through the id index; a
+        node that is not the one named by ``start``/``end`` any more is not matched."""
         _rel_type(rel_type)
+        ends = (
+            "MATCH (a) WHERE elementId(a) = row.s AND a.id = row.start "
+            "MATCH (b) WHERE elementId(b) = row.e AND b.id = row.end "
+            if by_element_id
+            else "MATCH (a:Entity {id: row.start}) MATCH (b:Entity {id: row.end}) "
+        )
         same = " AND ".join(
             [
                 f"(old.{k} = row.props.{k} OR (old.{k} IS NULL AND row.props.{k} IS NULL))"
@@ -370,8 +388,7 @@ class Store(DigestMixin):
         union = self._SORTED.format(items="coalesce(o.cases, []) + row.props.cases")
         records = self._SORTED.format(items="coalesce(o.kg_records, []) + row.props.kg_records")
         self.write(
-            f"UNWIND $rows AS row "
-            f"MATCH (a:Entity {{id: row.start}}) MATCH (b:Entity {{id: row.end}}) "
+            f"UNWIND $rows AS row {ends}"
             f"SET a.kg_lock = true REMOVE a.kg_lock "
             f"WITH a, b, row "
             f"OPTIONAL MATCH (a)-[old:{rel_type}]->(b) WHERE {same} "

@@ -1,20 +1,23 @@
 """Warm a freshly started Neo4j for kg's own queries, leaving the graph as it was.
 
 A server just started is cold: each query shape kg sends is planned for the first time, and
-the JVM runs the write paths (the stores, the indexes, Lucene's full-text index at commit)
-interpreted until its JIT compiles them; the first load after `kg db start` took about twice
-the time of the next (docs/benchmarks.md, "Cold and warm"). Community edition has no scratch
-database, and a rolled-back transaction never reaches the commit path, so the warm-up loads a
-small synthetic case (kg.synth, without confidential records: no key is made, nothing is
-sealed) through kg's own loader, runs the export's reads over it, and unloads it (the reads
-and deletes of a reload). By the order law (loading, then unloading one case never
-changes what any other case contributed) the graph is the one before; the warm-up case's ids
-("...-kg-warmup-case-...") and case id name nothing a user wrote. A warm-up cut short (the
-machine stopped) leaves that case loaded: the next start unloads it first.
+the JVM loads Neo4j's classes and runs the write paths (the stores, the indexes, Lucene's
+full-text index at commit) interpreted until its JIT compiles them. kg's own server compiles
+with the client compiler alone (KG_NEO4J_JIT=quick, kg.config.JIT_FLAGS), so that work is
+done within seconds; the warm-up does it before `kg db start` returns instead of during the
+first load. Community edition has no scratch database, and a rolled-back transaction never
+reaches the commit path, so the warm-up loads a small synthetic case (kg.synth, without
+confidential records: no key is made, nothing is sealed) through kg's own loader, runs the
+export's reads over it, and unloads it (the reads and deletes of a reload). By the order law
+(loading, then unloading one case never changes what any other case contributed) the graph is
+the one before; the warm-up case's ids ("...-kg-warmup-case-...") and case id name nothing a
+user wrote. A warm-up cut short (the machine stopped) leaves that case loaded: the next start
+unloads it first.
 
-Opt-in with KG_WARMUP=1 (or yes/true/on): measured, it does not pay for itself yet (the
-warm-up adds about 11 s to `kg db start` and saves about 2 s of the first 10,000-record load,
-docs/benchmarks.md, "Cold and warm"). WARMUP_RECORDS records, or KG_WARMUP_RECORDS.
+On by default; KG_WARMUP=0 (or no/false/off) skips it, for a start followed by no load or by a
+few small queries. It moves time rather than saving it: `kg db start` takes several seconds
+longer and the first load after it runs at the speed of the next (docs/benchmarks.md, "Cold
+and warm", measures both). WARMUP_RECORDS records, or KG_WARMUP_RECORDS.
 """
 
 from __future__ import annotations
@@ -25,12 +28,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-WARMUP_RECORDS = 3_000
+WARMUP_RECORDS = 2_000
 CASE = "kg-warmup-case"
 
 
 def enabled() -> bool:
-    return os.environ.get("KG_WARMUP", "0").strip().lower() in ("1", "yes", "true", "on")
+    return os.environ.get("KG_WARMUP", "1").strip().lower() not in ("0", "no", "false", "off")
 
 
 def _records() -> int:

@@ -1,16 +1,39 @@
 """Writing what a load changes: batches of rows through the store, nodes and edges on two
-writer threads (an edge waits for the chunk that creates its ends)."""
+writer threads (an edge waits for the chunk that creates its ends); new relationships two
+transactions at a time when the two share no node."""
 
 from __future__ import annotations
 
 import queue
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from .plan import Changes, Plan, _kind_of, edge_key_props, plan_chunk  # noqa: F401
 from .store import Store
 
 DEFAULT_BATCH = 5_000
+
+
+def edge_units(
+    name: str, rows: list[dict], batch_size: int, written: dict[str, str] | None
+) -> list[tuple[str, list[dict], bool]]:
+    """One type's new relationships as transactions: (type, rows, by element id). Rows whose
+    two ends this load has written (``written``: kg id -> element id, filled by its node
+    writes) find their ends by element id (Store.create_edges)."""
+    known: list[dict] = []
+    rest = rows
+    if written:
+        known = [
+            dict(r, s=written[r["start"]], e=written[r["end"]])
+            for r in rows
+            if r["start"] in written and r["end"] in written
+        ]
+        if known:
+            rest = [r for r in rows if not (r["start"] in written and r["end"] in written)]
+    return [(name, known[i : i + batch_size], True) for i in range(0, len(known), batch_size)] + [
+        (name, rest[i : i + batch_size], False) for i in range(0, len(rest), batch_size)
+    ]
 
 
 def write_changes(
@@ -19,12 +42,20 @@ def write_changes(
     replaced: list[str],
     *,
     batch_size: int = DEFAULT_BATCH,
+    written: dict[str, str] | None = None,
 ) -> None:
+    """Write the changes in order, one transaction per batch. ``written``: see edge_units."""
     for op, name, rows in changes:
+        if op == "create_edges":
+            for t, unit, by_eid in edge_units(name, rows, batch_size, written):
+                store.create_edges(t, unit, key=edge_key_props(t), by_element_id=by_eid)
+            continue
         for i in range(0, len(rows), batch_size):
             chunk = rows[i : i + batch_size]
             if op == "create_nodes":
-                store.merge_nodes(name, chunk, replaced)
+                found = store.merge_nodes(name, chunk, replaced)
+                if written is not None:
+                    written.update(found)
             elif op == "update_nodes":
                 store.set_node_props(chunk, replaced)
             elif op == "delete_nodes":
@@ -33,10 +64,46 @@ def write_changes(
                 store.delete_edges(chunk)
             elif op == "delete_edges":
                 store.retract_edges(chunk, replaced)
-            elif op == "create_edges":
-                store.create_edges(name, chunk, key=edge_key_props(name))
             elif op == "update_edges":
                 store.set_edge_props(chunk, replaced)
+
+
+def create_edges_disjoint(
+    store: Store, units: list[tuple[str, list[dict], bool]], pool: ThreadPoolExecutor
+) -> None:
+    """Create relationships two transactions at a time where the two touch no node in common
+    (Neo4j locks both ends of a new relationship until commit: transactions that share no node
+    neither wait for nor deadlock with each other); one at a time otherwise. The order of new
+    relationships does not matter: two rows that could be the same relationship share both
+    their ends, so they are never written at once."""
+    pending = [(u, {r["start"] for r in u[1]} | {r["end"] for r in u[1]}) for u in units]
+    running: dict[Future, set[str]] = {}
+    error: BaseException | None = None
+    while (pending and error is None) or running:
+        while pending and error is None and len(running) < 2:
+            pick = next(
+                (
+                    i
+                    for i, (_u, nodes) in enumerate(pending)
+                    if all(nodes.isdisjoint(other) for other in running.values())
+                ),
+                None,
+            )
+            if pick is None:
+                break
+            (t, rows, by_eid), nodes = pending.pop(pick)
+            fut = pool.submit(
+                store.create_edges, t, rows, key=edge_key_props(t), by_element_id=by_eid
+            )
+            running[fut] = nodes
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for fut in done:
+            running.pop(fut)
+            exc = fut.exception()
+            if exc is not None and error is None:
+                error = exc
+    if error is not None:
+        raise error
 
 
 _NODE_OPS = ("create_nodes", "update_nodes")
@@ -58,6 +125,7 @@ class _Writers:
     ):
         self.store, self.batch_size, self.progress = store, batch_size, progress
         self.replaced = replaced
+        self.written: dict[str, str] = {}  # nodes written by this load: kg id -> element id
         self.node_jobs: queue.Queue = queue.Queue(maxsize=2)
         self.edge_jobs: queue.Queue = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
@@ -82,7 +150,13 @@ class _Writers:
             k, batches = job
             if self.error is None:
                 try:
-                    write_changes(self.store, batches, self.replaced, batch_size=self.batch_size)
+                    write_changes(
+                        self.store,
+                        batches,
+                        self.replaced,
+                        batch_size=self.batch_size,
+                        written=self.written,
+                    )
                 except BaseException as e:
                     self._fail(e)
             with self.cond:
@@ -90,18 +164,41 @@ class _Writers:
                 self.cond.notify_all()
 
     def _edges(self) -> None:
-        while (job := self.edge_jobs.get()) is not None:
-            k, batches, records = job
-            with self.cond:
-                self.cond.wait_for(lambda: self.nodes_done >= k or self.error is not None)
-            if self.error is not None:
-                continue  # drain: the caller raises the error
-            try:
-                write_changes(self.store, batches, self.replaced, batch_size=self.batch_size)
-                if self.progress and records:
-                    self.progress(records)
-            except BaseException as e:
-                self._fail(e)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kg-edge") as pool:
+            while (job := self.edge_jobs.get()) is not None:
+                k, batches, records = job
+                with self.cond:
+                    self.cond.wait_for(lambda: self.nodes_done >= k or self.error is not None)
+                if self.error is not None:
+                    continue  # drain: the caller raises the error
+                try:
+                    self._write_edges(batches, pool)
+                    if self.progress and records:
+                        self.progress(records)
+                except BaseException as e:
+                    self._fail(e)
+
+    def _write_edges(self, batches: list[tuple[str, str, list]], pool: ThreadPoolExecutor) -> None:
+        """In order; a run of new relationships two transactions at a time where they can be
+        (create_edges_disjoint)."""
+        i = 0
+        while i < len(batches):
+            if batches[i][0] != "create_edges":
+                write_changes(
+                    self.store,
+                    [batches[i]],
+                    self.replaced,
+                    batch_size=self.batch_size,
+                    written=self.written,
+                )
+                i += 1
+                continue
+            units: list[tuple[str, list[dict], bool]] = []
+            while i < len(batches) and batches[i][0] == "create_edges":
+                _op, name, rows = batches[i]
+                units += edge_units(name, rows, self.batch_size, self.written)
+                i += 1
+            create_edges_disjoint(self.store, units, pool)
 
     def put(self, batches: list[tuple[str, str, list]], records: int) -> None:
         if self.error is not None:

@@ -30,9 +30,11 @@ def test_a_warm_up_cut_short_is_finished_by_the_next(store, tmp_path: Path, monk
     assert W.CASE not in store.case_ids() and store.digest(cases=True) == before
 
 
-def test_warm_up_is_off_unless_asked(store, monkeypatch):
+def test_warm_up_is_on_unless_turned_off(store, monkeypatch):
     monkeypatch.delenv("KG_WARMUP", raising=False)
-    assert W.warm_up(store) == 0.0
-    monkeypatch.setenv("KG_WARMUP", "0")
-    assert W.warm_up(store) == 0.0
+    assert W.enabled()
+    for off in ("0", "no", "false", "OFF"):
+        monkeypatch.setenv("KG_WARMUP", off)
+        assert not W.enabled()
+        assert W.warm_up(store) == 0.0
     assert store.counts()["nodes"] == {}

@@ -37,8 +37,9 @@ def _local() -> Any:
 def start() -> None:
     """Start the local Neo4j (provisioning it on first use); returns when Bolt answers.
 
-    With KG_WARMUP=1 it first runs kg's own queries once (a small generated case loaded,
-    read and unloaded: the graph stays as it was), to spare the first load a cold server."""
+    It first runs kg's own queries once (a small generated case loaded, read and unloaded:
+    the graph stays as it was), so the first load runs at the speed of the next;
+    KG_WARMUP=0 skips that."""
     local = _local()
     before = local.status().running
     status = local.start(warm=True)

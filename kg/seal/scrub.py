@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from .keys import MIN_WORD, STOP_WORDS
@@ -22,8 +23,19 @@ def norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text.casefold())
 
 
+@lru_cache(maxsize=1 << 17)
+def _norm_word(word: str) -> str:
+    return norm(word)
+
+
+def norm_word(word: str) -> str:
+    """norm() of one word, remembered: a load compares every word of every text, and the
+    same words come back (an ASCII word needs only its lower case)."""
+    return word.lower() if word.isascii() else _norm_word(word)
+
+
 def words(text: str) -> list[str]:
-    return [norm(m.group(0)) for m in _WORD.finditer(text)]
+    return list(map(_norm_word, _WORD.findall(text)))
 
 
 class Scrubber:
@@ -110,9 +122,9 @@ class Scrubber:
         if text.isascii():
             if self._first.keys().isdisjoint(_WORD.findall(text.lower())):
                 return []
-        elif self._first.keys().isdisjoint(words(text)):
+        elif self._first.keys().isdisjoint(map(_norm_word, set(_WORD.findall(text)))):
             return []
-        toks = [(m.start(), m.end(), norm(m.group(0))) for m in _WORD.finditer(text)]
+        toks = [(m.start(), m.end(), norm_word(m.group(0))) for m in _WORD.finditer(text)]
         out: list[tuple[int, int, str]] = []
         i = 0
         while i < len(toks):

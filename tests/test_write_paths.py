@@ -1,0 +1,137 @@
+"""The load's fast paths (issue 20) give the graph the plain paths give: relationships found
+by element id, two relationship batches at once when they share no node, smaller first
+chunks, remembered word normalisation; and kg's server JIT setting."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from kg import loader
+from kg.config import JIT_FLAGS, jit_flags
+from kg.errors import ConfigError
+from kg.loader import load
+from kg.seal.scrub import norm, norm_word, words
+from kg.synth import write_case
+from kg.writers import create_edges_disjoint, edge_units
+
+
+def _node(i: str) -> dict:
+    return {"id": i, "props": {"id": i, "name": i, "cases": ["x"], "kg_records": ["x {}"]}}
+
+
+def test_jit_setting_is_quick_unless_full_is_asked():
+    assert jit_flags({}) == ["-XX:TieredStopAtLevel=1"]
+    assert jit_flags({"KG_NEO4J_JIT": " Full "}) == [] == JIT_FLAGS["full"]
+    with pytest.raises(ConfigError, match="KG_NEO4J_JIT must be quick or full"):
+        jit_flags({"KG_NEO4J_JIT": "-XX:+Evil"})
+
+
+def test_first_chunks_are_small_then_double():
+    items = [loader.Entity("person", f"p{i}", {}, None) for i in range(20_000)]
+    sizes = [n for _e, _r, n in loader._chunks(iter(items), 10_000)]
+    assert sizes[:4] == [1_000, 2_000, 4_000, 8_000] and sum(sizes) == 20_000
+    assert [n for _e, _r, n in loader._chunks(iter(items[:300]), 100)] == [100, 100, 100]
+
+
+@pytest.mark.parametrize(
+    "word", ["Testov", "ТЕСТОВ", "Ǆemal", "ﬁx", "İstanbul", "Straße", "Zelimkhan", "Ахмед", "x²"]
+)
+def test_remembered_normalisation_equals_norm(word):
+    assert norm_word(word) == norm(word) == norm_word(word)
+    assert words(f"«{word}» and {word}") == [norm(word), "and", norm(word)]
+
+
+def test_element_id_path_never_attaches_to_a_node_that_replaced_the_written_one(store):
+    ends = store.merge_nodes("Person", [_node(i) for i in "abc"], [])
+    store.write("MATCH (n:Entity {id: 'a'}) DETACH DELETE n")
+    store.merge_nodes("Person", [_node("z")], [])  # may take a's place
+    row = {"start": "a", "end": "c", "props": {"cases": ["x"]}, "s": ends["a"], "e": ends["c"]}
+    store.create_edges("ASSOCIATED_WITH", [row], by_element_id=True)
+    assert store.counts()["relationships"] == {}
+    row = {"start": "c", "end": "b", "props": {"cases": ["x"]}}
+    units = edge_units("ASSOCIATED_WITH", [row], 10, {"c": ends["c"]})
+    assert [u[2] for u in units] == [False]  # b's element id unknown: found by its id
+    store.create_edges("ASSOCIATED_WITH", units[0][1], by_element_id=units[0][2])
+    assert store.counts()["relationships"] == {"ASSOCIATED_WITH": 1}
+
+
+def test_relationship_batches_sharing_a_node_are_never_written_at_once(store):
+    store.merge_nodes("Person", [_node(f"n{i}") for i in range(8)], [])
+
+    def rows(pairs):
+        return [{"start": a, "end": b, "props": {"cases": ["x"]}} for a, b in pairs]
+
+    units = [
+        ("ASSOCIATED_WITH", rows([("n0", "n1"), ("n1", "n2")]), False),
+        ("ASSOCIATED_WITH", rows([("n2", "n3")]), False),  # shares n2 with the first
+        ("ASSOCIATED_WITH", rows([("n4", "n5")]), False),  # shares nothing
+        ("ASSOCIATED_WITH", rows([("n5", "n6"), ("n7", "n0")]), False),
+    ]
+    running: list[set] = []
+    overlaps: list[tuple] = []
+    concurrent = []
+    lock = threading.Lock()
+    real = store.create_edges
+
+    def watched(t, batch, key=(), by_element_id=False):
+        nodes = {r["start"] for r in batch} | {r["end"] for r in batch}
+        with lock:
+            overlaps.extend((nodes, o) for o in running if nodes & o)
+            concurrent.append(len(running))
+            running.append(nodes)
+        time.sleep(0.2)  # long enough for a second transaction to start, were it allowed
+        try:
+            real(t, batch, key=key, by_element_id=by_element_id)
+        finally:
+            with lock:
+                running.remove(nodes)
+
+    store.create_edges = watched
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        create_edges_disjoint(store, units, pool)
+    assert overlaps == [] and max(concurrent) == 1  # two at once, never two sharing a node
+    assert store.counts()["relationships"] == {"ASSOCIATED_WITH": 6}
+
+
+def test_a_failing_batch_fails_the_write_after_the_other_one_finished(store):
+    store.merge_nodes("Person", [_node(i) for i in "abcd"], [])
+    good = ("ASSOCIATED_WITH", [{"start": "a", "end": "b", "props": {"cases": ["x"]}}], False)
+    bad = ("NOT_A_TYPE", [{"start": "c", "end": "d", "props": {"cases": ["x"]}}], False)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool, pytest.raises(Exception):
+        create_edges_disjoint(store, [bad, good], pool)
+    assert store.counts()["relationships"] == {"ASSOCIATED_WITH": 1}
+
+
+def test_fast_paths_give_the_graph_of_the_plain_paths(store, tmp_path, monkeypatch):
+    """One load through element ids, parallel batches and small first chunks; the same case
+    again with every fast path off (one chunk, no element ids, one batch at a time)."""
+    case = tmp_path / "c"
+    write_case(case, 3_000, seed=21, case="fast")
+    load(store, [case], batch_size=500)
+    fast = store.digest(cases=True)
+    store.reset()
+    import kg.writers as W
+
+    monkeypatch.setattr(loader, "FIRST_CHUNK", 10**9)
+    monkeypatch.setattr(
+        W,
+        "edge_units",
+        lambda name, rows, size, written: [
+            (name, rows[i : i + size], False) for i in range(0, len(rows), size)
+        ],
+    )
+
+    def one_at_a_time(st, units, pool):
+        for t, rows, by_eid in units:
+            st.create_edges(t, rows, key=W.edge_key_props(t), by_element_id=by_eid)
+
+    monkeypatch.setattr(W, "create_edges_disjoint", one_at_a_time)
+    load(store, [case], batch_size=500)
+    assert store.digest(cases=True) == fast
