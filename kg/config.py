@@ -123,18 +123,28 @@ JIT_FLAGS = {
     # (C2) spent more CPU compiling than a 10,000-record load spent writing, on two cores,
     # through the first two loads (docs/benchmarks.md, "Cold and warm").
     "quick": ["-XX:TieredStopAtLevel=1"],
-    # HotSpot's default (C1, then C2 for hot code): slow to warm up, faster once warm; for a
-    # long-running server over a large graph (docs/server.md, "JIT").
+    # HotSpot's default (C1, then C2 for hot code): slow to warm up, about twice as fast on
+    # whole-graph queries over a million records once warm (docs/server.md, "JIT").
     "full": [],
 }
+# `auto` (the default): quick for a database smaller than this on disk (an empty one, a case
+# of some 100,000 records), full above (a graph whose long queries pay for the compiler).
+AUTO_FULL_BYTES = 256 * 2**20
 
 
-def jit_flags(env: Mapping[str, str] = os.environ) -> list[str]:
-    """KG_NEO4J_JIT: how kg's own server compiles Neo4j's code, quick (default) or full."""
-    value = env.get("KG_NEO4J_JIT", "quick").strip().lower() or "quick"
+def jit_mode(env: Mapping[str, str] = os.environ, store_bytes: int = 0) -> str:
+    """KG_NEO4J_JIT: how kg's own server compiles Neo4j's code: quick, full or auto (the
+    default: quick below AUTO_FULL_BYTES of database files, full from there)."""
+    value = env.get("KG_NEO4J_JIT", "auto").strip().lower() or "auto"
+    if value == "auto":
+        return "full" if store_bytes >= AUTO_FULL_BYTES else "quick"
     if value not in JIT_FLAGS:
-        raise ConfigError(f"KG_NEO4J_JIT must be quick or full, not {value[:40]!r}")
-    return JIT_FLAGS[value]
+        raise ConfigError(f"KG_NEO4J_JIT must be auto, quick or full, not {value[:40]!r}")
+    return value
+
+
+def jit_flags(env: Mapping[str, str] = os.environ, store_bytes: int = 0) -> list[str]:
+    return JIT_FLAGS[jit_mode(env, store_bytes)]
 
 
 def managed_port(env: Mapping[str, str] = os.environ) -> int:

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import NEO4J_VERSION, jit_flags, memory_setting, start_timeout
+from .config import JIT_FLAGS, NEO4J_VERSION, jit_mode, memory_setting, start_timeout
 from .cypher import PING
 from .errors import RuntimeUnavailable
 from .java import Java, find_java
@@ -280,6 +280,15 @@ dbms.ssl.policy.bolt.client_auth=NONE
         path.write_text(conf, encoding="utf-8")
         return path
 
+    def store_bytes(self) -> int:
+        """The size of the graph's files on disk (0 before the first start): KG_NEO4J_JIT=auto
+        chooses the compiler by it (kg.config.jit_mode)."""
+        folder = self.data_dir / "databases" / "neo4j"
+        try:
+            return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+        except OSError:
+            return 0
+
     def java_env(self) -> dict:
         """A minimal environment for Java: the variables in SERVER_ENV, nothing else of kg's."""
         env = {k: os.environ[k] for k in SERVER_ENV if k in os.environ}
@@ -309,12 +318,13 @@ dbms.ssl.policy.bolt.client_auth=NONE
                     + (out.stderr or out.stdout).strip()[-500:]
                 )
         heap = memory_setting("KG_NEO4J_HEAP", "1g")
+        jit = jit_mode(store_bytes=self.store_bytes())
         cmd = [
             java.path,
             "-Xms256m",
             f"-Xmx{heap}",
             "-XX:+UseG1GC",
-            *jit_flags(),
+            *JIT_FLAGS[jit],
             "-XX:-OmitStackTraceInFastThrow",
             "-XX:+DisableExplicitGC",
             "-Djdk.nio.maxCachedBufferSize=262144",
@@ -349,6 +359,7 @@ dbms.ssl.policy.bolt.client_auth=NONE
             pgid=proc.pid,
             port=port,
             version=NEO4J_VERSION,
+            jit=jit,
             java=java.as_dict(),
         )
         return proc.pid

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from kg import loader
-from kg.config import JIT_FLAGS, jit_flags
+from kg.config import AUTO_FULL_BYTES, JIT_FLAGS, jit_flags, jit_mode
 from kg.errors import ConfigError
 from kg.loader import load
 from kg.seal.scrub import norm, norm_word, words
@@ -22,11 +23,23 @@ def _node(i: str) -> dict:
     return {"id": i, "props": {"id": i, "name": i, "cases": ["x"], "kg_records": ["x {}"]}}
 
 
-def test_jit_setting_is_quick_unless_full_is_asked():
-    assert jit_flags({}) == ["-XX:TieredStopAtLevel=1"]
-    assert jit_flags({"KG_NEO4J_JIT": " Full "}) == [] == JIT_FLAGS["full"]
-    with pytest.raises(ConfigError, match="KG_NEO4J_JIT must be quick or full"):
+def test_jit_setting_is_quick_for_small_graphs_and_full_for_large_ones():
+    small, large = 10 * 2**20, AUTO_FULL_BYTES
+    assert jit_flags({}) == jit_flags({}, small) == ["-XX:TieredStopAtLevel=1"]
+    assert jit_mode({}, large) == "full" and jit_flags({}, large) == [] == JIT_FLAGS["full"]
+    assert jit_mode({"KG_NEO4J_JIT": " Full "}, small) == "full"
+    assert jit_mode({"KG_NEO4J_JIT": "quick"}, large) == "quick"
+    with pytest.raises(ConfigError, match="KG_NEO4J_JIT must be auto, quick or full"):
         jit_flags({"KG_NEO4J_JIT": "-XX:+Evil"})
+
+
+def test_the_server_says_which_jit_it_runs(neo4j_env):
+    from kg.runtime import LocalNeo4j
+
+    local = LocalNeo4j(Path(neo4j_env["KG_HOME"]), int(neo4j_env["KG_BOLT_PORT"]))
+    st = local.state()
+    if st.get("runtime") == "java":  # a fresh test database is small: auto chose quick
+        assert st["jit"] == "quick" and local.store_bytes() < AUTO_FULL_BYTES
 
 
 def test_first_chunks_are_small_then_double():

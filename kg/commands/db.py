@@ -45,6 +45,8 @@ def start() -> None:
     status = local.start(warm=True)
     word = "already running" if before else "started"
     warmed = f"; warmed up in {local.warmed_s:.0f} s" if local.warmed_s else ""
+    jit = local.state().get("jit")
+    warmed += f"; JIT {jit}" if jit and status.runtime == "java" else ""
     click.echo(
         f"Neo4j {status.version} {word} at {status.uri} ({status.runtime}); "
         f"password in {status.password_file}{warmed}"
