@@ -45,6 +45,7 @@ from .server.procs import (  # noqa: F401
     squatter_message,
 )
 from .server.tls import TlsMixin
+from .warmup import warm_up_server  # kg's own query shapes run once (KG_WARMUP)
 
 INSTALL_HINT = (
     "kg runs its own Neo4j on Java 17 or 21 (pip install 'kg[server]' brings one) or with "
@@ -280,15 +281,6 @@ dbms.ssl.policy.bolt.client_auth=NONE
         path.write_text(conf, encoding="utf-8")
         return path
 
-    def store_bytes(self) -> int:
-        """The size of the graph's files on disk (0 before the first start): KG_NEO4J_JIT=auto
-        chooses the compiler by it (kg.config.jit_mode)."""
-        folder = self.data_dir / "databases" / "neo4j"
-        try:
-            return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
-        except OSError:
-            return 0
-
     def java_env(self) -> dict:
         """A minimal environment for Java: the variables in SERVER_ENV, nothing else of kg's."""
         env = {k: os.environ[k] for k in SERVER_ENV if k in os.environ}
@@ -391,8 +383,6 @@ dbms.ssl.policy.bolt.client_auth=NONE
         except BaseException:
             self._stop_failed_start()
             raise
-        from .warmup import warm_up_server  # (kg's own query shapes run once; opt-in)
-
         self.warmed_s = warm_up_server(self) if warm else 0.0
         return self.status()
 

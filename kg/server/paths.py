@@ -17,6 +17,15 @@ class PathsMixin:
     def data_dir(self: Any) -> Path:
         return self.root / "data"
 
+    def store_bytes(self: Any) -> int:
+        """The size of the graph's files on disk (0 before the first start): KG_NEO4J_JIT=auto
+        chooses the compiler by it (kg.config.jit_mode)."""
+        folder = self.data_dir / "databases" / "neo4j"
+        try:
+            return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+        except OSError:
+            return 0
+
     @property
     def logs_dir(self: Any) -> Path:
         return self.root / "logs"
