@@ -143,10 +143,6 @@ def jit_mode(env: Mapping[str, str] = os.environ, store_bytes: int = 0) -> str:
     return value
 
 
-def jit_flags(env: Mapping[str, str] = os.environ, store_bytes: int = 0) -> list[str]:
-    return JIT_FLAGS[jit_mode(env, store_bytes)]
-
-
 def managed_port(env: Mapping[str, str] = os.environ) -> int:
     raw = env.get("KG_BOLT_PORT", str(DEFAULT_PORT))
     try:

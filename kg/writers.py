@@ -24,13 +24,13 @@ def edge_units(
     known: list[dict] = []
     rest = rows
     if written:
-        known = [
-            dict(r, s=written[r["start"]], e=written[r["end"]])
-            for r in rows
-            if r["start"] in written and r["end"] in written
-        ]
-        if known:
-            rest = [r for r in rows if not (r["start"] in written and r["end"] in written)]
+        rest = []
+        for r in rows:
+            s, e = written.get(r["start"]), written.get(r["end"])
+            if s is not None and e is not None:
+                known.append(dict(r, s=s, e=e))
+            else:
+                rest.append(r)
     return [(name, known[i : i + batch_size], True) for i in range(0, len(known), batch_size)] + [
         (name, rest[i : i + batch_size], False) for i in range(0, len(rest), batch_size)
     ]

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from kg import loader
-from kg.config import AUTO_FULL_BYTES, JIT_FLAGS, jit_flags, jit_mode
+from kg.config import AUTO_FULL_BYTES, JIT_FLAGS, jit_mode
 from kg.errors import ConfigError
 from kg.loader import load
 from kg.seal.scrub import norm, norm_word, words
@@ -25,12 +26,12 @@ def _node(i: str) -> dict:
 
 def test_jit_setting_is_quick_for_small_graphs_and_full_for_large_ones():
     small, large = 10 * 2**20, AUTO_FULL_BYTES
-    assert jit_flags({}) == jit_flags({}, small) == ["-XX:TieredStopAtLevel=1"]
-    assert jit_mode({}, large) == "full" and jit_flags({}, large) == [] == JIT_FLAGS["full"]
+    assert JIT_FLAGS[jit_mode({})] == JIT_FLAGS[jit_mode({}, small)] == ["-XX:TieredStopAtLevel=1"]
+    assert jit_mode({}, large) == "full" and JIT_FLAGS["full"] == []
     assert jit_mode({"KG_NEO4J_JIT": " Full "}, small) == "full"
     assert jit_mode({"KG_NEO4J_JIT": "quick"}, large) == "quick"
     with pytest.raises(ConfigError, match="KG_NEO4J_JIT must be auto, quick or full"):
-        jit_flags({"KG_NEO4J_JIT": "-XX:+Evil"})
+        jit_mode({"KG_NEO4J_JIT": "-XX:+Evil"})
 
 
 def test_the_server_says_which_jit_it_runs(neo4j_env):
@@ -103,8 +104,6 @@ def test_relationship_batches_sharing_a_node_are_never_written_at_once(store):
                 running.remove(nodes)
 
     store.create_edges = watched
-    from concurrent.futures import ThreadPoolExecutor
-
     with ThreadPoolExecutor(max_workers=2) as pool:
         create_edges_disjoint(store, units, pool)
     assert overlaps == [] and max(concurrent) == 1  # two at once, never two sharing a node
@@ -115,8 +114,6 @@ def test_a_failing_batch_fails_the_write_after_the_other_one_finished(store):
     store.merge_nodes("Person", [_node(i) for i in "abcd"], [])
     good = ("ASSOCIATED_WITH", [{"start": "a", "end": "b", "props": {"cases": ["x"]}}], False)
     bad = ("NOT_A_TYPE", [{"start": "c", "end": "d", "props": {"cases": ["x"]}}], False)
-    from concurrent.futures import ThreadPoolExecutor
-
     with ThreadPoolExecutor(max_workers=2) as pool, pytest.raises(Exception):
         create_edges_disjoint(store, [bad, good], pool)
     assert store.counts()["relationships"] == {"ASSOCIATED_WITH": 1}

@@ -23,19 +23,13 @@ def norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text.casefold())
 
 
-@lru_cache(maxsize=1 << 17)
-def _norm_word(word: str) -> str:
-    return norm(word)
-
-
-def norm_word(word: str) -> str:
-    """norm() of one word, remembered: a load compares every word of every text, and the
-    same words come back (an ASCII word needs only its lower case)."""
-    return word.lower() if word.isascii() else _norm_word(word)
+# norm() of one word, remembered: a load compares every word of every text, and the same
+# words come back.
+norm_word = lru_cache(maxsize=1 << 17)(norm)
 
 
 def words(text: str) -> list[str]:
-    return list(map(_norm_word, _WORD.findall(text)))
+    return list(map(norm_word, _WORD.findall(text)))
 
 
 class Scrubber:
@@ -122,7 +116,7 @@ class Scrubber:
         if text.isascii():
             if self._first.keys().isdisjoint(_WORD.findall(text.lower())):
                 return []
-        elif self._first.keys().isdisjoint(map(_norm_word, set(_WORD.findall(text)))):
+        elif self._first.keys().isdisjoint(map(norm_word, set(_WORD.findall(text)))):
             return []
         toks = [(m.start(), m.end(), norm_word(m.group(0))) for m in _WORD.finditer(text)]
         out: list[tuple[int, int, str]] = []
