@@ -36,6 +36,19 @@ def _kinds_option(fn: Callable) -> Callable:
     )(fn)
 
 
+def _pair_options(fn: Callable) -> Callable:
+    """Which pairs `candidates` and `review` consider: kinds, a least score, a case."""
+    fn = click.option("--case", help="Only pairs with at least one entity of this case.")(fn)
+    fn = click.option(
+        "--min-score",
+        type=click.FloatRange(0, 1),
+        default=0.5,
+        show_default=True,
+        help="Only pairs scoring at least this.",
+    )(fn)
+    return _kinds_option(fn)
+
+
 def _parse_resolve_kinds(kinds: str) -> list[str]:
     from ..resolve_store import RESOLVABLE
 
@@ -60,15 +73,7 @@ def resolve() -> None:
 
 
 @resolve.command("candidates")
-@_kinds_option
-@click.option(
-    "--min-score",
-    type=click.FloatRange(0, 1),
-    default=0.5,
-    show_default=True,
-    help="Only pairs scoring at least this.",
-)
-@click.option("--case", help="Only pairs with at least one entity of this case.")
+@_pair_options
 @click.option("--top", type=click.IntRange(1), help="Only the first N pairs.")
 @format_option()
 @out_option
@@ -135,15 +140,7 @@ def _card(card: dict[str, Any], side: str) -> str:
     show_envvar=True,
     help="Who decides (written with each judgement; default: your login name).",
 )
-@_kinds_option
-@click.option(
-    "--min-score",
-    type=click.FloatRange(0, 1),
-    default=0.5,
-    show_default=True,
-    help="Only pairs scoring at least this.",
-)
-@click.option("--case", help="Only pairs with at least one entity of this case.")
+@_pair_options
 @click.option(
     "--include-confidential",
     is_flag=True,
