@@ -8,8 +8,8 @@ writes, and re-raises driver errors as :mod:`kg.errors` with context.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 import neo4j
 from neo4j import RoutingControl
@@ -22,6 +22,7 @@ from .paths import schema_statements
 from .readonly import refused_operators
 
 LABEL_RE = re.compile(r"^[A-Z][A-Za-z]*$")
+T = TypeVar("T")
 TYPE_RE = re.compile(r"^[A-Z][A-Z_]*$")
 
 
@@ -53,6 +54,7 @@ class Store(DigestMixin):
         # Seconds a query run through execute() may take before the server stops it (set by
         # `kg query run` and `kg cypher` from --timeout / KG_QUERY_TIMEOUT); None: no limit.
         self.timeout: float | None = None
+        self._lock_key_known = False  # see _lock_key
 
     # --- running Cypher -----------------------------------------------------------------------
     def execute(
@@ -108,6 +110,15 @@ class Store(DigestMixin):
 
     def write(self, cypher: str, parameters: dict[str, Any] | None = None) -> neo4j.EagerResult:
         return self.execute(cypher, parameters, write=True)
+
+    def write_steps(self, work: Callable[[neo4j.ManagedTransaction], T]) -> T:
+        """Several statements in one managed write transaction (retried whole when the
+        server says a failure is transient)."""
+        try:
+            with self.driver.session(database=self.database) as session:
+                return session.execute_write(work)
+        except Exception as e:
+            raise self._translate(e) from e
 
     def auto_commit(self, cypher: str, parameters: dict[str, Any] | None = None) -> None:
         """For statements that manage their own transactions (CALL ... IN TRANSACTIONS)."""
@@ -365,11 +376,17 @@ class Store(DigestMixin):
     ) -> None:
         """Create edges unless an equal one (same ends, same key properties, same origin)
         exists; an existing one gains the new edge's cases. The start node is locked first
-        (a property write holds Neo4j's exclusive lock until commit), so two loads running at
-        once create one edge, not two; a deadlock between them is transient and the managed
-        transaction retries. ``by_element_id``: each row also has the element ids of its ends
-        (``s``, ``e``, from merge_nodes), found directly instead of through the id index; a
-        node that is not the one named by ``start``/``end`` any more is not matched."""
+        (``REMOVE a.kg_lock`` takes Neo4j's exclusive lock on it until commit, and writes
+        nothing: the property is never set), so two loads running at once create one edge,
+        not two; a deadlock between them is transient and the managed transaction retries.
+        ``by_element_id``: each row also has the element ids of its ends (``s``, ``e``, from
+        merge_nodes), found directly instead of through the id index; a node that is not the
+        one named by ``start``/``end`` any more is not matched.
+
+        Two steps in one transaction: the first creates the edges that have no equal (all of
+        them, nearly always); only when some row found one does the second run, over every
+        row: it adds the rows' cases to the equal edges, the ones just created included
+        (adding a case an edge has changes nothing)."""
         _rel_type(rel_type)
         ends = (
             "MATCH (a) WHERE elementId(a) = row.s AND a.id = row.start "
@@ -387,18 +404,32 @@ class Store(DigestMixin):
         )
         union = self._SORTED.format(items="coalesce(o.cases, []) + row.props.cases")
         records = self._SORTED.format(items="coalesce(o.kg_records, []) + row.props.kg_records")
-        self.write(
-            f"UNWIND $rows AS row {ends}"
-            f"SET a.kg_lock = true REMOVE a.kg_lock "
-            f"WITH a, b, row "
-            f"OPTIONAL MATCH (a)-[old:{rel_type}]->(b) WHERE {same} "
-            f"WITH a, b, row, collect(old) AS olds "
-            f"FOREACH (_ IN CASE WHEN size(olds) = 0 THEN [1] ELSE [] END | "
-            f"CREATE (a)-[r:{rel_type}]->(b) SET r = row.props) "
-            f"FOREACH (o IN olds | SET o.cases = {union}, o.kg_records = CASE WHEN "
-            f"row.props.kg_records IS NULL THEN o.kg_records ELSE {records} END)",
-            {"rows": rows},
+        locked = f"UNWIND $rows AS row {ends}REMOVE a.kg_lock "
+        create = (
+            f"{locked}WITH a, b, row WHERE NOT EXISTS {{ MATCH (a)-[old:{rel_type}]->(b) "
+            f"WHERE {same} }} CREATE (a)-[r:{rel_type}]->(b) SET r = row.props"
         )
+        join = (
+            f"{locked}WITH a, b, row "
+            f"MATCH (a)-[o:{rel_type}]->(b) WHERE {same.replace('old.', 'o.')} "
+            f"SET o.cases = {union}, o.kg_records = CASE WHEN "
+            f"row.props.kg_records IS NULL THEN o.kg_records ELSE {records} END"
+        )
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            made = tx.run(create, rows=rows).consume().counters.relationships_created
+            if made < len(rows):
+                tx.run(join, rows=rows).consume()
+
+        self._lock_key()
+        self.write_steps(work)
+
+    def _lock_key(self) -> None:
+        """``REMOVE n.kg_lock`` locks only once the database knows the property's name: make
+        it known (a node made and deleted in one transaction; names stay)."""
+        if not self._lock_key_known:
+            self.write("CREATE (t) SET t.kg_lock = true DELETE t")
+            self._lock_key_known = True
 
     def set_edge_props(self, rows: list[dict[str, Any]], replaced: Sequence[str]) -> None:
         cases = self._SORTED.format(items="kc + [c IN row.props.cases WHERE c IN $replaced]")

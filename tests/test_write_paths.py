@@ -72,6 +72,61 @@ def test_element_id_path_never_attaches_to_a_node_that_replaced_the_written_one(
     assert store.counts()["relationships"] == {"ASSOCIATED_WITH": 1}
 
 
+def test_an_equal_edge_made_meanwhile_gains_the_case_instead_of_a_twin(store):
+    """Another load made the edge between this load's planning and its write: one edge,
+    both cases; rows without an equal edge in the same batch are created as usual."""
+    ends = store.merge_nodes("Person", [_node(i) for i in "abcd"], [])
+    store.write(
+        "MATCH (a:Entity {id: 'a'}), (b:Entity {id: 'b'}) "
+        "CREATE (a)-[:AFFILIATED_WITH {role: 'head', cases: ['other'], "
+        "kg_records: ['other {}']}]->(b)"
+    )
+
+    def row(s, e, role):
+        props = {"role": role, "cases": ["x"], "kg_records": ["x {}"]}
+        return {"start": s, "end": e, "props": props, "s": ends[s], "e": ends[e]}
+
+    rows = [row("a", "b", "head"), row("a", "b", "deputy"), row("c", "d", "head")]
+    store.create_edges("AFFILIATED_WITH", rows, key=("role",), by_element_id=True)
+    got = store.read(
+        "MATCH (a)-[r:AFFILIATED_WITH]->(b) RETURN a.id AS a, b.id AS b, r.role AS role, "
+        "r.cases AS cases, r.kg_records AS recs ORDER BY a, role"
+    ).records
+    assert [(r["a"], r["b"], r["role"], r["cases"], r["recs"]) for r in got] == [
+        ("a", "b", "deputy", ["x"], ["x {}"]),
+        ("a", "b", "head", ["other", "x"], ["other {}", "x {}"]),
+        ("c", "d", "head", ["x"], ["x {}"]),
+    ]
+
+
+def test_a_load_waits_for_another_making_the_same_edge_and_joins_it(store):
+    """The guard against two loads making twins: creating an edge takes the start node's
+    lock before looking for an equal edge. Here another transaction holds that lock, makes
+    the equal edge meanwhile and commits: the load waits, then finds the edge and adds its
+    case to it. (Without the lock first, its look would find nothing and make a twin.)"""
+    store.merge_nodes("Person", [_node(i) for i in "ab"], [])
+    store._lock_key()
+    row = {"start": "a", "end": "b", "props": {"cases": ["x"]}}
+    done = threading.Event()
+    with store.driver.session(database=store.database) as session:
+        tx = session.begin_transaction()
+        tx.run("MATCH (n:Entity {id: 'a'}) REMOVE n.kg_lock").consume()  # holds a's lock
+        worker = threading.Thread(
+            target=lambda: (store.create_edges("ASSOCIATED_WITH", [row]), done.set())
+        )
+        worker.start()
+        blocked = not done.wait(1.5)
+        tx.run(
+            "MATCH (a:Entity {id: 'a'}), (b:Entity {id: 'b'}) "
+            "CREATE (a)-[:ASSOCIATED_WITH {cases: ['other']}]->(b)"
+        ).consume()
+        tx.commit()
+        worker.join(30)
+    assert blocked and done.is_set()
+    got = store.read("MATCH ()-[r:ASSOCIATED_WITH]->() RETURN r.cases AS c").records
+    assert [r["c"] for r in got] == [["other", "x"]]
+
+
 def test_relationship_batches_sharing_a_node_are_never_written_at_once(store):
     store.merge_nodes("Person", [_node(f"n{i}") for i in range(8)], [])
 
