@@ -8,11 +8,18 @@ from conftest import ROOT
 
 KG = ROOT / "kg"
 
-# Cypher lives in the store layer: kg/store.py (connection, errors, the load's repository),
-# kg/resolve_store.py (resolution's repository) and kg/cypher.py (every other statement).
+# Cypher lives in the store layer: kg/store.py (connection, errors, the load's repository)
+# with kg/store_write.py (its writes), kg/resolve_store.py (resolution's repository) and kg/cypher.py (every other statement).
 # The exporters write Cypher as their *output* (kg/export/cypher.py; kg/export/csv.py's
 # post-import statements). Saved queries are files (queries/), the schema too (schema/).
-CYPHER_HOMES = {"store.py", "resolve_store.py", "cypher.py", "export/cypher.py", "export/csv.py"}
+CYPHER_HOMES = {
+    "store.py",
+    "store_write.py",
+    "resolve_store.py",
+    "cypher.py",
+    "export/cypher.py",
+    "export/csv.py",
+}
 CYPHER = re.compile(
     r"\b(?:OPTIONAL\s+)?MATCH\s*\(|\bMERGE\s*\(|\bCREATE\s*\(|\bUNWIND\s+\$"
     r"|\bCALL\s+(?:db\.|dbms\.|apoc\.|\{)|\bDETACH\s+DELETE\b"

@@ -72,6 +72,28 @@ def test_element_id_path_never_attaches_to_a_node_that_replaced_the_written_one(
     assert store.counts()["relationships"] == {"ASSOCIATED_WITH": 1}
 
 
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_node_made_meanwhile_by_another_load_keeps_its_record(store, monkeypatch, fast):
+    """The load planned the node as new; another case's load made it first. Set whole or
+    through the full statement, the node ends with both records and both cases."""
+    monkeypatch.setattr(store, "fast_nodes", fast)
+
+    def row(case, name):
+        rec = case + ' {"id": "a"}'
+        return {"id": "a", "props": {"id": "a", "name": name, "cases": [case], "kg_records": [rec]}}
+
+    first = store.merge_nodes("Person", [row("zeta", "Z")], [])
+    again = store.merge_nodes("Person", [row("alpha", "A"), _node("b")], [])
+    assert again["a"] == first["a"] and set(again) == {"a", "b"}
+    got = store.read("MATCH (n:Person {id: 'a'}) RETURN properties(n) AS p").records[0]["p"]
+    assert got == {
+        "id": "a",
+        "name": "A",
+        "cases": ["alpha", "zeta"],
+        "kg_records": ['alpha {"id": "a"}', 'zeta {"id": "a"}'],
+    }
+
+
 def test_an_equal_edge_made_meanwhile_gains_the_case_instead_of_a_twin(store):
     """Another load made the edge between this load's planning and its write: one edge,
     both cases; rows without an equal edge in the same batch are created as usual."""
@@ -175,11 +197,20 @@ def test_a_failing_batch_fails_the_write_after_the_other_one_finished(store):
 
 
 def test_fast_paths_give_the_graph_of_the_plain_paths(store, tmp_path, monkeypatch):
-    """One load through element ids, parallel batches and small first chunks; the same case
-    again with every fast path off (one chunk, no element ids, one batch at a time)."""
+    """Loads through element ids, parallel batches, small first chunks and nodes set whole
+    when made; the same cases again with every fast path off (one chunk, no element ids, one
+    batch at a time, every node through the full statement)."""
     case = tmp_path / "c"
     write_case(case, 3_000, seed=21, case="fast")
+    # a second case defining 800 of the same entities: nodes with two cases' records
+    lines = next(case.glob("*.jsonl")).read_text(encoding="utf-8").splitlines()
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "d.jsonl").write_text(
+        '{"record": "case", "id": "again", "title": "Again"}\n' + "\n".join(lines[1:801]) + "\n",
+        encoding="utf-8",
+    )
     load(store, [case], batch_size=500)
+    load(store, [tmp_path / "d"], batch_size=500)
     fast = store.digest(cases=True)
     store.reset()
     import kg.writers as W
@@ -198,5 +229,7 @@ def test_fast_paths_give_the_graph_of_the_plain_paths(store, tmp_path, monkeypat
             st.create_edges(t, rows, key=W.edge_key_props(t), by_element_id=by_eid)
 
     monkeypatch.setattr(W, "create_edges_disjoint", one_at_a_time)
+    monkeypatch.setattr(store, "fast_nodes", False)  # every node through the full statement
     load(store, [case], batch_size=500)
+    load(store, [tmp_path / "d"], batch_size=500)
     assert store.digest(cases=True) == fast
