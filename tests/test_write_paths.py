@@ -10,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from kg import loader
 from kg.config import AUTO_FULL_BYTES, JIT_FLAGS, jit_mode
@@ -56,6 +58,60 @@ def test_first_chunks_are_small_then_double():
 def test_remembered_normalisation_equals_norm(word):
     assert norm_word(word) == norm(word) == norm_word(word)
     assert words(f"«{word}» and {word}") == [norm(word), "and", norm(word)]
+
+
+def _scrubber():
+    from kg.seal.scrub import Scrubber
+
+    sc = Scrubber()
+    sc.add("person", "[P1]", ["Zelimkhan Testov", "Ахмед Кадиев"], ["case-person-07"])
+    sc.add(
+        "organization", "[O1]", ["Sokiryanskaya Sources Group", "Sokiryanskaya Sources"], ["org-x"]
+    )
+    sc.add("person", "[P2]", ["Anna"], [], frozenset())
+    return sc
+
+
+_WORDS = [
+    "zelimkhan",
+    "Testov",
+    "TESTOV",
+    "sokiryanskaya",
+    "sources",
+    "group",
+    "Ахмед",
+    "кадиев",
+    "anna",
+    "annA's",
+    "case-person-07",
+    "case-person-070",
+    "org-x",
+    "x",
+    "-",
+    "ﬁx",
+    "l'avocat",
+    "tab\\there",
+    '\\"',
+    "«свидетель»",
+    "Straße",
+    "  ",
+    "\n",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(_WORDS[:10]) | st.sampled_from(_WORDS) | st.text(max_size=4), max_size=8
+    ),
+    st.sampled_from([" ", "", "-", '"', ", "]),
+)
+@example(["Sokiryanskaya", "sources", "x"], " ")
+@example(["zelimkhan", "x"], " ")
+@example(["case-person-07"], '"')
+def test_mentions_any_is_whether_mentions_finds_any(parts, sep):
+    sc, text = _scrubber(), sep.join(parts)
+    assert sc.mentions_any(text) == bool(sc.mentions(text))
 
 
 def test_element_id_path_never_attaches_to_a_node_that_replaced_the_written_one(store):

@@ -155,6 +155,33 @@ class Scrubber:
         parts.append(text[pos:])
         return "".join(parts)
 
+    def mentions_any(self, text: Any) -> bool:
+        """Whether a text mentions any hidden record: ``bool(self.mentions(text))`` without
+        finding where. The left-to-right scan of _word_spans finds a phrase wherever one
+        starts, so the text mentions one exactly when some phrase occurs in its words."""
+        if not self or not isinstance(text, str) or not text:
+            return False
+        id_re = self._ids_re()
+        if id_re is not None and id_re.search(text) is not None:
+            return True
+        toks = (
+            _WORD.findall(text.lower())
+            if text.isascii()
+            else list(map(norm_word, _WORD.findall(text)))
+        )
+        found = self._first.keys() & toks
+        if not found:
+            return False
+        if any(1 in self._first[w] for w in found):
+            return True  # a one-word phrase: its word is there
+        owner = self.owner
+        for i, w in enumerate(toks):
+            if w in found:
+                for n in self._first[w]:
+                    if tuple(toks[i : i + n]) in owner:
+                        return True
+        return False
+
     def mentions(self, text: str) -> list[str]:
         """The labels of the hidden records a text mentions."""
         if not self or not isinstance(text, str):

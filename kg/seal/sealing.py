@@ -163,7 +163,7 @@ class Sealing:
 
     def _mentions_any(self, value: Any) -> bool:
         if isinstance(value, str):
-            if value in self.hidden or self.scrubber.mentions(value):
+            if value in self.hidden or self.scrubber.mentions_any(value):
                 return True
             try:
                 decoded = json.loads(value) if value[:1] in '{["' else None
@@ -206,7 +206,7 @@ class Sealing:
                     props[k] = _lower(v, self.dates, last=(k == "end"))
             elif hidden_end and k not in EDGE_KEPT and k not in kept:
                 props[k] = v if is_token(v) else self.keys.seal(v)
-            elif isinstance(v, str) and self.scrubber.mentions(v):
+            elif isinstance(v, str) and self.scrubber.mentions_any(v):
                 props[k] = self.keys.seal(v)
             else:
                 props[k] = v
