@@ -31,7 +31,16 @@ from . import records as R
 from .collection import slugify
 from .errors import InputError, Problem, UsageError
 from .model_errors import _validate_model
-from .readers import RawRecord, _decode, _Loader, _sub, _Walker, _YamlProblem, display_path
+from .readers import (
+    RawRecord,
+    _decode,
+    _Loader,
+    _sub,
+    _Walker,
+    _YamlProblem,
+    display_path,
+    sub_lines,
+)
 
 DECISIONS = ("same_as", "not_same")
 WHEN_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
@@ -221,6 +230,7 @@ def read(path: Path) -> JudgementFile:
             )
     out: list[Judgement] = []
     seen: dict[tuple[str, str], tuple[str, int]] = {}
+    per_item = sub_lines(lines, 2)
     for i, item in enumerate(items):
         line = lines.get(("judgements", i), 1)
         label = f"judgement#{i + 1}"
@@ -241,7 +251,7 @@ def read(path: Path) -> JudgementFile:
             continue
         decision = decisions[0]
         data_ = {("ids" if k == decision else k): v for k, v in item.items()}
-        sub = _sub(lines, ("judgements", i))
+        sub = per_item.get(("judgements", i), {})
         sub = {(("ids",) + p[1:] if p and p[0] == decision else p): ln for p, ln in sub.items()}
         raw = RawRecord(decision, data_, shown, line, sub, i + 1)
         if isinstance(data_.get("ids"), list) and all(isinstance(x, str) for x in data_["ids"]):

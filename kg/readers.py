@@ -160,6 +160,7 @@ def read_yaml(path: Path, shown: str) -> FileResult:
         )
         return result
     lines = walker.lines
+    per_item = sub_lines(lines, 2)
     allowed = ", ".join(["case", *YAML_KEYS])
     for key, value in data.items():
         kline = lines.get((key,), 1)
@@ -223,13 +224,25 @@ def read_yaml(path: Path, shown: str) -> FileResult:
                     )
                 )
                 continue
-            result.records.append(RawRecord(kind, item, shown, line, _sub(lines, (key, i)), i + 1))
+            result.records.append(
+                RawRecord(kind, item, shown, line, per_item.get((key, i), {}), i + 1)
+            )
     return result
 
 
 def _sub(lines: dict[Path_, int], prefix: Path_) -> dict[Path_, int]:
     n = len(prefix)
     return {p[n:]: line for p, line in lines.items() if p[:n] == prefix and len(p) > n}
+
+
+def sub_lines(lines: dict[Path_, int], depth: int) -> dict[Path_, dict[Path_, int]]:
+    """_sub for every prefix of ``depth`` parts at once, in one pass (a file's records: asking
+    _sub once per record read the whole file's lines for each, quadratic in its size)."""
+    out: dict[Path_, dict[Path_, int]] = {}
+    for p, line in lines.items():
+        if len(p) > depth:
+            out.setdefault(p[:depth], {})[p[depth:]] = line
+    return out
 
 
 def _suggest(word: str, choices: list[str]) -> str:

@@ -377,3 +377,34 @@ def test_checks_across_fields_name_their_field(tmp_path):
         f"{f}:3: e2: end: end (2017) is before start (2018)",
         f"{f}:4: e3: victims.min: min (5) is greater than max (2)",
     ]
+
+
+def test_yaml_record_lines_come_from_one_pass_over_the_file(tmp_path):
+    """Each record's field lines (for error messages) are taken from the file's line table
+    in one pass (kg.readers.sub_lines), the same as asking for each record's part alone:
+    asking once per record made reading a YAML file quadratic in its size."""
+    from kg.readers import _sub, read_yaml, sub_lines
+    from kg.yamlsafe import _Loader, _Walker
+
+    people = "".join(
+        f"  - id: p-{i}\n    name: Person {i}\n    aliases:\n      - P{i}\n      - Пётр {i}\n"
+        for i in range(40)
+    )
+    text = (
+        "case:\n  id: c\n  title: C\npeople:\n" + people + "locations:\n  - id: l-1\n    name: L\n"
+    )
+    path = tmp_path / "r.yaml"
+    path.write_text(text, encoding="utf-8")
+    loader = _Loader(text)
+    walker = _Walker(loader)
+    walker.value(loader.get_single_node(), ())
+    lines = walker.lines
+    loader.dispose()
+    grouped = sub_lines(lines, 2)
+    records = read_yaml(path, "r.yaml").records
+    assert len(records) == 42
+    for rec in records[1:]:
+        key = "people" if rec.kind == "person" else "locations"
+        prefix = (key, rec.index - 1)
+        assert grouped.get(prefix, {}) == _sub(lines, prefix) == rec.lines
+    assert records[5].line_of(("aliases", 1)) == text.splitlines().index("      - Пётр 4") + 1
