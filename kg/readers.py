@@ -10,7 +10,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -453,15 +453,40 @@ def read_file(path: Path) -> FileResult:
     return result
 
 
-def iter_file(path: Path, case_dir: str = "") -> Iterator[RawRecord | Problem]:
-    """The records and problems of one file, in order; JSON lines are streamed."""
+# A YAML file up to this size is parsed once per input (RecordInput keeps the result): a
+# load reads its input three times (case declarations, validation, writing).
+YAML_MEMO_BYTES = 16 * 2**20
+
+
+def _copied(value: Any) -> Any:
+    """A parsed record's data, fresh for each reader (readers may change what they get)."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    return value
+
+
+def iter_file(
+    path: Path, case_dir: str = "", memo: dict[Path, FileResult] | None = None
+) -> Iterator[RawRecord | Problem]:
+    """The records and problems of one file, in order; JSON lines are streamed. ``memo``:
+    YAML files already parsed by this input (up to YAML_MEMO_BYTES each), each reader
+    getting its own copy of the records."""
     shown = display_path(path)
     try:
         if path.suffix.lower() == ".jsonl":
             items: Any = iter_jsonl(path, shown)
-        else:
+        elif memo is None:
             res = read_yaml(path, shown)
             items = [*res.records, *res.problems]
+        else:
+            res = memo.get(path)  # type: ignore[assignment]
+            if res is None:
+                res = read_yaml(path, shown)
+                if path.stat().st_size <= YAML_MEMO_BYTES:
+                    memo[path] = res
+            items = [replace(r, data=_copied(r.data)) for r in res.records] + res.problems
         for item in items:
             if case_dir and isinstance(item, RawRecord):
                 item.case_dir = case_dir

@@ -28,14 +28,15 @@ from .collection import (  # noqa: F401
 from .contributions import Definition, merge
 from .errors import InputError, Problem
 from .model_errors import _as_written, _field, _get_path, _short, _validate_model
-from .readers import RawRecord, discover, display_path, iter_file
+from .readers import FileResult, RawRecord, discover, display_path, iter_file
 
 
 class RecordInput:
     """Where records come from: files (JSON lines streamed) or raws a reader made in memory.
 
     Iterable more than once: validation reads it once, a load reads it again to write, so
-    a large input is never held in memory whole.
+    a large input is never held in memory whole (JSON lines are read again; a YAML file,
+    slow to parse and small, is parsed once and kept, up to kg.readers.YAML_MEMO_BYTES).
     """
 
     def __init__(
@@ -47,6 +48,7 @@ class RecordInput:
     ):
         self.files = list(files)
         self.raws = raws
+        self.memo: dict[Path, FileResult] = {}  # YAML files parsed once (kg.readers.iter_file)
         self.problems = list(problems)
         self.ignored = list(ignored)
 
@@ -59,7 +61,7 @@ class RecordInput:
         if self.raws is not None:
             yield from self.raws
         for path, case_dir in self.files:
-            yield from iter_file(path, case_dir)
+            yield from iter_file(path, case_dir, self.memo)
 
     def case_raws(self) -> list[RawRecord]:
         """Case declarations, found before any other record is checked (a folder's case.yaml
@@ -85,7 +87,7 @@ class RecordInput:
             else:
                 out.extend(
                     r
-                    for r in iter_file(path, case_dir)
+                    for r in iter_file(path, case_dir, self.memo)
                     if isinstance(r, RawRecord) and r.kind == "case"
                 )
         return out

@@ -68,7 +68,8 @@ def _scrubber():
     sc.add(
         "organization", "[O1]", ["Sokiryanskaya Sources Group", "Sokiryanskaya Sources"], ["org-x"]
     )
-    sc.add("person", "[P2]", ["Anna"], [], frozenset())
+    sc.add("person", "[P2]", ["Anna"], ["idx", "org-xs"], frozenset())
+    sc.add("person", "[P3]", [], [f"filler-{i}" for i in range(64)])  # enough for the pre-test
     return sc
 
 
@@ -96,6 +97,14 @@ _WORDS = [
     "Straße",
     "  ",
     "\n",
+    "CASE-PERSON-07",
+    "x.case-person-07.y",
+    "case-person-07\u212a",
+    "\u0130case-person-07",
+    "\u212aorg-x",
+    "ORG-X!",
+    "\u0130dx",
+    "org-x\u017f",
 ]
 
 
@@ -109,9 +118,26 @@ _WORDS = [
 @example(["Sokiryanskaya", "sources", "x"], " ")
 @example(["zelimkhan", "x"], " ")
 @example(["case-person-07"], '"')
+@example(["\u0130dx"], " ")  # lower() makes "i̇dx" of it: once a KeyError in _spans
+@example(["org-x\u017f"], " ")
 def test_mentions_any_is_whether_mentions_finds_any(parts, sep):
     sc, text = _scrubber(), sep.join(parts)
     assert sc.mentions_any(text) == bool(sc.mentions(text))
+    id_re = sc._ids_re()
+    assert not sc._id_few
+    assert sc._may_name_id(text) or id_re.search(text) is None  # the id pre-test never lies
+
+
+def test_the_id_pre_test_knows_every_character_that_folds_into_ascii():
+    import re
+    import sys
+
+    from kg.seal.scrub import _CASE_TRAPS
+
+    alnum = re.compile("[a-z0-9]", re.IGNORECASE)
+    for c in map(chr, range(0x80, sys.maxunicode + 1)):
+        if alnum.match(c) or re.search("[A-Za-z0-9]", c.lower()):
+            assert c in _CASE_TRAPS, hex(ord(c))
 
 
 def test_element_id_path_never_attaches_to_a_node_that_replaced_the_written_one(store):

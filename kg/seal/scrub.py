@@ -14,6 +14,13 @@ from .keys import MIN_WORD, STOP_WORDS
 # --- finding hidden names in text ---------------------------------------------------------
 
 _WORD = re.compile(r"\w+")
+_RUN = re.compile(r"[a-z0-9]+")
+_LAST_RUN = re.compile(r"(?<![a-z0-9])[a-z0-9]+$")
+# Characters outside ASCII that a case-blind [a-z0-9] matches, or whose lower() has an ASCII
+# letter (İ ı ſ K): where one is in a text, only the id pattern can tell (tested against
+# every code point).
+_CASE_TRAPS = frozenset("\u0130\u0131\u017f\u212a")
+_TRAP_ASCII = str.maketrans("\u0130\u0131\u017f\u212a", "iisk")
 
 
 def norm(text: str) -> str:
@@ -46,6 +53,8 @@ class Scrubber:
         self._ids: dict[str, str] = {}
         self._id_re: re.Pattern | None = None
         self._id_dirty = False
+        self._id_lasts: frozenset[str] = frozenset()  # each hidden id's last run (_may_name_id)
+        self._id_few = True  # few ids, or one without such a run: always ask the pattern
 
     def __bool__(self) -> bool:
         return bool(self._first or self._ids)
@@ -95,15 +104,41 @@ class Scrubber:
                 + r")(?![A-Za-z0-9])",
                 re.IGNORECASE,
             )
+            lasts = [_LAST_RUN.search(i) for i in self._ids]
+            self._id_lasts = frozenset(m.group(0) for m in lasts if m is not None)
+            # Few ids: the pattern is quicker than the test (measured: 28 ids, a 10,000-record
+            # case, 0.49 s of sealing without the test, 0.61 s with; 139 ids: 2.95 s, 1.48 s).
+            self._id_few = len(self._ids) < 64 or not all(
+                m is not None and i.isascii() for m, i in zip(lasts, self._ids)
+            )
             self._id_dirty = False
         return self._id_re
 
+    def _id_label(self, written: str) -> str:
+        """The label of the id the pattern found, however its letters were written (a
+        case-blind match may differ from lower(): "İdx" is "idx" to it, "i̇dx" to lower())."""
+        label = self._ids.get(written.lower()) or self._ids.get(
+            written.translate(_TRAP_ASCII).lower()
+        )
+        if label is None:
+            label = next(
+                v for k, v in self._ids.items() if re.fullmatch(re.escape(k), written, re.I)
+            )
+        return label
+
+    def _may_name_id(self, text: str) -> bool:
+        """False only when no hidden id can be written in the text (the long pattern above is
+        slow on long texts): an id ends with a run of letters and digits, which the text then
+        has as a whole run. Exact where the text has no character that a case-blind match
+        or lower() turns into an ASCII letter (_CASE_TRAPS); otherwise the pattern decides."""
+        if self._id_few or not _CASE_TRAPS.isdisjoint(text):
+            return True  # (a short text: the pattern is as quick as this test)
+        return not self._id_lasts.isdisjoint(_RUN.findall(text.lower()))
+
     def _spans(self, text: str) -> list[tuple[int, int, str]]:
         id_re = self._ids_re()
-        if id_re is not None:
-            hits = [
-                (m.start(), m.end(), self._ids[m.group(0).lower()]) for m in id_re.finditer(text)
-            ]
+        if id_re is not None and self._may_name_id(text):
+            hits = [(m.start(), m.end(), self._id_label(m.group(0))) for m in id_re.finditer(text)]
             if hits:
                 rest = self._word_spans(text)
                 return sorted(
@@ -162,7 +197,7 @@ class Scrubber:
         if not self or not isinstance(text, str) or not text:
             return False
         id_re = self._ids_re()
-        if id_re is not None and id_re.search(text) is not None:
+        if id_re is not None and self._may_name_id(text) and id_re.search(text) is not None:
             return True
         toks = (
             _WORD.findall(text.lower())
