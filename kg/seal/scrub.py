@@ -17,7 +17,7 @@ _WORD = re.compile(r"\w+")
 _RUN = re.compile(r"[a-z0-9]+")
 _LAST_RUN = re.compile(r"(?<![a-z0-9])[a-z0-9]+$")
 # Characters outside ASCII that a case-blind [a-z0-9] matches, or whose lower() has an ASCII
-# letter (İ ı ſ K): where one is in a text, only the id pattern can tell (tested against
+# letter (İ ı ſ K), and the letter the case-blind pattern takes each for (both tested against
 # every code point).
 _CASE_TRAPS = frozenset("\u0130\u0131\u017f\u212a")
 _TRAP_ASCII = str.maketrans("\u0130\u0131\u017f\u212a", "iisk")
@@ -129,10 +129,12 @@ class Scrubber:
     def _may_name_id(self, text: str) -> bool:
         """False only when no hidden id can be written in the text (the long pattern above is
         slow on long texts): an id ends with a run of letters and digits, which the text then
-        has as a whole run. Exact where the text has no character that a case-blind match
-        or lower() turns into an ASCII letter (_CASE_TRAPS); otherwise the pattern decides."""
-        if self._id_few or not _CASE_TRAPS.isdisjoint(text):
-            return True  # (a short text: the pattern is as quick as this test)
+        has as a whole run. The four characters outside ASCII that the case-blind pattern
+        takes for ASCII letters (_CASE_TRAPS) are first turned into those letters."""
+        if self._id_few:
+            return True
+        if not text.isascii() and not _CASE_TRAPS.isdisjoint(text):
+            text = text.translate(_TRAP_ASCII)  # each to the letter the pattern takes it for
         return not self._id_lasts.isdisjoint(_RUN.findall(text.lower()))
 
     def _spans(self, text: str) -> list[tuple[int, int, str]]:
