@@ -78,7 +78,7 @@ class WritesMixin:
             f"SET n:{lab} RETURN n.id AS id, elementId(n) AS e"
         )
         made = (
-            "UNWIND $rows AS row MERGE (n:Entity {id: row.id}) "
+            "CYPHER replan=skip UNWIND $rows AS row MERGE (n:Entity {id: row.id}) "
             "ON CREATE SET n = row.props, n.cases = [split(row.props.kg_records[0], ' ')[0]] "
             f"ON MATCH SET n.kg_found = true SET n:{lab} "
             "RETURN n.id AS id, elementId(n) AS e, n.kg_found IS NOT NULL AS found"
@@ -165,7 +165,10 @@ class WritesMixin:
         )
         union = self._SORTED.format(items="coalesce(o.cases, []) + row.props.cases")
         records = self._SORTED.format(items="coalesce(o.kg_records, []) + row.props.kg_records")
-        locked = f"UNWIND $rows AS row {ends}REMOVE a.kg_lock "
+        # replan=skip: the plan (seeks by element id or the id constraint, Expand(Into)) does
+        # not depend on the graph's size, and replanning it as a first load grows the graph
+        # cost a 10,000-record YAML case about 1 s of server CPU (docs/benchmarks.md).
+        locked = f"CYPHER replan=skip UNWIND $rows AS row {ends}REMOVE a.kg_lock "
         create = (
             f"{locked}WITH a, b, row WHERE NOT EXISTS {{ MATCH (a)-[old:{rel_type}]->(b) "
             f"WHERE {same} }} CREATE (a)-[r:{rel_type}]->(b) SET r = row.props"
