@@ -56,7 +56,7 @@ def say(line: str = "") -> None:
     print(line, flush=True)
     OUT.append(line)
     if line == "" and not PARTIAL:  # the end of a paragraph or table: keep what is measured so far
-        REPORT.write_text("\n".join(OUT) + "\n", encoding="utf-8")
+        REPORT.write_text("\n".join(_keep_hand(OUT)) + "\n", encoding="utf-8")
 
 
 def _sections(lines: list[str]) -> tuple[list[str], list[tuple[str, list[str]]]]:
@@ -86,6 +86,35 @@ def _hand_measured(heading: str) -> list[str]:
 
 HAND_RESOLVE = _hand_measured("## Entity resolution candidates")  # read before any writing
 
+
+def _hand_all() -> dict[str, list[str]]:
+    if not REPORT.exists():
+        return {}
+    _, parts = _sections(REPORT.read_text(encoding="utf-8").splitlines())
+    return {h: [ln for ln in body if ln.startswith("Measured by hand")] for h, body in parts}
+
+
+HAND = _hand_all()  # every section's 'Measured by hand' paragraphs, read before any writing
+
+
+def _keep_hand(lines: list[str]) -> list[str]:
+    """The report with each section's earlier 'Measured by hand' paragraphs kept: at the end
+    of the section, where this run has not printed them itself."""
+    head, parts = _sections(lines)
+    out = list(head)
+    for h, body in parts:
+        body = list(body)
+        missing = [ln for ln in HAND.get(h, []) if ln not in body]
+        if missing:
+            while body and body[-1] == "":
+                body.pop()
+            for ln in missing:
+                body += ["", ln]
+            body.append("")
+        out += body
+    return out
+
+
 _BASE: list[str] = []  # the report as it was before this --only run
 
 
@@ -96,7 +125,7 @@ def merge_report(only: list[str]) -> None:
     if not _BASE:
         _BASE.extend(REPORT.read_text(encoding="utf-8").splitlines())
     old_head, old = _sections(_BASE)
-    _, new = _sections(OUT)
+    _, new = _sections(_keep_hand(OUT))
     fresh = dict(new)
     merged = [fresh.pop(h, body) for h, body in old] + list(fresh.values())
     stamp = (
