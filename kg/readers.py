@@ -477,16 +477,18 @@ def iter_file(
     try:
         if path.suffix.lower() == ".jsonl":
             items: Any = iter_jsonl(path, shown)
-        elif memo is None:
-            res = read_yaml(path, shown)
-            items = [*res.records, *res.problems]
         else:
-            res = memo.get(path)  # type: ignore[assignment]
+            res = memo.get(path) if memo is not None else None
+            kept = res is not None
             if res is None:
                 res = read_yaml(path, shown)
-                if path.stat().st_size <= YAML_MEMO_BYTES:
+                if memo is not None and path.stat().st_size <= YAML_MEMO_BYTES:
                     memo[path] = res
-            items = [replace(r, data=_copied(r.data)) for r in res.records] + res.problems
+                    kept = True
+            records = (
+                [replace(r, data=_copied(r.data)) for r in res.records] if kept else res.records
+            )
+            items = [*records, *res.problems]
         for item in items:
             if case_dir and isinstance(item, RawRecord):
                 item.case_dir = case_dir

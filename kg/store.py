@@ -41,7 +41,6 @@ class Store(DigestMixin, WritesMixin):
         # Seconds a query run through execute() may take before the server stops it (set by
         # `kg query run` and `kg cypher` from --timeout / KG_QUERY_TIMEOUT); None: no limit.
         self.timeout: float | None = None
-        self._lock_key_known = False  # see _lock_key
 
     # --- running Cypher -----------------------------------------------------------------------
     def execute(

@@ -36,6 +36,7 @@ def _rel_type(rel_type: str) -> str:
 
 
 class WritesMixin:
+    _lock_key_known = False  # see _lock_key
     # Each case's record of an entity is an entry of `kg_records` ("case-id {json}", sorted);
     # `cases` is derived from them. A load writes the entries it computed (its own cases',
     # and the others' as it read them, sealed or opened as they must be now) and keeps,
@@ -163,8 +164,8 @@ class WritesMixin:
             ]
             + ["((old.sources IS NULL) = (row.props.sources IS NULL))"]
         )
-        union = self._SORTED.format(items="coalesce(o.cases, []) + row.props.cases")
-        records = self._SORTED.format(items="coalesce(o.kg_records, []) + row.props.kg_records")
+        union = self._SORTED.format(items="coalesce(old.cases, []) + row.props.cases")
+        records = self._SORTED.format(items="coalesce(old.kg_records, []) + row.props.kg_records")
         # replan=skip: the plan (seeks by element id or the id constraint, Expand(Into)) does
         # not depend on the graph's size, and replanning it as a first load grows the graph
         # cost a 10,000-record YAML case about 1 s of server CPU (docs/benchmarks.md).
@@ -175,9 +176,9 @@ class WritesMixin:
         )
         join = (
             f"{locked}WITH a, b, row "
-            f"MATCH (a)-[o:{rel_type}]->(b) WHERE {same.replace('old.', 'o.')} "
-            f"SET o.cases = {union}, o.kg_records = CASE WHEN "
-            f"row.props.kg_records IS NULL THEN o.kg_records ELSE {records} END"
+            f"MATCH (a)-[old:{rel_type}]->(b) WHERE {same} "
+            f"SET old.cases = {union}, old.kg_records = CASE WHEN "
+            f"row.props.kg_records IS NULL THEN old.kg_records ELSE {records} END"
         )
 
         def work(tx: neo4j.ManagedTransaction) -> None:

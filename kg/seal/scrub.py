@@ -201,11 +201,7 @@ class Scrubber:
         id_re = self._ids_re()
         if id_re is not None and self._may_name_id(text) and id_re.search(text) is not None:
             return True
-        toks = (
-            _WORD.findall(text.lower())
-            if text.isascii()
-            else list(map(norm_word, _WORD.findall(text)))
-        )
+        toks = _WORD.findall(text.lower()) if text.isascii() else words(text)
         found = self._first.keys() & toks
         if not found:
             return False
