@@ -15,29 +15,34 @@ from __future__ import annotations
 ANY_ENTITY = "MATCH (n:Entity) RETURN n.id LIMIT 1"
 COUNT_NODES = "MATCH (n) RETURN count(n) AS n"
 ENTITY_EXISTS = "MATCH (n:Entity {id: $id}) RETURN n.id"
+# A batch's ids travel inside one map parameter, `$batch`, as do every batched write's rows
+# (kg.store_write): Neo4j plans a statement again for each order of magnitude of a list
+# parameter's length, and never for a map's.
 # Selections are read in bulk: each query returns one record holding a batch's rows as one
 # list (`collect(...) AS rows`), so the driver reads a few large messages, not one per row.
 CASE_IDS = "MATCH (n:Entity) WHERE $case IN n.cases RETURN collect(n.id) AS rows"
 ALL_IDS = "MATCH (n:Entity) RETURN collect(n.id) AS rows"
 HELD_CASES = "MATCH (n:Entity) UNWIND n.cases AS c RETURN DISTINCT c"
-NEIGHBOURS = "UNWIND $ids AS id MATCH (:Entity {id: id})--(m:Entity) RETURN DISTINCT m.id AS id"
+NEIGHBOURS = (
+    "UNWIND $batch.ids AS id MATCH (:Entity {id: id})--(m:Entity) RETURN DISTINCT m.id AS id"
+)
 NODES = (
-    "UNWIND $ids AS id MATCH (n:Entity {id: id}) "
+    "UNWIND $batch.ids AS id MATCH (n:Entity {id: id}) "
     "RETURN collect([n.id, labels(n), properties(n)]) AS rows"
 )
 EDGES_FROM = (
-    "UNWIND $ids AS id MATCH (a:Entity {id: id})-[r]->(b:Entity) "
+    "UNWIND $batch.ids AS id MATCH (a:Entity {id: id})-[r]->(b:Entity) "
     "RETURN collect([a.id, type(r), b.id, properties(r)]) AS rows"
 )
 KNOWN_SOURCES = "MATCH (s:Source) WHERE s.known_by <= $d RETURN s.id AS id"
 KNOWN_BY = (
-    "UNWIND $ids AS id MATCH (n:Entity {id: id}) "
+    "UNWIND $batch.ids AS id MATCH (n:Entity {id: id}) "
     "RETURN n.id AS id, n:Source AS source, "
     "COUNT { (n)-[:REPORTED_BY]->(:Source) } AS cited, "
     "EXISTS { (n)-[:REPORTED_BY]->(s:Source) WHERE s.known_by <= $d } AS known"
 )
 CITATIONS = (
-    "UNWIND $ids AS id MATCH (n:Entity {id: id})-[r:REPORTED_BY]->(s:Source) "
+    "UNWIND $batch.ids AS id MATCH (n:Entity {id: id})-[r:REPORTED_BY]->(s:Source) "
     "OPTIONAL MATCH (s)-[:PUBLISHED_BY]->(p:Organization) "
     "WITH id, s, p, r ORDER BY id, s.id, r.quote "
     "RETURN collect([id, s.id, s.title, p.name, s.reliability, r.quote, r.page, "

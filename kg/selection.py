@@ -127,7 +127,7 @@ def _ids_for(store: Store, sel: Selection) -> set[str] | None:
         for _ in range(sel.hops):
             nxt: set[str] = set()
             for i in range(0, len(frontier), BATCH):
-                res = store.read(C.NEIGHBOURS, {"ids": frontier[i : i + BATCH]})
+                res = store.read(C.NEIGHBOURS, {"batch": {"ids": frontier[i : i + BATCH]}})
                 nxt.update(r["id"] for r in res.records)
             frontier = sorted(nxt - reached)
             reached |= nxt
@@ -148,7 +148,7 @@ def _one(store: Store, cypher: str, params: dict[str, Any] | None = None) -> lis
 
 def _batched(store: Store, cypher: str, ids: list[str], **params: Any) -> Iterable[Any]:
     for i in range(0, len(ids), BATCH):
-        yield from _one(store, cypher, {"ids": ids[i : i + BATCH], **params})
+        yield from _one(store, cypher, {"batch": {"ids": ids[i : i + BATCH]}, **params})
 
 
 def _fetch_nodes(store: Store, ids: set[str] | None) -> dict[str, dict[str, Any]]:
@@ -264,7 +264,7 @@ def _as_of(
     ids = sorted(nodes)
     keep: dict[str, dict] = {}
     for i in range(0, len(ids), BATCH):
-        res = store.read(C.KNOWN_BY, {"ids": ids[i : i + BATCH], "d": as_of})
+        res = store.read(C.KNOWN_BY, {"batch": {"ids": ids[i : i + BATCH]}, "d": as_of})
         for r in res.records:
             node = nodes[r["id"]]
             if r["source"]:

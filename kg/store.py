@@ -141,9 +141,9 @@ class Store(DigestMixin, WritesMixin):
         ids = list(ids)
         for i in range(0, len(ids), batch):
             res = self.read(
-                "UNWIND $ids AS id MATCH (n:Entity {id: id}) "
+                "UNWIND $batch.ids AS id MATCH (n:Entity {id: id}) "
                 "RETURN n.id AS id, labels(n) AS labels",
-                {"ids": ids[i : i + batch]},
+                {"batch": {"ids": ids[i : i + batch]}},
             )
             for rec in res.records:
                 kind = next(
@@ -158,9 +158,9 @@ class Store(DigestMixin, WritesMixin):
         out: dict[str, tuple[list[str], dict]] = {}
         for i in range(0, len(ids), batch):
             res = self.read(
-                "UNWIND $ids AS id MATCH (n:Entity {id: id}) "
+                "UNWIND $batch.ids AS id MATCH (n:Entity {id: id}) "
                 "RETURN n.id AS id, labels(n) AS labels, properties(n) AS props",
-                {"ids": list(ids[i : i + batch])},
+                {"batch": {"ids": list(ids[i : i + batch])}},
             )
             for rec in res.records:
                 out[rec["id"]] = (list(rec["labels"]), dict(rec["props"]))
@@ -176,7 +176,7 @@ class Store(DigestMixin, WritesMixin):
         """Field-made edges owned by these entities (see kg.mapping for ownership)."""
         rows: list[dict[str, Any]] = []
         query = """
-        UNWIND $ids AS oid
+        UNWIND $batch.ids AS oid
         MATCH (o:Entity {id: oid})
         CALL (o) {
           MATCH (o)-[r]->(x:Entity) WHERE type(r) IN $out
@@ -195,7 +195,11 @@ class Store(DigestMixin, WritesMixin):
         for i in range(0, len(ids), batch):
             res = self.read(
                 query,
-                {"ids": list(ids[i : i + batch]), "out": list(outgoing), "inc": list(incoming)},
+                {
+                    "batch": {"ids": list(ids[i : i + batch])},
+                    "out": list(outgoing),
+                    "inc": list(incoming),
+                },
             )
             rows.extend(dict(r) for r in res.records)
         return rows
@@ -204,7 +208,7 @@ class Store(DigestMixin, WritesMixin):
         """Relation-made edges (they carry `sources`) between the given (type, start, end)."""
         rows: list[dict] = []
         query = """
-        UNWIND $pairs AS p
+        UNWIND $batch.pairs AS p
         MATCH (a:Entity {id: p.start})-[r]->(b:Entity {id: p.end})
         WHERE type(r) = p.type AND r.sources IS NOT NULL AND r.statement IS NULL
         RETURN elementId(r) AS eid, type(r) AS type, a.id AS start, b.id AS end,
@@ -212,7 +216,8 @@ class Store(DigestMixin, WritesMixin):
         """
         for i in range(0, len(pairs), batch):
             rows.extend(
-                dict(r) for r in self.read(query, {"pairs": list(pairs[i : i + batch])}).records
+                dict(r)
+                for r in self.read(query, {"batch": {"pairs": list(pairs[i : i + batch])}}).records
             )
         return rows
 
@@ -243,34 +248,34 @@ class Store(DigestMixin, WritesMixin):
         """Relationships touching these entities that a case outside ``cases`` states."""
         res = self.read(
             """
-            UNWIND $ids AS id MATCH (n:Entity {id: id})
+            UNWIND $batch.ids AS id MATCH (n:Entity {id: id})
             MATCH (n)-[r]-(m:Entity) WHERE type(r) <> 'SAME_AS'  // judgements: re-applied after
             WITH n, r, m, [c IN coalesce(r.cases, []) WHERE NOT c IN $cases] AS others
             WHERE size(others) > 0
             RETURN n.id AS id, type(r) AS type, startNode(r).id AS start, endNode(r).id AS end,
                    others AS cases
             ORDER BY id, type, start, end LIMIT 20""",
-            {"ids": list(ids), "cases": list(cases)},
+            {"batch": {"ids": list(ids)}, "cases": list(cases)},
         )
         return [dict(r) for r in res.records]
 
     def neighbors(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         """The entities one relationship away from these: id, labels."""
         res = self.read(
-            "UNWIND $ids AS id MATCH (:Entity {id: id})--(m:Entity) "
+            "UNWIND $batch.ids AS id MATCH (:Entity {id: id})--(m:Entity) "
             "RETURN DISTINCT m.id AS id, labels(m) AS labels",
-            {"ids": list(ids)},
+            {"batch": {"ids": list(ids)}},
         )
         return [dict(r) for r in res.records]
 
     def relations_touching(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         """Relation-made relationships with one end among these entities."""
         res = self.read(
-            "UNWIND $ids AS id MATCH (n:Entity {id: id})-[r]-(:Entity) "
+            "UNWIND $batch.ids AS id MATCH (n:Entity {id: id})-[r]-(:Entity) "
             "WHERE r.sources IS NOT NULL AND r.statement IS NULL "
             "RETURN DISTINCT type(r) AS type, startNode(r).id AS start, "
             "endNode(r).id AS end, r.role AS role",
-            {"ids": list(ids)},
+            {"batch": {"ids": list(ids)}},
         )
         return [dict(r) for r in res.records]
 
@@ -282,9 +287,9 @@ class Store(DigestMixin, WritesMixin):
 
     def write_cases(self, rows: list[dict[str, Any]]) -> None:
         self.write(
-            "UNWIND $rows AS row MERGE (c:Case {id: row.id}) "
+            "UNWIND $batch.rows AS row MERGE (c:Case {id: row.id}) "
             "SET c += row.props, c.loaded_at = datetime()",
-            {"rows": rows},
+            {"batch": {"rows": rows}},
         )
 
     def delete_case(self, case: str) -> None:

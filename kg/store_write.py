@@ -6,6 +6,12 @@ Each case's record of an entity is an entry of `kg_records` ("case-id {json}", s
 others' as it read them, sealed or opened as they must be now) and keeps, inside the write,
 the entry of any other case that the node holds at that moment and the load did not know of:
 two loads running at once never drop each other's records.
+
+A batch travels as one map parameter, ``$batch`` (its ``rows``, ``ids`` or ``eids``, and the
+``replaced`` cases): Neo4j keys its plan cache on the order of magnitude of each list
+parameter's length (1, up to 10, 100, 1,000, 10,000, more), so list parameters made each
+statement be planned again for every batch size a load happened to send, on a server just
+started 50-90 ms a plan; a map parameter has no length in that key.
 """
 
 from __future__ import annotations
@@ -56,7 +62,7 @@ class WritesMixin:
     # made the planner read back what it had just written (an Eager) and write each twice.
     _NODE_SET = (
         "WITH n, row, [r IN row.props.kg_records | split(r, ' ')[0]] AS mine "
-        "WITH n, row, [r IN coalesce(n.kg_records, []) WHERE NOT split(r, ' ')[0] IN $replaced "
+        "WITH n, row, [r IN coalesce(n.kg_records, []) WHERE NOT split(r, ' ')[0] IN $batch.replaced "
         "AND NOT split(r, ' ')[0] IN mine] + row.props.kg_records AS recs "
         "WITH n, row, row.props AS props, " + _SORTED.format(items="recs") + " AS recs "
         "SET n = props {.*, kg_records: recs, cases: " + _CASES.format(recs="recs") + "} "
@@ -75,11 +81,11 @@ class WritesMixin:
         relationships use to find their ends without an index seek (create_edges)."""
         lab = _label(label)
         full = (
-            f"UNWIND $rows AS row MERGE (n:Entity {{id: row.id}}) {self._NODE_SET}"
+            f"UNWIND $batch.rows AS row MERGE (n:Entity {{id: row.id}}) {self._NODE_SET}"
             f"SET n:{lab} RETURN n.id AS id, elementId(n) AS e"
         )
         made = (
-            "CYPHER replan=skip UNWIND $rows AS row MERGE (n:Entity {id: row.id}) "
+            "CYPHER replan=skip UNWIND $batch.rows AS row MERGE (n:Entity {id: row.id}) "
             "ON CREATE SET n = row.props, n.cases = [split(row.props.kg_records[0], ' ')[0]] "
             f"ON MATCH SET n.kg_found = true SET n:{lab} "
             "RETURN n.id AS id, elementId(n) AS e, n.kg_found IS NOT NULL AS found"
@@ -95,14 +101,14 @@ class WritesMixin:
             out: dict[str, str] = {}
             found: set[str] = set()
             if one:
-                for r in tx.run(made, rows=one):
+                for r in tx.run(made, batch={"rows": one}):
                     out[r["id"]] = r["e"]
                     if r["found"]:
                         found.add(r["id"])
             # Found ones are written whole by the full statement (SET n = drops kg_found).
             todo = more + [r for r in one if r["id"] in found]
             if todo:
-                for r in tx.run(full, rows=todo, replaced=replaced):
+                for r in tx.run(full, batch={"rows": todo, "replaced": replaced}):
                     out[r["id"]] = r["e"]
             return out
 
@@ -110,22 +116,22 @@ class WritesMixin:
 
     def set_node_props(self: Any, rows: list[dict[str, Any]], replaced: Sequence[str]) -> None:
         self.write(
-            f"UNWIND $rows AS row MATCH (n:Entity {{id: row.id}}) {self._NODE_SET}",
-            {"rows": rows, "replaced": list(replaced)},
+            f"UNWIND $batch.rows AS row MATCH (n:Entity {{id: row.id}}) {self._NODE_SET}",
+            {"batch": {"rows": rows, "replaced": list(replaced)}},
         )
 
     def delete_nodes(self: Any, ids: list[str], replaced: Sequence[str]) -> None:
         """Remove these cases' records from the nodes; delete a node left with none."""
         self.write(
             """
-            UNWIND $ids AS id MATCH (n:Entity {id: id})
-            WITH n, [r IN coalesce(n.kg_records, []) WHERE NOT split(r, ' ')[0] IN $replaced] AS rest
+            UNWIND $batch.ids AS id MATCH (n:Entity {id: id})
+            WITH n, [r IN coalesce(n.kg_records, []) WHERE NOT split(r, ' ')[0] IN $batch.replaced] AS rest
             FOREACH (_ IN CASE WHEN size(rest) = 0 THEN [1] ELSE [] END | DETACH DELETE n)
             FOREACH (_ IN CASE WHEN size(rest) > 0 THEN [1] ELSE [] END |
                      SET n.kg_records = rest, n.cases = """
             + self._CASES.format(recs="rest")
             + ")",
-            {"ids": ids, "replaced": list(replaced)},
+            {"batch": {"ids": ids, "replaced": list(replaced)}},
         )
 
     def create_edges(
@@ -169,7 +175,7 @@ class WritesMixin:
         # replan=skip: the plan (seeks by element id or the id constraint, Expand(Into)) does
         # not depend on the graph's size, and replanning it as a first load grows the graph
         # cost a 10,000-record YAML case about 1 s of server CPU (docs/benchmarks.md).
-        locked = f"CYPHER replan=skip UNWIND $rows AS row {ends}REMOVE a.kg_lock "
+        locked = f"CYPHER replan=skip UNWIND $batch.rows AS row {ends}REMOVE a.kg_lock "
         create = (
             f"{locked}WITH a, b, row WHERE NOT EXISTS {{ MATCH (a)-[old:{rel_type}]->(b) "
             f"WHERE {same} }} CREATE (a)-[r:{rel_type}]->(b) SET r = row.props"
@@ -181,10 +187,12 @@ class WritesMixin:
             f"row.props.kg_records IS NULL THEN old.kg_records ELSE {records} END"
         )
 
+        batch = {"rows": rows}
+
         def work(tx: neo4j.ManagedTransaction) -> None:
-            made = tx.run(create, rows=rows).consume().counters.relationships_created
+            made = tx.run(create, batch=batch).consume().counters.relationships_created
             if made < len(rows):
-                tx.run(join, rows=rows).consume()
+                tx.run(join, batch=batch).consume()
 
         self._lock_key()
         self.write_steps(work)
@@ -197,17 +205,17 @@ class WritesMixin:
             self._lock_key_known = True
 
     def set_edge_props(self: Any, rows: list[dict[str, Any]], replaced: Sequence[str]) -> None:
-        cases = self._SORTED.format(items="kc + [c IN row.props.cases WHERE c IN $replaced]")
+        cases = self._SORTED.format(items="kc + [c IN row.props.cases WHERE c IN $batch.replaced]")
         records = self._SORTED.format(items="kr + coalesce(row.props.kg_records, [])")
         self.write(
-            "UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.eid "
-            "WITH r, row, [c IN coalesce(r.cases, []) WHERE NOT c IN $replaced] AS kc, "
-            "[x IN coalesce(r.kg_records, []) WHERE NOT split(x, ' ')[0] IN $replaced "
+            "UNWIND $batch.rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.eid "
+            "WITH r, row, [c IN coalesce(r.cases, []) WHERE NOT c IN $batch.replaced] AS kc, "
+            "[x IN coalesce(r.kg_records, []) WHERE NOT split(x, ' ')[0] IN $batch.replaced "
             "AND NOT split(x, ' ')[0] IN [y IN coalesce(row.props.kg_records, []) | "
             "split(y, ' ')[0]]] AS kr "
             f"SET r = row.props SET r.cases = {cases}, r.kg_records = CASE WHEN "
             f"row.props.kg_records IS NULL THEN null ELSE {records} END",
-            {"rows": rows, "replaced": list(replaced)},
+            {"batch": {"rows": rows, "replaced": list(replaced)}},
         )
 
     def retract_edges(self: Any, rows: list[dict[str, Any]], replaced: Sequence[str]) -> None:
@@ -215,17 +223,18 @@ class WritesMixin:
         it); an edge that another load gave a case meanwhile keeps that case."""
         self.write(
             """
-            UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.eid
-            WITH r, [c IN coalesce(r.cases, []) WHERE NOT c IN $replaced
+            UNWIND $batch.rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.eid
+            WITH r, [c IN coalesce(r.cases, []) WHERE NOT c IN $batch.replaced
                      AND NOT c IN row.seen] AS rest
             FOREACH (_ IN CASE WHEN size(rest) = 0 THEN [1] ELSE [] END | DELETE r)
             FOREACH (_ IN CASE WHEN size(rest) > 0 THEN [1] ELSE [] END |
                      SET r.cases = rest, r.kg_records = CASE WHEN r.kg_records IS NULL THEN null
                      ELSE [x IN r.kg_records WHERE split(x, ' ')[0] IN rest] END)""",
-            {"rows": rows, "replaced": list(replaced)},
+            {"batch": {"rows": rows, "replaced": list(replaced)}},
         )
 
     def delete_edges(self: Any, eids: list[str]) -> None:
         self.write(
-            "UNWIND $eids AS eid MATCH ()-[r]->() WHERE elementId(r) = eid DELETE r", {"eids": eids}
+            "UNWIND $batch.eids AS eid MATCH ()-[r]->() WHERE elementId(r) = eid DELETE r",
+            {"batch": {"eids": eids}},
         )

@@ -44,19 +44,53 @@ def _records() -> int:
 
 
 def _write_case(folder: Path, records: int) -> Path:
-    """The synthetic case, without confidential records, in a private temporary folder."""
+    """The synthetic case, without confidential records, in a private temporary folder, with
+    the records of _every_type() added."""
     import json
 
     from .synth import generate
 
+    recs = list(generate(records, seed=97, case=CASE))
+    recs += _every_type(recs)
     with open(folder / "warmup.jsonl", "w", encoding="utf-8") as f:
-        for rec in generate(records, seed=97, case=CASE):
+        for rec in recs:
             rec.pop("confidential", None)
             f.write(
                 json.dumps({k: v for k, v in rec.items() if v is not None}, ensure_ascii=False)
                 + "\n"
             )
     return folder
+
+
+def _every_type(recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records that make every relationship type in the schema at least once, so that the
+    first load after a start plans none of its write statements (each type has its own:
+    types cannot be parameters, kg.store_write): a `relation` record for each type a relation
+    may state, and a source with `authors`, `copy_of` and `known_through` for the types only
+    those fields make. (kg.synth makes statements' SAID, DENIED, ABOUT and REPORTED_BY.)"""
+    from . import records as R
+
+    by_kind: dict[str, list[str]] = {}
+    for rec in recs:
+        if "id" in rec and rec.get("record") in R.LABELS:
+            by_kind.setdefault(rec["record"], []).append(rec["id"])
+    out: list[dict[str, Any]] = []
+    for rel_type, pairs in R.RELATION_TYPES.items():
+        froms, tos = pairs[0]
+        start, end = by_kind[froms[0]][0], by_kind[tos[0]][-1]
+        out.append({"record": "relation", "type": rel_type, "from": start, "to": end})
+    sources = by_kind["source"]
+    out.append(
+        {
+            "record": "source",
+            "id": f"sou-{CASE}-every-type",
+            "title": "Every type",
+            "authors": [by_kind["person"][0]],
+            "copy_of": sources[0],
+            "known_through": sources[1],
+        }
+    )
+    return out
 
 
 def warm_up(store: Any, records: int | None = None) -> float:

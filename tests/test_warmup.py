@@ -38,3 +38,15 @@ def test_warm_up_is_on_unless_turned_off(store, monkeypatch):
         assert not W.enabled()
         assert W.warm_up(store) == 0.0
     assert store.counts()["nodes"] == {}
+
+
+def test_the_warm_up_case_makes_every_relationship_type_and_label(tmp_path: Path):
+    """Each relationship type and label has its own write statements (types cannot be
+    parameters): the warm-up plans them all, so a first load after a start plans none."""
+    from kg import records as R
+    from kg.mapping import map_collection
+    from kg.validation import collect
+
+    rows = map_collection(collect([W._write_case(tmp_path, 300)]))
+    assert {e.type for e in rows.edges} == set(R.ALL_REL_TYPES) - set(R.RESOLUTION_TYPES)
+    assert {n.label for n in rows.nodes} == set(R.LABELS.values())

@@ -319,3 +319,43 @@ def test_fast_paths_give_the_graph_of_the_plain_paths(store, tmp_path, monkeypat
     load(store, [case], batch_size=500)
     load(store, [tmp_path / "d"], batch_size=500)
     assert store.digest(cases=True) == fast
+
+
+def test_batched_statements_take_their_rows_in_a_map(store, tmp_path, monkeypatch):
+    """Neo4j plans a statement again for each order of magnitude of a list parameter's length:
+    a load's, a reload's, an unload's and an export's batched statements take their rows or
+    ids inside the map `$batch`, so that a load plans nothing the warm-up planned."""
+    import re
+
+    import neo4j
+    from neo4j._sync.work.transaction import TransactionBase
+
+    from kg.loader import unload
+    from kg.selection import Selection, select
+
+    sent: list[tuple[str, dict]] = []
+    tx_run, execute_query = TransactionBase.run, neo4j.Driver.execute_query
+
+    def run(self, query, parameters=None, **kw):
+        sent.append((str(query), dict(parameters or {}, **kw)))
+        return tx_run(self, query, parameters, **kw)
+
+    def eager(self, query, parameters_=None, *a, **kw):
+        sent.append((str(getattr(query, "text", query)), dict(parameters_ or {})))
+        return execute_query(self, query, parameters_, *a, **kw)
+
+    monkeypatch.setattr(TransactionBase, "run", run)
+    monkeypatch.setattr(neo4j.Driver, "execute_query", eager)
+    case = tmp_path / "c"
+    write_case(case, 400, seed=3, case="maps")
+    load(store, [case])
+    path = next(case.glob("*.jsonl"))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(lines[:300]).replace("Place", "Lieu") + "\n", encoding="utf-8")
+    load(store, [case])  # updates, deletions, retractions
+    select(store, Selection(case="maps"), with_citations=True)
+    unload(store, "maps")
+    unwound = [(m.group(1), q, p) for q, p in sent for m in re.finditer(r"UNWIND \$(\w+)", q)]
+    assert {name for name, _q, _p in unwound} == {"batch"}, unwound[:3]
+    lists = [(q[:60], k) for q, p in sent for k, v in p.items() if isinstance(v, list)]
+    assert all(k in ("out", "inc", "cases") for _q, k in lists), lists[:5]
