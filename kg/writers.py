@@ -73,9 +73,11 @@ def create_edges_disjoint(
 ) -> None:
     """Create relationships two transactions at a time where the two touch no node in common
     (Neo4j locks both ends of a new relationship until commit: transactions that share no node
-    neither wait for nor deadlock with each other); one at a time otherwise. The order of new
-    relationships does not matter: two rows that could be the same relationship share both
-    their ends, so they are never written at once."""
+    do not wait for each other's nodes); one at a time otherwise. They can still meet, rarely,
+    at an existing relationship between their nodes (Neo4j also locks the relationship a new
+    one is linked in next to): a deadlock, after which the managed transaction runs again. The
+    order of new relationships does not matter: two rows that could be the same relationship
+    share both their ends, so they are never written at once."""
     pending = [(u, {r["start"] for r in u[1]} | {r["end"] for r in u[1]}) for u in units]
     running: dict[Future, set[str]] = {}
     error: BaseException | None = None
