@@ -11,7 +11,9 @@ A batch travels as one map parameter, ``$batch`` (its ``rows``, ``ids`` or ``eid
 ``replaced`` cases): Neo4j keys its plan cache on the order of magnitude of each list
 parameter's length (1, up to 10, 100, 1,000, 10,000, more), so list parameters made each
 statement be planned again for every batch size a load happened to send, on a server just
-started 50-90 ms a plan; a map parameter has no length in that key.
+started 50-90 ms a plan; a map parameter has no length in that key. (The plans are the ones
+the lists gave, but for one Eager more in the node statement's: it holds the batch's rows
+before merging them. Alternating loads of old and new code measured no difference.)
 """
 
 from __future__ import annotations
