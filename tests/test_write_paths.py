@@ -105,6 +105,11 @@ _WORDS = [
     "ORG-X!",
     "\u0130dx",
     "org-x\u017f",
+    "idx",
+    "IDX",
+    "idx_y",
+    "idx2",
+    "\u0131dx",
 ]
 
 
@@ -121,12 +126,17 @@ _WORDS = [
 @example(["\u0130dx"], " ")  # lower() makes "i̇dx" of it: once a KeyError in _spans
 @example(["org-x\u017f"], " ")
 @example(["\u0131dx"], "-")  # dotless i: the pattern takes it for i
+@example(["IDX", "idx_y"], " ")  # a one-run id, whole and inside a longer run
+@example(["idx2", "x"], " ")  # a hidden id's last run, and a one-run id inside a longer run
+@example(["sources", "sokiryanskaya", "sources"], " ")  # a phrase's first two words, later
 def test_mentions_any_is_whether_mentions_finds_any(parts, sep):
     sc, text = _scrubber(), sep.join(parts)
     assert sc.mentions_any(text) == bool(sc.mentions(text))
     id_re = sc._ids_re()
     assert not sc._id_few
     assert sc._may_name_id(text) or id_re.search(text) is None  # the id pre-test never lies
+    assert sc._names_id(text) == (id_re.search(text) is not None)  # one-run ids without it
+    assert sc._may_hold_phrase(words(text)) or not sc._word_spans(text)  # nor the phrase one
 
 
 def test_the_id_pre_test_knows_every_character_that_folds_into_ascii():
