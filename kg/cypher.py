@@ -67,13 +67,13 @@ TO_REDACT = (
 # --- analysis write-back (kg analyze --write-back) -------------------------------------------
 
 WRITE_CENTRALITY = (
-    "UNWIND $rows AS row MATCH (n:Entity {id: row.id}) "
+    "UNWIND $batch.rows AS row MATCH (n:Entity {id: row.id}) "
     "SET n.analysis_degree = row.degree_centrality, "
     "n.analysis_pagerank = row.pagerank, "
     "n.analysis_betweenness = row.betweenness"
 )
 WRITE_COMMUNITIES = (
-    "UNWIND $rows AS row UNWIND row.ids AS id MATCH (n:Entity {id: id}) "
+    "UNWIND $batch.rows AS row UNWIND row.ids AS id MATCH (n:Entity {id: id}) "
     "SET n.analysis_community = row.community"
 )
 

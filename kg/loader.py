@@ -7,7 +7,7 @@
    edges its records own (into a database that was empty: only for ids the input defines
    more than once), and diff them against the rows from kg.mapping: created / updated /
    unchanged nodes, created / updated / deleted relationships;
-4. write the differences in batches (``UNWIND $rows``), each in a managed transaction that
+4. write the differences in batches (``UNWIND $batch.rows``), each in a managed transaction that
    the driver retries on transient errors, on two threads (nodes; relationships, once their
    chunk's nodes are written), so reading and planning the next chunk overlaps with the
    server writing this one.

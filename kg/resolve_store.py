@@ -70,9 +70,9 @@ def replace_judgements(store: Store, case: str, rows: Sequence[dict[str, Any]]) 
     written = 0
     if rows:
         written = store.write(
-            "UNWIND $rows AS row MERGE (j:Judgement {case: row.case, key: row.key}) "
+            "UNWIND $batch.rows AS row MERGE (j:Judgement {case: row.case, key: row.key}) "
             "WITH j, row WHERE properties(j) <> row SET j = row RETURN count(*) AS n",
-            {"rows": list(rows)},
+            {"batch": {"rows": list(rows)}},
         ).records[0]["n"]
     return written, deleted
 
@@ -85,28 +85,28 @@ def write_same_as(
 ) -> None:
     if delete:
         store.write(
-            "UNWIND $eids AS eid MATCH (:Entity)-[r:SAME_AS]->(:Entity) "
+            "UNWIND $batch.eids AS eid MATCH (:Entity)-[r:SAME_AS]->(:Entity) "
             "WHERE elementId(r) = eid DELETE r",
-            {"eids": list(delete)},
+            {"batch": {"eids": list(delete)}},
         )
     if update:
         store.write(
-            "UNWIND $rows AS row MATCH (:Entity)-[r:SAME_AS]->(:Entity) "
+            "UNWIND $batch.rows AS row MATCH (:Entity)-[r:SAME_AS]->(:Entity) "
             "WHERE elementId(r) = row.eid SET r = row.props",
-            {"rows": list(update)},
+            {"batch": {"rows": list(update)}},
         )
     if create:
         store.write(
-            "UNWIND $rows AS row MATCH (a:Entity {id: row.start}) "
+            "UNWIND $batch.rows AS row MATCH (a:Entity {id: row.start}) "
             "MATCH (b:Entity {id: row.end}) CREATE (a)-[r:SAME_AS]->(b) SET r = row.props",
-            {"rows": list(create)},
+            {"batch": {"rows": list(create)}},
         )
 
 
 def cards(store: Store, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """What a reviewer sees of each entity: its fields, cases, links and sources."""
     res = store.read(
-        "UNWIND $ids AS id MATCH (n:Entity {id: id}) "
+        "UNWIND $batch.ids AS id MATCH (n:Entity {id: id}) "
         "RETURN n.id AS id, [l IN labels(n) WHERE l <> 'Entity'][0] AS label, "
         "properties(n) AS props, "
         "COLLECT { MATCH (n)-[r:AFFILIATED_WITH|PART_OF|LOCATED_IN]->(o:Entity) "
@@ -116,7 +116,7 @@ def cards(store: Store, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         "  AS sources, "
         "COUNT { (n)-[:SAID]->() } AS statements, "
         "COLLECT { MATCH (n)-[:SAME_AS*1..2]-(m:Entity) RETURN DISTINCT m.id } AS merged_with",
-        {"ids": list(ids)},
+        {"batch": {"ids": list(ids)}},
     )
     return {r["id"]: dict(r) for r in res.records}
 

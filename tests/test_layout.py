@@ -77,3 +77,17 @@ def test_modules_stay_small_and_the_cli_thin():
     }
     assert sizes["cli.py"] < 450
     assert {name: n for name, n in sizes.items() if n > 500} == {}
+
+
+def test_batched_statements_unwind_one_map_parameter():
+    """Neo4j plans a statement again for each order of magnitude of a list parameter's
+    length: kg's batched statements take their rows or ids inside one map, `$batch`
+    (kg/store_write.py). tests/test_write_paths.py checks what a load sends."""
+    unwound = re.compile(r"\bUNWIND\s+\$(?!batch\.)")
+    found = [
+        f"kg/{path.relative_to(KG).as_posix()}:{line}: {text[:70]!r}"
+        for path in sorted(KG.rglob("*.py"))
+        for line, text in _strings(path)
+        if unwound.search(text)
+    ]
+    assert not found, "UNWIND of a list parameter (use $batch.rows):\n" + "\n".join(found)

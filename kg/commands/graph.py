@@ -293,7 +293,7 @@ def analyze(
     if what == "centrality":
         rows = A.centrality(sub)
         if write_back:
-            store.write(C.WRITE_CENTRALITY, {"rows": rows})
+            store.write(C.WRITE_CENTRALITY, {"batch": {"rows": rows}})
         rows = rows[:top] if top else rows
         keys = [
             "rank",
@@ -308,7 +308,7 @@ def analyze(
     elif what == "communities":
         rows = A.community_rows(sub)
         if write_back:
-            store.write(C.WRITE_COMMUNITIES, {"rows": rows})
+            store.write(C.WRITE_COMMUNITIES, {"batch": {"rows": rows}})
         rows = rows[:top] if top else rows
         keys = ["community", "size", "members", "ids"]
     elif what == "brokers":
