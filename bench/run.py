@@ -35,13 +35,14 @@ from kg import __version__  # noqa: E402
 from kg import analyze as A  # noqa: E402
 from kg.config import JIT_FLAGS, NEO4J_VERSION, jit_mode, local_settings  # noqa: E402
 from kg.export import export  # noqa: E402
+from kg.inputs import RecordInput  # noqa: E402
 from kg.mapping import map_collection  # noqa: E402
 from kg.queries import Library, bind  # noqa: E402
 from kg.runtime import LocalNeo4j  # noqa: E402
 from kg.selection import Subgraph  # noqa: E402
 from kg.store import Store, connect  # noqa: E402
 from kg.synth import write_case  # noqa: E402
-from kg.validation import RecordInput, check, collect  # noqa: E402
+from kg.validation import check, collect  # noqa: E402
 
 OUT: list[str] = []
 

@@ -3,7 +3,8 @@
 1. validate the whole input (kg.validation.check), keeping only ids, kinds and unresolved
    references - a bad input writes nothing;
 2. refuse ids the database holds as another kind; apply constraints and indexes;
-3. read the input again in chunks of records; for each chunk, read the existing nodes and the
+3. read the input again in chunks of records (a small input: the records step 1 validated,
+   kept in memory, kg.inputs.KEEP_BYTES); for each chunk, read the existing nodes and the
    edges its records own (into a database that was empty: only for ids the input defines
    more than once), and diff them against the rows from kg.mapping: created / updated /
    unchanged nodes, created / updated / deleted relationships;
@@ -11,8 +12,8 @@
    the driver retries on transient errors, on two threads (nodes; relationships, once their
    chunk's nodes are written), so reading and planning the next chunk overlaps with the
    server writing this one.
-Memory stays flat as the input grows (nothing holds the whole input); loading the same input
-twice writes nothing the second time.
+Memory stays flat as the input grows (past KEEP_BYTES nothing holds the whole input);
+loading the same input twice writes nothing the second time.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ from . import cypher as C
 from . import records as R
 from .contributions import Definition
 from .errors import InputError, Problem, RemovalRefused
+from .inputs import RecordInput
 from .plan import Changes, Plan, _kind_of, _role, edge_key_props, plan_chunk  # noqa: F401
 from .seal import Sealing, for_load
 from .store import Store
-from .validation import Checker, Entity, RecordInput, RelationRecord, RelKey, _a, check, iter_valid
+from .validation import Checker, Entity, RelationRecord, RelKey, _a, check, iter_valid
 from .writers import DEFAULT_BATCH, _Writers, write_changes  # noqa: F401
 
 CHUNK_RECORDS = 10_000  # records read, planned and written together
@@ -71,7 +73,7 @@ def validate_input(
     the checker and whether the database held no entity."""
     inp, mapping_allows, notices = record_input(paths, mapping=mapping, input_format=input_format)
     lookup = store.kinds_of if (allow_existing or mapping_allows) else None
-    checker = check(inp, existing=lookup, keep=False)
+    checker = check(inp, existing=lookup, keep=False, remember=inp.small())
     checker.coll.notices.extend(notices)
     if inp.raws is not None:
         checker.coll.files = len(paths)

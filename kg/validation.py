@@ -8,9 +8,8 @@ and returns a :class:`Collection`; or raises :class:`InputError` listing every p
 from __future__ import annotations
 
 import difflib
-import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -27,70 +26,9 @@ from .collection import (  # noqa: F401
 )
 from .contributions import Definition, merge
 from .errors import InputError, Problem
+from .inputs import RecordInput
 from .model_errors import _as_written, _field, _get_path, _short, _validate_model
-from .readers import FileResult, RawRecord, discover, display_path, iter_file
-
-
-class RecordInput:
-    """Where records come from: files (JSON lines streamed) or raws a reader made in memory.
-
-    Iterable more than once: validation reads it once, a load reads it again to write, so
-    a large input is never held in memory whole (JSON lines are read again; a YAML file,
-    slow to parse and small, is parsed once and kept, up to kg.readers.YAML_MEMO_BYTES).
-    """
-
-    def __init__(
-        self,
-        files: Iterable[tuple[Path, str]] = (),
-        raws: list[RawRecord] | None = None,
-        problems: Iterable[Problem] = (),
-        ignored: Iterable[Path] = (),
-    ):
-        self.files = list(files)
-        self.raws = raws
-        self.memo: dict[Path, FileResult] = {}  # YAML files parsed once (kg.readers.iter_file)
-        self.problems = list(problems)
-        self.ignored = list(ignored)
-
-    @classmethod
-    def from_paths(cls, paths: list[str | Path]) -> RecordInput:
-        found = discover(paths)
-        return cls(found.files, None, found.problems, found.ignored)
-
-    def __iter__(self) -> Iterator[RawRecord | Problem]:
-        if self.raws is not None:
-            yield from self.raws
-        for path, case_dir in self.files:
-            yield from iter_file(path, case_dir, self.memo)
-
-    def case_raws(self) -> list[RawRecord]:
-        """Case declarations, found before any other record is checked (a folder's case.yaml
-        may sort after its other files). JSON lines: only lines naming "case" are parsed."""
-        if self.raws is not None:
-            return [r for r in self.raws if r.kind == "case"]
-        out: list[RawRecord] = []
-        for path, case_dir in self.files:
-            if path.suffix.lower() == ".jsonl":
-                try:
-                    with open(path, "rb") as fh:
-                        lines = [(n, ln) for n, ln in enumerate(fh, start=1) if b'"case"' in ln]
-                except OSError:
-                    continue
-                for n, ln in lines:
-                    try:
-                        obj = json.loads(ln.decode("utf-8-sig" if n == 1 else "utf-8"))
-                    except ValueError:
-                        continue  # reported when the file is read
-                    if isinstance(obj, dict) and obj.get("record") == "case":
-                        obj.pop("record")
-                        out.append(RawRecord("case", obj, display_path(path), n, {}, 1, case_dir))
-            else:
-                out.extend(
-                    r
-                    for r in iter_file(path, case_dir, self.memo)
-                    if isinstance(r, RawRecord) and r.kind == "case"
-                )
-        return out
+from .readers import RawRecord, display_path
 
 
 class _Def(NamedTuple):
@@ -135,11 +73,14 @@ class Checker:
         problems: list[Problem],
         coll: Collection,
         keep: bool,
+        remember: bool = False,
     ):
         self.declared = declared
         self.problems = problems
         self.coll = coll
         self.keep = keep
+        # remember: each valid record with its model, in input order, for iter_valid
+        self.validated: list[tuple[RawRecord, Any]] | None = [] if remember else None
         self.defs: dict[str, _Def] = {}
         self.multi: dict[str, list[tuple[str, str, int]]] = {}  # id -> (case, file, id line)
         self.pending: list[tuple[str, int, str, str, str, tuple[str, ...]]] = []
@@ -187,6 +128,8 @@ class Checker:
             if raw.kind != "relation" and isinstance(rid, str):
                 coll.invalid.setdefault(rid, raw.kind)
             return
+        if self.validated is not None:
+            self.validated.append((raw, model))
         if raw.kind == "relation":
             key = relation_key(model)
             self.rel_keys[key] = self.rel_keys.get(key, 0) + 1
@@ -399,16 +342,22 @@ class Checker:
 
 
 def check(
-    inp: RecordInput, *, existing: ExistingLookup | None = None, keep: bool = True
+    inp: RecordInput,
+    *,
+    existing: ExistingLookup | None = None,
+    keep: bool = True,
+    remember: bool = False,
 ) -> Checker:
     """Validate a whole input; raise InputError with every problem. With ``keep`` the models
-    are kept in ``checker.coll`` (small inputs); without, only what a streamed load needs."""
+    are kept in ``checker.coll`` (small inputs); without, only what a streamed load needs.
+    ``remember``: iter_valid is handed the validated records instead of reading and
+    validating the input again."""
     coll = Collection()
     problems: list[Problem] = list(inp.problems)
     for f in inp.ignored:
         coll.notices.append(f"{display_path(f)}: ignored (not a .yaml, .yml or .jsonl file)")
     coll.files = len(inp.files)
-    checker = Checker(_case_ids(inp.case_raws(), problems), problems, coll, keep)
+    checker = Checker(_case_ids(inp.case_raws(), problems), problems, coll, keep, remember)
     for item in inp:
         if isinstance(item, Problem):
             problems.append(item)
@@ -455,10 +404,7 @@ def iter_valid(inp: RecordInput, checker: Checker) -> Iterator[Entity | Relation
     held: dict[str, Entity] = {}
     held_rel: dict[RelKey, RelationRecord] = {}
     dup_rel = checker.duplicate_relations
-    for raw in inp:
-        if isinstance(raw, Problem) or raw.kind == "case":
-            continue
-        model: Any = R.KINDS[raw.kind].model_validate(raw.data)
+    for raw, model in _validated(inp, checker):
         case_id = checker.case_of(raw)[0]
         if raw.kind == "relation":
             key = relation_key(model)
@@ -483,6 +429,21 @@ def iter_valid(inp: RecordInput, checker: Checker) -> Iterator[Entity | Relation
             yield Entity(raw.kind, model.id, {case_id: _definition(raw, case_id, model)}, raw)
     yield from held.values()
     yield from held_rel.values()
+
+
+def _validated(inp: RecordInput, checker: Checker) -> Iterator[tuple[RawRecord, Any]]:
+    """Each valid record with its model: the ones check remembered (handed over once), or
+    the input read and validated again."""
+    kept, checker.validated = checker.validated, None
+    if kept is not None:
+        kept.reverse()
+        while kept:  # memory goes as the load goes
+            yield kept.pop()
+        return
+    for raw in inp:
+        if isinstance(raw, Problem) or raw.kind == "case":
+            continue
+        yield raw, R.KINDS[raw.kind].model_validate(raw.data)
 
 
 def _order(p: Problem) -> tuple[str, int]:

@@ -68,7 +68,7 @@ def _scrubber():
     sc.add(
         "organization", "[O1]", ["Sokiryanskaya Sources Group", "Sokiryanskaya Sources"], ["org-x"]
     )
-    sc.add("person", "[P2]", ["Anna"], ["idx", "org-xs"], frozenset())
+    sc.add("person", "[P2]", ["Anna"], ["idx", "org-xs", "a.b-07"], frozenset())
     sc.add("person", "[P3]", [], [f"filler-{i}" for i in range(64)])  # enough for the pre-test
     return sc
 
@@ -110,6 +110,10 @@ _WORDS = [
     "idx_y",
     "idx2",
     "\u0131dx",
+    "a.b-07",
+    "xa.b-07",
+    "A.B-07",
+    ".b-07",
 ]
 
 
@@ -129,6 +133,9 @@ _WORDS = [
 @example(["IDX", "idx_y"], " ")  # a one-run id, whole and inside a longer run
 @example(["idx2", "x"], " ")  # a hidden id's last run, and a one-run id inside a longer run
 @example(["sources", "sokiryanskaya", "sources"], " ")  # a phrase's first two words, later
+@example(["xorg-x", "org-x"], " ")  # a longer id inside a longer run, then whole
+@example(["\u0130org-x", "org-\u212a"], "")  # case traps around and inside a longer id
+@example(["zorg", "-x"], "")  # a longer id's last run, the rest of the id glued to a word
 def test_mentions_any_is_whether_mentions_finds_any(parts, sep):
     sc, text = _scrubber(), sep.join(parts)
     assert sc.mentions_any(text) == bool(sc.mentions(text))
@@ -137,6 +144,42 @@ def test_mentions_any_is_whether_mentions_finds_any(parts, sep):
     assert sc._may_name_id(text) or id_re.search(text) is None  # the id pre-test never lies
     assert sc._names_id(text) == (id_re.search(text) is not None)  # one-run ids without it
     assert sc._may_hold_phrase(words(text)) or not sc._word_spans(text)  # nor the phrase one
+
+
+_TEXTS = st.tuples(
+    st.lists(st.sampled_from(_WORDS) | st.text(max_size=4), max_size=6),
+    st.sampled_from([" ", "\n", "\t", '"', "\\", "\\n", "\x01"]),
+).map(lambda t: t[1].join(t[0]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(["text", "description", "name"]), _TEXTS, max_size=3),
+    st.lists(_TEXTS, max_size=3),
+    st.sampled_from(["whole", "other", "two", "glued"]),
+)
+@example({"description": "x\nTestov"}, [], "whole")  # a name after an escaped line break
+@example({"text": "a.b-07"}, ["x"], "two")
+@example({"text": "Testov"}, [], "glued")
+def test_quick_clear_seals_a_node_as_scrubbing_every_text_does(texts, aliases, entry):
+    """A public node whose record entries mention no hidden record keeps the texts they hold
+    without scrubbing them (Sealing.quick_clear): the same row as scrubbing every text."""
+    import orjson
+
+    from kg import seal as S
+    from kg.mapping import NodeRow
+
+    props = {"id": "n", **texts, "aliases": aliases}
+    glued = {k: "a" + v + "b" for k, v in texts.items()}  # each text inside a longer word
+    data = {"whole": props, "other": {"id": "n", "name": "Other"}, "glued": glued}.get(entry, props)
+    entries = ["c " + orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()]
+    if entry == "two":  # a second case's record, without the texts
+        entries.append('d {"id":"n","name":"Other"}')
+    row = NodeRow("n", "Person", dict(props, kg_records=entries), ("c",))
+    sealing = S.Sealing(S.Keyring(b"k" * 32), {}, _scrubber())
+    quick = sealing.node(row)
+    sealing.quick_clear = False
+    assert sealing.node(row) == quick
 
 
 def test_the_id_pre_test_knows_every_character_that_folds_into_ascii():
@@ -369,3 +412,37 @@ def test_batched_statements_take_their_rows_in_a_map(store, tmp_path, monkeypatc
     assert {name for name, _q, _p in unwound} == {"batch"}, unwound[:3]
     lists = [(q[:60], k) for q, p in sent for k, v in p.items() if isinstance(v, list)]
     assert all(k in ("out", "inc", "cases") for _q, k in lists), lists[:5]
+
+
+@pytest.mark.neo4j
+def test_a_small_input_keeps_its_validated_records_and_loads_the_same_graph(
+    store, monkeypatch, tmp_path
+):
+    """Pass two takes the records pass one validated (a small input) or reads and validates
+    the input again: the same graph, with cases sharing ids and confidential records."""
+    import kg.inputs
+
+    for case, extra in (("alpha", "description: From alpha."), ("bravo", "aliases: [Pe One]")):
+        (tmp_path / f"{case}.yaml").write_text(
+            f"case: {{id: {case}, title: {case}}}\n"
+            f"people:\n  - id: p1\n    name: Person One\n    {extra}\n"
+            f"statements:\n  - id: {case}-s1\n    text: Said in {case}.\n    speaker: p1\n"
+            "relations:\n  - {type: ASSOCIATED_WITH, from: p1, to: zelimkhan-testov}\n"
+        )
+    cases = Path(__file__).resolve().parent / "cases"
+    inputs = [cases / "sealed", tmp_path / "alpha.yaml", tmp_path / "bravo.yaml"]
+    seen = []
+    real = loader.iter_valid
+
+    def spy(inp, checker):
+        seen.append(checker.validated is not None)
+        return real(inp, checker)
+
+    monkeypatch.setattr(loader, "iter_valid", spy)
+    load(store, inputs)
+    kept = store.canonical_lines(cases=True)
+    store.write("MATCH (n) DETACH DELETE n")
+    monkeypatch.setattr(kg.inputs, "KEEP_BYTES", 0)
+    load(store, inputs)
+    assert seen == [True, False]
+    assert store.canonical_lines(cases=True) == kept
