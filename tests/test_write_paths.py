@@ -17,7 +17,7 @@ from kg import loader
 from kg.config import AUTO_FULL_BYTES, JIT_FLAGS, jit_mode
 from kg.errors import ConfigError
 from kg.loader import load
-from kg.seal.scrub import norm, norm_word, words
+from kg.seal.scrub import _WORD, norm, norm_word, words
 from kg.synth import write_case
 from kg.writers import create_edges_disjoint, edge_units
 
@@ -136,6 +136,7 @@ _WORDS = [
 @example(["xorg-x", "org-x"], " ")  # a longer id inside a longer run, then whole
 @example(["\u0130org-x", "org-\u212a"], "")  # case traps around and inside a longer id
 @example(["zorg", "-x"], "")  # a longer id's last run, the rest of the id glued to a word
+@example(["org_x", "idx_y", "a_org-x"], " ")  # underscores: inside a word, between runs
 def test_mentions_any_is_whether_mentions_finds_any(parts, sep):
     sc, text = _scrubber(), sep.join(parts)
     assert sc.mentions_any(text) == bool(sc.mentions(text))
@@ -143,6 +144,9 @@ def test_mentions_any_is_whether_mentions_finds_any(parts, sep):
     assert not sc._id_few
     assert sc._may_name_id(text) or id_re.search(text) is None  # the id pre-test never lies
     assert sc._names_id(text) == (id_re.search(text) is not None)  # one-run ids without it
+    if text.isascii():  # given its lower() and words, as mentions_any does
+        low = text.lower()
+        assert sc._names_id(text, low, _WORD.findall(low)) == (id_re.search(text) is not None)
     assert sc._may_hold_phrase(words(text)) or not sc._word_spans(text)  # nor the phrase one
 
 
@@ -162,12 +166,13 @@ _TEXTS = st.tuples(
 @example({"text": "a.b-07"}, ["x"], "two")
 @example({"text": "Testov"}, [], "glued")
 def test_quick_clear_seals_a_node_as_scrubbing_every_text_does(texts, aliases, entry):
-    """A public node whose record entries mention no hidden record keeps the texts they hold
-    without scrubbing them (Sealing.quick_clear): the same row as scrubbing every text."""
+    """A public node whose record entries mention no hidden record keeps the texts they hold,
+    and its edges' texts they hold, without scanning them (Sealing.quick_clear): the same
+    rows as scanning every text."""
     import orjson
 
     from kg import seal as S
-    from kg.mapping import NodeRow
+    from kg.mapping import EdgeRow, GraphRows, NodeRow
 
     props = {"id": "n", **texts, "aliases": aliases}
     glued = {k: "a" + v + "b" for k, v in texts.items()}  # each text inside a longer word
@@ -176,10 +181,12 @@ def test_quick_clear_seals_a_node_as_scrubbing_every_text_does(texts, aliases, e
     if entry == "two":  # a second case's record, without the texts
         entries.append('d {"id":"n","name":"Other"}')
     row = NodeRow("n", "Person", dict(props, kg_records=entries), ("c",))
+    said = EdgeRow("REPORTED_BY", "n", "src", {"quote": texts.get("text", "x")}, "n")
+    rows = GraphRows(nodes=[row], edges=[said])  # the node's edge: its quote from its record
     sealing = S.Sealing(S.Keyring(b"k" * 32), {}, _scrubber())
-    quick = sealing.node(row)
+    quick = sealing.rows(rows)
     sealing.quick_clear = False
-    assert sealing.node(row) == quick
+    assert sealing.rows(rows) == quick
 
 
 def test_the_id_pre_test_knows_every_character_that_folds_into_ascii():

@@ -164,19 +164,25 @@ class Scrubber:
         """The text's runs of ASCII letters and digits, as the case-blind pattern sees them."""
         return _RUN.findall(cls._folded(text))
 
-    def _names_id(self, text: str) -> bool:
+    def _names_id(self, text: str, low: str = "", toks: list[str] | None = None) -> bool:
         """Whether the text holds a hidden id as the pattern finds ids, without the pattern
         (slow on long texts: it tries every id at every position). An id ends with a run of
         letters and digits that the text then has whole: an id that is one run is there
         exactly when the text has that run; a longer one, when the text (folded) has the id
-        ending where that run ends, after no letter or digit."""
+        ending where that run ends, after no letter or digit. ``low`` and ``toks``: an ASCII
+        text's lower() and its words in it, when the caller has them (without an underscore,
+        its runs are its words)."""
         id_re = self._ids_re()
         if id_re is None:
             return False
         if self._id_few:
             return id_re.search(text) is not None
-        folded = self._folded(text)
-        runs = _RUN.findall(folded)
+        if toks is not None:
+            folded = low
+            runs = toks if "_" not in low else _RUN.findall(low)
+        else:
+            folded = self._folded(text)
+            runs = _RUN.findall(folded)
         if self._id_lasts.isdisjoint(runs):
             return False
         if not self._id_whole.isdisjoint(runs):
@@ -261,9 +267,15 @@ class Scrubber:
         starts, so the text mentions one exactly when some phrase occurs in its words."""
         if not self or not isinstance(text, str) or not text:
             return False
-        if self._names_id(text):
-            return True
-        toks = _WORD.findall(text.lower()) if text.isascii() else words(text)
+        if text.isascii():
+            low = text.lower()
+            toks = _WORD.findall(low)
+            if self._names_id(text, low, toks):
+                return True
+        else:
+            if self._names_id(text):
+                return True
+            toks = words(text)
         if not self._singles.isdisjoint(toks):
             return True  # a one-word phrase: its word is there
         # A longer phrase is there only where its first two words are, side by side.

@@ -110,9 +110,10 @@ class Sealing:
 
     def rows(self, rows: GraphRows) -> GraphRows:
         """The rows as they may reach the database. Pure: the same rows give the same result."""
-        return GraphRows(
-            nodes=[self.node(n) for n in rows.nodes], edges=[self.edge(e) for e in rows.edges]
-        )
+        clear: dict[str, list[str]] = {}  # public record id -> its entries, none mentioning
+        nodes = [self.node(n, clear) for n in rows.nodes]
+        edges = [self.edge(e, clear.get(e.owner) if e.owner else None) for e in rows.edges]
+        return GraphRows(nodes=nodes, edges=edges)
 
     def _dates(self, props: dict[str, Any], out: dict[str, Any]) -> None:
         level = self.dates
@@ -131,7 +132,9 @@ class Sealing:
             out["start"] = _lower(props["date"], level, last=False)
             out["end"] = _lower(props["date"], level, last=True)
 
-    def node(self, row: NodeRow) -> NodeRow:
+    def node(self, row: NodeRow, known: dict[str, list[str]] | None = None) -> NodeRow:
+        """``known``: filled with the node's record entries when none mentions a hidden record
+        (its edges' texts written in them need no scan: quick_clear)."""
         h = self.hidden.get(row.id)
         props = row.props
         if h is not None:
@@ -165,6 +168,8 @@ class Sealing:
             out["kg_records"] = [self.seal_entry(r) if m else r for r, m in zip(entries, marks)]
             if not any(marks):
                 clear = entries
+                if known is not None:
+                    known[row.id] = entries
         for k, v in props.items():
             if k in NOT_TEXT or k == "kg_records" or not isinstance(v, (str, list)):
                 continue
@@ -185,8 +190,9 @@ class Sealing:
         return NodeRow(row.id, row.label, out, row.cases)
 
     # A text written as a JSON string in entries that mention no hidden record mentions none
-    # either (its words sit whole between quotes there, escapes read: _mentions_any): it
-    # needs no scrubbing. False: every text is scrubbed (tests compare the two).
+    # either (its words sit whole between quotes there, escapes read: _mentions_any): a
+    # node's texts, and its edges' (a citation's quote), need no scan. False: every text is
+    # scanned (tests compare the two).
     quick_clear = True
 
     def seal_entry(self, entry: str) -> str:
@@ -213,7 +219,9 @@ class Sealing:
             return any(self._mentions_any(v) for v in value)
         return False
 
-    def edge(self, e: EdgeRow) -> EdgeRow:
+    def edge(self, e: EdgeRow, clear: list[str] | None = None) -> EdgeRow:
+        """``clear``: the record entries of the edge's owner, when none mentions a hidden
+        record (Sealing.node)."""
         start, end = self.sid(e.start), self.sid(e.end)
         owner = self.sid(e.owner) if e.owner is not None else None
         hidden_end = (
@@ -243,7 +251,11 @@ class Sealing:
                     props[k] = _lower(v, self.dates, last=(k == "end"))
             elif hidden_end and k not in EDGE_KEPT and k not in kept:
                 props[k] = v if is_token(v) else self.keys.seal(v)
-            elif isinstance(v, str) and self.scrubber.mentions_any(v):
+            elif (
+                isinstance(v, str)
+                and not (clear and self.quick_clear and _written_in(v, clear))
+                and self.scrubber.mentions_any(v)
+            ):
                 props[k] = self.keys.seal(v)
             else:
                 props[k] = v
