@@ -453,3 +453,21 @@ def test_a_small_input_keeps_its_validated_records_and_loads_the_same_graph(
     load(store, inputs)
     assert seen == [True, False]
     assert store.canonical_lines(cases=True) == kept
+
+
+@pytest.mark.neo4j
+def test_a_load_switches_threads_often_and_restores_the_interval(store, monkeypatch):
+    import sys
+
+    seen = []
+    real = store.merge_nodes
+
+    def spy(*a, **k):
+        seen.append(sys.getswitchinterval())
+        return real(*a, **k)
+
+    monkeypatch.setattr(store, "merge_nodes", spy)
+    before = sys.getswitchinterval()
+    load(store, [Path(__file__).resolve().parent / "cases" / "sealed"])
+    assert seen and set(seen) == {loader.SWITCH_INTERVAL}
+    assert sys.getswitchinterval() == before
