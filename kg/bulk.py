@@ -12,7 +12,6 @@ from . import cypher as C
 from .loader import (
     BULK_PART_ROWS,
     CHUNK_RECORDS,
-    _case_rows,
     _chunks,
     _fewer_collections,
     validate_input,
@@ -116,7 +115,7 @@ def bulk_load(
         if sealing is not None:
             record_fingerprint(store, sealing.keys)
         store.await_indexes()
-        store.write_cases(_case_rows(checker))
+        store.write_cases(checker.case_rows())
     phase("schema, indexes, cases")
     shutil.rmtree(folder, ignore_errors=True)
     return plan

@@ -4,6 +4,7 @@ listens, or another program holds kg's port). Part of the store layer."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,18 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .store import Store
+
+
+class _QuietRetries(logging.Filter):
+    """Drops the driver's "Transaction failed and will be retried" warning: a retried
+    transient error (a deadlock between kg's own writer threads) is part of a load that
+    then succeeds, not news for its user; one that keeps failing is raised as an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Transaction failed and will be retried")
+
+
+logging.getLogger("neo4j.session").addFilter(_QuietRetries())
 
 
 def connect(settings: Settings) -> neo4j.Driver:

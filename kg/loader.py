@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import heapq
+import itertools
+import math
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -220,11 +223,9 @@ def _fewer_collections() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _quick_turns() -> Iterator[None]:
-    """The writer threads wait on the server, then need the interpreter for a moment to send
-    the next batch or read a result; while the main thread plans, Python hands it over every
-    5 ms (sys.getswitchinterval), and each wait on the server costs that much more. Replaying
-    a load's node writes beside a busy thread: 1.4 s alone, 6.5 s at 5 ms, 3.0 s at 1 ms.
-    Hand over every 1 ms while loading; restore the interval after."""
+    """Writer threads need the interpreter briefly after each wait on the server; beside the
+    planning thread they got it every 5 ms (a load's node writes beside a busy thread: 1.4 s
+    alone, 6.5 s at 5 ms, 3.0 s at 1 ms). Every 1 ms while loading; restored after."""
     before = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
@@ -387,26 +388,11 @@ def _apply(
             for case in replaced:
                 store.delete_case(case)
         else:
-            store.write_cases(_case_rows(checker))
+            store.write_cases(checker.case_rows())
         if plan.writes():
             # The full-text index is eventually consistent: make searches see this load.
             store.auto_commit(C.FULLTEXT_REFRESH)
     return plan
-
-
-def _case_rows(checker: Checker) -> list[dict[str, Any]]:
-    """The :Case nodes of the input's cases: title, description, how many records."""
-    return [
-        {
-            "id": cid,
-            "props": {
-                "title": fields.get("title"),
-                "description": fields.get("description"),
-                "records": checker.case_records.get(cid, 0),
-            },
-        }
-        for cid, fields in sorted(checker.coll.cases.items())
-    ]
 
 
 def _stream(
@@ -427,7 +413,8 @@ def _stream(
     last, what the loaded cases no longer hold.
 
     A relationship is created only after both of its nodes: one whose end is defined later in
-    the input waits (in memory) until that node has been written. Into a database that was
+    the input waits (in memory) until that node's chunk has been handed to the writer, and
+    goes with that chunk's relationships. Into a database that was
     empty, ids the input defines once are new: nothing is read for them.
     """
     defs, multi = checker.defs, checker.multi
@@ -435,13 +422,18 @@ def _stream(
     new = (lambda i: i in defs and i not in multi) if empty else None
     log = plan.log is not None
     writer = None if dry_run else _Writers(store, batch_size, progress, sorted(replaced))
-    waiting: dict[str, list[dict]] = defaultdict(list)
+    # new relationships held back: (the input position their later end waits for, order, type,
+    # row), the first to be ready on top
+    waiting: list[tuple[float, int, str, dict]] = []
+    order = itertools.count()
     done_seq = -1  # entities up to this position in the input have been handed to the writer
 
-    def ready(nid: str) -> bool:  # (a stored id)
+    def needs(nid: str) -> float:  # (a stored id) the position after which it is written
         nid = real(nid)
         d = defs.get(nid)
-        return d is None or (nid not in multi and d.seq <= done_seq)
+        if d is None:
+            return -1  # not in the input: in the database already
+        return math.inf if nid in multi else d.seq  # several cases' records come last
 
     def leftovers() -> Iterator[tuple[dict[str, Entity], dict[RelKey, dict[str, Definition]], int]]:
         ids = list(stale.entities)
@@ -459,17 +451,41 @@ def _stream(
             plan.add(changes)
             if writer is None:
                 continue
+            before = done_seq
             for ent in ents.values():
                 if ent.id not in multi:
                     done_seq = max(done_seq, defs[ent.id].seq)
+            # New relationships between nodes of earlier chunks need not wait for this chunk's
+            # nodes (unless the chunk also removes or changes relationships: kept in order).
+            alone = not any(
+                rows
+                for ops in (changes.drop_edges, changes.delete_edges, changes.update_edges)
+                for rows in ops.values()
+            )
+            early: dict[str, list[dict]] = defaultdict(list)
             for t, rows in changes.create_edges.items():
                 now: list[dict] = []
                 for r in rows:
-                    (now if ready(r["start"]) and ready(r["end"]) else waiting[t]).append(r)
+                    at = max(needs(r["start"]), needs(r["end"]))
+                    if at <= before and alone:
+                        early[t].append(r)
+                    elif at <= done_seq:
+                        now.append(r)
+                    else:
+                        heapq.heappush(waiting, (at, next(order), t, r))
                 rows[:] = now
-            writer.put(changes.batches, n)
+            # the ones held back whose ends this chunk hands over go with its relationships
+            while waiting and waiting[0][0] <= done_seq:
+                _at, _o, t, r = heapq.heappop(waiting)
+                changes.create_edges[t].append(r)
+            writer.put(
+                changes.batches, n, early=[("create_edges", t, r) for t, r in sorted(early.items())]
+            )
         if writer is not None:
-            writer.put([("create_edges", t, rows) for t, rows in sorted(waiting.items())], 0)
+            last: dict[str, list[dict]] = defaultdict(list)
+            for _at, _o, t, r in sorted(waiting):
+                last[t].append(r)
+            writer.put([("create_edges", t, rows) for t, rows in sorted(last.items())], 0)
         for ents, rels, _n in leftovers():
             changes = plan_chunk(store, ents, rels, replaced, log=log, sealing=sealing)
             plan.add(changes)

@@ -109,6 +109,20 @@ class Checker:
             hit = self._cases[where] = _case_of(raw, self.declared)
         return hit
 
+    def case_rows(self) -> list[dict[str, Any]]:
+        """The :Case nodes of the input's cases: title, description, how many records."""
+        return [
+            {
+                "id": cid,
+                "props": {
+                    "title": fields.get("title"),
+                    "description": fields.get("description"),
+                    "records": self.case_records.get(cid, 0),
+                },
+            }
+            for cid, fields in sorted(self.coll.cases.items())
+        ]
+
     @property
     def duplicate_relations(self) -> set[RelKey]:
         return {k for k, n in self.rel_keys.items() if n > 1}

@@ -129,7 +129,7 @@ class _Writers:
         self.replaced = replaced
         self.written: dict[str, str] = {}  # nodes written by this load: kg id -> element id
         self.node_jobs: queue.Queue = queue.Queue(maxsize=2)
-        self.edge_jobs: queue.Queue = queue.Queue(maxsize=2)
+        self.edge_jobs: queue.Queue = queue.Queue(maxsize=4)  # two a chunk (put: early)
         self.error: BaseException | None = None
         self.nodes_done = 0  # chunks whose nodes are written
         self.chunks = 0
@@ -202,11 +202,20 @@ class _Writers:
                 i += 1
             create_edges_disjoint(self.store, units, pool)
 
-    def put(self, batches: list[tuple[str, str, list]], records: int) -> None:
+    def put(
+        self,
+        batches: list[tuple[str, str, list]],
+        records: int,
+        early: list[tuple[str, str, list]] | None = None,
+    ) -> None:
+        """A chunk's writes. ``early``: its new relationships between nodes of earlier chunks,
+        written once those are (not waiting for this chunk's nodes)."""
         if self.error is not None:
             raise self.error
         self.chunks += 1
         self.node_jobs.put((self.chunks, [b for b in batches if b[0] in _NODE_OPS]))
+        if early:
+            self.edge_jobs.put((self.chunks - 1, early, 0))
         self.edge_jobs.put((self.chunks, [b for b in batches if b[0] not in _NODE_OPS], records))
 
     def close(self, *, raise_error: bool = True) -> None:

@@ -288,11 +288,12 @@ def test_dry_run_writes_nothing(store):
 
 
 @pytest.mark.neo4j
-def test_streamed_load_in_small_chunks_gives_the_same_graph(store, tmp_path):
+def test_streamed_load_in_small_chunks_gives_the_same_graph(store, tmp_path, monkeypatch):
     """Chunks are planned and written one after another; references to records later in the
     input (here: every file written backwards) wait until their nodes are written."""
     import json
 
+    from kg import writers as loader_writers
     from kg.synth import write_case
 
     case = tmp_path / "fwd"
@@ -320,8 +321,21 @@ def test_streamed_load_in_small_chunks_gives_the_same_graph(store, tmp_path):
             "\n".join(head + [ln for ln in reversed(lines) if ln not in head]) + "\n",
             encoding="utf-8",
         )
+    puts, early_rows = [], []
+    real_put = loader_writers._Writers.put
+
+    def put(self, batches, records, early=None):
+        sent = batches + (early or [])
+        puts.append(sum(len(rows) for op, _t, rows in sent if op == "create_edges"))
+        early_rows.append(sum(len(rows) for _op, _t, rows in early or []))
+        return real_put(self, batches, records, early)
+
+    monkeypatch.setattr(loader_writers._Writers, "put", put)
     plan = load(store, [case], chunk_records=97, batch_size=50)
     assert store.digest() == whole
+    # held back until their later end's chunk, then sent with it: none left for the end
+    assert puts[-1] == 0 and sum(puts) == sum(store.counts()["relationships"].values())
+    assert sum(early_rows) > 0  # and those between earlier chunks' nodes did not wait
     assert (
         plan.summary()["relationships"]["ASSOCIATED_WITH"]["created"]
         == store.counts()["relationships"]["ASSOCIATED_WITH"]

@@ -471,3 +471,16 @@ def test_a_load_switches_threads_often_and_restores_the_interval(store, monkeypa
     load(store, [Path(__file__).resolve().parent / "cases" / "sealed"])
     assert seen and set(seen) == {loader.SWITCH_INTERVAL}
     assert sys.getswitchinterval() == before
+
+
+def test_the_drivers_retry_warning_is_not_shown(caplog):
+    """A deadlock between the two relationship writers is retried (docs/reliability.md); the
+    driver's warning about it would read as a failure in the middle of a load that succeeds."""
+    import logging
+
+    import kg.connection  # noqa: F401
+
+    log = logging.getLogger("neo4j.session")
+    log.warning("Transaction failed and will be retried in %ss (%s)", 0.05, "DeadlockDetected")
+    log.warning("something else")
+    assert [r.getMessage() for r in caplog.records] == ["something else"]
