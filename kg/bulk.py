@@ -115,7 +115,8 @@ def bulk_load(
         if sealing is not None:
             record_fingerprint(store, sealing.keys)
         store.await_indexes()
-        store.write_cases(checker.case_rows())
+        cases = checker.case_rows()
+        store.write_cases(sealing.cases(cases) if sealing is not None else cases)
     phase("schema, indexes, cases")
     shutil.rmtree(folder, ignore_errors=True)
     return plan

@@ -189,13 +189,14 @@ def redacted_rows(store: Any, keys: list[str], records: Any, include_confidentia
 ID_PARAMS = ("id", "about", "place", "from", "to", "publisher")  # saved queries' entity ids
 
 
-def stored_params(store: Any, params: dict[str, str]) -> dict[str, str]:
+def stored_params(store: Any, params: dict[str, str], opened: bool) -> dict[str, str]:
     """Parameters naming an entity, with a confidential record's real id (typed by a user
-    who has the key) turned into the placeholder id the database holds."""
+    who has the key, with --include-confidential) turned into the placeholder id the
+    database holds."""
     from .seal import stored_id
 
     return {
-        k: stored_id(store, v) if k in ID_PARAMS and isinstance(v, str) else v
+        k: stored_id(store, v, opened=opened) if k in ID_PARAMS and isinstance(v, str) else v
         for k, v in params.items()
     }
 

@@ -25,7 +25,7 @@ def name_words(text: str) -> list[str]:
     return words(text)
 
 
-_NAME_WORD = re.compile(r"\w+")
+_NAME_WORD = re.compile(r"[^\W\d_]+|\d+")  # kg.seal.scrub._WORD, for ASCII text
 
 ExistingLookup = Callable[[set[str]], dict[str, str]]  # ids -> {id: kind} found in the database
 

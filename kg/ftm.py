@@ -14,7 +14,7 @@ Export (``kg export ftm``), checked against the followthemoney library's own mod
 | its speaker / each about | UnknownLink (subject = speaker, object = Note, role = "said") / (subject = Note, object = target, role = the stance) |
 | affiliation | Membership (member, organization, role, startDate, endDate) |
 | ASSOCIATED_WITH | Associate (person-person) or UnknownLink (others), role |
-| confidential | the keywords value "confidential" |
+| confidential | the keywords value "confidential" (in any letter case) |
 
 Nothing depends on the order of a property's values: FtM's ``statements`` and
 ``aggregate-statements`` tools do not keep it. Entity ids are kg ids; those kg derives from a
@@ -214,7 +214,12 @@ def ftm_raws(paths: Iterable[Path]) -> tuple[list[RawRecord], list[str]]:
             s, kid = p.schema.name, _kg_id(p.id)
             cites = docs.get(p.id, [])
             keywords = _values(p, "keywords")
-            secret = {"confidential": True} if CONFIDENTIAL in keywords else {}
+            # any letter case, spaces around ("Confidential"): a marker not to miss
+            secret = (
+                {"confidential": True}
+                if any(k.strip().lower() == CONFIDENTIAL for k in keywords)
+                else {}
+            )
             if s in ACTOR_SCHEMATA:
                 kind = ACTOR_SCHEMATA[s]
                 data = {
@@ -251,7 +256,7 @@ def ftm_raws(paths: Iterable[Path]) -> tuple[list[RawRecord], list[str]]:
             elif s == "Event":
                 date = _first(p, "date")
                 kinds = [k[5:] for k in keywords if k.startswith("kind:")] or [
-                    k for k in keywords if ":" not in k and k != CONFIDENTIAL
+                    k for k in keywords if ":" not in k and k.strip().lower() != CONFIDENTIAL
                 ]
                 data = {
                     "id": kid,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from .errors import Problem
 from .readers import FileResult, RawRecord, discover, display_path, iter_file
@@ -65,14 +66,33 @@ class RecordInput:
     def case_raws(self) -> list[RawRecord]:
         """Case declarations, found before any other record is checked (a folder's case.yaml
         may sort after its other files). JSON lines: only lines naming "case" are parsed."""
+        return self.prescan()[0]
+
+    def prescan(self) -> tuple[list[RawRecord], set[str]]:
+        """Case declarations, and the ids of records marked confidential (any true-looking
+        value), found before any other record is checked. JSON lines: only lines naming
+        "case" or "confidential" are parsed; YAML files are parsed (and kept, kg.readers)."""
+        marked: set[str] = set()
+
+        def mark(data: Any) -> None:
+            if isinstance(data, dict) and data.get("confidential") not in (None, False, "false"):
+                if isinstance(data.get("id"), str):
+                    marked.add(data["id"])
+
         if self.raws is not None:
-            return [r for r in self.raws if r.kind == "case"]
+            for r in self.raws:
+                mark(r.data)
+            return [r for r in self.raws if r.kind == "case"], marked
         out: list[RawRecord] = []
         for path, case_dir in self.files:
             if path.suffix.lower() == ".jsonl":
                 try:
                     with open(path, "rb") as fh:
-                        lines = [(n, ln) for n, ln in enumerate(fh, start=1) if b'"case"' in ln]
+                        lines = [
+                            (n, ln)
+                            for n, ln in enumerate(fh, start=1)
+                            if b'"case"' in ln or b'"confidential"' in ln
+                        ]
                 except OSError:
                     continue
                 for n, ln in lines:
@@ -80,13 +100,14 @@ class RecordInput:
                         obj = json.loads(ln.decode("utf-8-sig" if n == 1 else "utf-8"))
                     except ValueError:
                         continue  # reported when the file is read
+                    mark(obj)
                     if isinstance(obj, dict) and obj.get("record") == "case":
                         obj.pop("record")
                         out.append(RawRecord("case", obj, display_path(path), n, {}, 1, case_dir))
             else:
-                out.extend(
-                    r
-                    for r in iter_file(path, case_dir, self.memo)
-                    if isinstance(r, RawRecord) and r.kind == "case"
-                )
-        return out
+                for item in iter_file(path, case_dir, self.memo):
+                    if isinstance(item, RawRecord):
+                        mark(item.data)
+                        if item.kind == "case":
+                            out.append(item)
+        return out, marked

@@ -26,17 +26,17 @@ import math
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import cypher as C
 from . import records as R
 from .contributions import Definition
-from .errors import InputError, Problem, RemovalRefused
+from .errors import InputError, Problem
 from .inputs import RecordInput
 from .plan import Changes, Plan, _kind_of, _role, edge_key_props, plan_chunk  # noqa: F401
-from .seal import Sealing, for_load
+from .seal import Sealing, for_load, hidden_ids
+from .stale import Stale, find_stale
 from .store import Store
 from .validation import Checker, Entity, RelationRecord, RelKey, _a, check, iter_valid
 from .writers import DEFAULT_BATCH, _Writers, write_changes  # noqa: F401
@@ -78,7 +78,8 @@ def validate_input(
     the checker and whether the database held no entity."""
     inp, mapping_allows, notices = record_input(paths, mapping=mapping, input_format=input_format)
     lookup = store.kinds_of if (allow_existing or mapping_allows) else None
-    checker = check(inp, existing=lookup, keep=False, remember=inp.small())
+    hidden = hidden_ids(store)  # ids confidential in the database (kg.seal)
+    checker = check(inp, existing=lookup, keep=False, remember=inp.small(), hidden=hidden)
     checker.coll.notices.extend(notices)
     if inp.raws is not None:
         checker.coll.files = len(paths)
@@ -147,65 +148,6 @@ def _chunks(
             now = min(size, now * 2)
     if ents or rels:
         yield ents, rels, n
-
-
-@dataclass
-class _Stale:
-    """What the loaded cases defined before and no longer define (nothing in the input does)."""
-
-    entities: dict[str, Entity] = field(default_factory=dict)  # id -> (no definitions)
-    relations: dict[RelKey, dict[str, Definition]] = field(default_factory=dict)
-
-
-def _find_stale(
-    store: Store, checker: Checker, replaced: set[str], plan: Plan, sealing: Sealing | None = None
-) -> _Stale:
-    """Entities and relations the loaded cases held in the database that their input no longer
-    has. Refuses (RemovalRefused) when removing one would take an entity that another case
-    still refers to."""
-    stale = _Stale()
-    real = sealing.real_id if sealing is not None else (lambda i: i)
-    doomed = []  # stored ids
-    for r in store.entities_in_cases(sorted(replaced)):
-        rid = real(r["id"])
-        if rid in checker.defs:
-            continue
-        kind = _kind_of(r["labels"])
-        if kind == "entity":
-            continue
-        stale.entities[rid] = Entity(kind, rid, {}, None)
-        for case in sorted(set(r["cases"]) & replaced):
-            plan.removed.append({"case": case, "record": r["id"]})  # a placeholder if sealed
-        if set(r["cases"]) <= replaced:
-            doomed.append(r["id"])
-    for r in store.relations_in_cases(sorted(replaced)):
-        key = (r["type"], real(r["start"]), real(r["end"]), _role(r["role"], sealing))
-        if key not in checker.rel_keys:
-            stale.relations[key] = {}
-            plan.removed.append(
-                {
-                    "case": ",".join(sorted(replaced)),
-                    "record": f"relation {r['type']} {r['start']} -> {r['end']}",
-                }
-            )
-    problems = []
-    for ref in store.references_from_other_cases(doomed, sorted(replaced)) if doomed else []:
-        problems.append(
-            f"{ref['id']}: {ref['type']} {ref['start']} -> {ref['end']} "
-            f"(stated by case {', '.join(repr(c) for c in ref['cases'])})"
-        )
-    for eid in sorted({real(d) for d in doomed} & set(checker.coll.external_refs)):
-        problems.append(f"{eid}: referred to by the input being loaded (--allow-existing)")
-    if problems:
-        raise RemovalRefused(
-            f"case {', '.join(repr(c) for c in sorted(replaced))} no longer defines "
-            f"{len(doomed)} record(s), and other records still refer to some of them:\n  "
-            + "\n  ".join(problems)
-            + "\nNothing was written.",
-            hint="Keep those records in the case, or define them in the case that refers to "
-            "them (or remove the references) first.",
-        )
-    return stale
 
 
 @contextlib.contextmanager
@@ -329,7 +271,7 @@ def _apply(
 ) -> Plan:
     coll = checker.coll
     plan = Plan(coll, log=[] if changes else None)
-    stale = _Stale()
+    stale = Stale()
     if not empty:
         if store.has_legacy_entities():
             from .errors import ConfigError
@@ -343,7 +285,7 @@ def _apply(
     # Everything that can refuse the input comes before the first write.
     sealing = for_load(store, checker, dry_run=True, dates=confidential_dates)
     if not empty:
-        stale = _find_stale(store, checker, replaced, plan, sealing)
+        stale = find_stale(store, checker, replaced, plan, sealing)
     if sealing is not None and sealing.renamed:
         # A record whose confidentiality changes: its neighbours' records name it, so they
         # are planned again (sealed, or opened, as they must be now).
@@ -388,7 +330,8 @@ def _apply(
             for case in replaced:
                 store.delete_case(case)
         else:
-            store.write_cases(checker.case_rows())
+            rows = checker.case_rows()
+            store.write_cases(sealing.cases(rows) if sealing is not None else rows)
         if plan.writes():
             # The full-text index is eventually consistent: make searches see this load.
             store.auto_commit(C.FULLTEXT_REFRESH)
@@ -406,7 +349,7 @@ def _stream(
     progress: Callable[[int], None] | None,
     empty: bool,
     replaced: set[str],
-    stale: _Stale,
+    stale: Stale,
     sealing: Sealing | None = None,
 ) -> None:
     """Pass two: chunk by chunk, plan against the database and hand the writes to a thread;
@@ -455,8 +398,8 @@ def _stream(
             for ent in ents.values():
                 if ent.id not in multi:
                     done_seq = max(done_seq, defs[ent.id].seq)
-            # New relationships between nodes of earlier chunks need not wait for this chunk's
-            # nodes (unless the chunk also removes or changes relationships: kept in order).
+            # New relationships between earlier chunks' nodes need not wait for this chunk's
+            # (unless it removes or changes relationships: kept in order)
             alone = not any(
                 rows
                 for ops in (changes.drop_edges, changes.delete_edges, changes.update_edges)

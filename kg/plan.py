@@ -246,7 +246,8 @@ def plan_chunk(
         if rows.confidential:
             hidden.update((eid, stored))
         if rows.conflicts:
-            plan.conflicts.extend(conflict_notices(eid, kind, rows.confidential, rows.conflicts))
+            shown = rows.conflicts if sealing is None else sealing.conflicts(rows.conflicts)
+            plan.conflicts.extend(conflict_notices(eid, kind, rows.confidential, shown))
         props, edges = rows.props, rows.edges
         if sealing is not None:  # the one sealing step (kg.seal): nothing hidden in clear
             sealed = sealing.rows(

@@ -111,7 +111,7 @@ def _node_entry(labels: Iterable[str], props: dict[str, Any]) -> dict[str, Any]:
     return {"kind": kind, "labels": labels, "props": {k: native(v) for k, v in props.items()}}
 
 
-def _ids_for(store: Store, sel: Selection) -> set[str] | None:
+def _ids_for(store: Store, sel: Selection, opened: bool = False) -> set[str] | None:
     """The node ids of the base selection; None means every entity."""
     ids: set[str] | None = None
     if sel.case:
@@ -119,9 +119,14 @@ def _ids_for(store: Store, sel: Selection) -> set[str] | None:
         if not ids:
             raise UsageError(f"no entity belongs to case {sel.case!r}")
     if sel.around:
-        sel.around = stored_id(store, sel.around)  # a confidential id given in clear
+        # a confidential id given in clear: found with --include-confidential (and the key)
+        sel.around = stored_id(store, sel.around, opened=opened)
         if not store.read(C.ENTITY_EXISTS, {"id": sel.around}).records:
-            raise UsageError(f"--around: no entity with id {sel.around!r}")
+            raise UsageError(
+                f"--around: no entity with id {sel.around!r}",
+                hint="A confidential record is found by its real id only with "
+                "--include-confidential (and the key).",
+            )
         reached = {sel.around}
         frontier = [sel.around]
         for _ in range(sel.hops):
@@ -312,11 +317,11 @@ def select(
     of the database that stays sealed."""
     if sel.query:
         nodes, edges = _from_query(store, sel)
-        base = _ids_for(store, sel) if (sel.case or sel.around) else None
+        base = _ids_for(store, sel, include_confidential) if (sel.case or sel.around) else None
         if base is not None:
             nodes = {k: v for k, v in nodes.items() if k in base}
     else:
-        ids = _ids_for(store, sel)
+        ids = _ids_for(store, sel, include_confidential)
         nodes = _fetch_nodes(store, ids)
         edges = []
     if sel.kinds:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -94,6 +94,9 @@ class Checker:
         # words of public people's names and aliases: not hidden alone by a confidential
         # person's name that shares them ("Ramzan" of a public Ramzan Kadyrov)
         self.public_words: set[str] = set()
+        # ids marked confidential somewhere (the input's, found before validation, and the
+        # database's): their public records add no words to public_words
+        self.watch: set[str] = set()
 
     # --- what later steps ask -------------------------------------------------------------
     def kind_of(self, ref: str) -> str | None:
@@ -220,7 +223,9 @@ class Checker:
             for name in (getattr(model, R.NAME_FIELD[raw.kind]), *model.aliases):
                 if name not in names:
                     names.append(name)
-        elif raw.kind == "person":
+        elif raw.kind == "person" and model.id not in self.watch:
+            # (a public record of an id another case marks confidential names no public
+            # person: its words stay hidden)
             for name in (model.name, *model.aliases):
                 self.public_words.update(name_words(name))
         for path, kinds in R.REFERENCE_FIELDS[raw.kind].items():
@@ -361,17 +366,21 @@ def check(
     existing: ExistingLookup | None = None,
     keep: bool = True,
     remember: bool = False,
+    hidden: Iterable[str] = (),
 ) -> Checker:
     """Validate a whole input; raise InputError with every problem. With ``keep`` the models
     are kept in ``checker.coll`` (small inputs); without, only what a streamed load needs.
     ``remember``: iter_valid is handed the validated records instead of reading and
-    validating the input again."""
+    validating the input again. ``hidden``: the real ids of the database's confidential
+    records (kg.seal.hidden_ids)."""
     coll = Collection()
     problems: list[Problem] = list(inp.problems)
     for f in inp.ignored:
         coll.notices.append(f"{display_path(f)}: ignored (not a .yaml, .yml or .jsonl file)")
     coll.files = len(inp.files)
-    checker = Checker(_case_ids(inp.case_raws(), problems), problems, coll, keep, remember)
+    case_raws, marked = inp.prescan()
+    checker = Checker(_case_ids(case_raws, problems), problems, coll, keep, remember)
+    checker.watch = marked | set(hidden)
     for item in inp:
         if isinstance(item, Problem):
             problems.append(item)

@@ -17,7 +17,7 @@ from kg import loader
 from kg.config import AUTO_FULL_BYTES, JIT_FLAGS, jit_mode
 from kg.errors import ConfigError
 from kg.loader import load
-from kg.seal.scrub import _WORD, norm, norm_word, words
+from kg.seal.scrub import _ASCII_WORD, _WORD, norm, norm_word, words
 from kg.synth import write_case
 from kg.writers import create_edges_disjoint, edge_units
 
@@ -112,6 +112,11 @@ _WORDS = [
     "\u0131dx",
     "a.b-07",
     "xa.b-07",
+    "Ze\u0301limkhan",
+    "Tes\u00adtov",
+    "testov2017",
+    "@testov_z",
+    "\u200b",
     "A.B-07",
     ".b-07",
 ]
@@ -148,6 +153,8 @@ def test_mentions_any_is_whether_mentions_finds_any(parts, sep):
         low = text.lower()
         assert sc._names_id(text, low, _WORD.findall(low)) == (id_re.search(text) is not None)
     assert sc._may_hold_phrase(words(text)) or not sc._word_spans(text)  # nor the phrase one
+    if text.isascii():  # the ASCII word pattern finds the words the general one does
+        assert _ASCII_WORD.findall(text.lower()) == words(text)
 
 
 _TEXTS = st.tuples(

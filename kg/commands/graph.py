@@ -177,7 +177,7 @@ def export(
     sel = build_selection(
         case, around, hops, kinds, query_name, params, since, until, query_dirs, as_of, separate
     )
-    sel.params = stored_params(store, sel.params)
+    sel.params = stored_params(store, sel.params, include_confidential)
     if focus_id and fmt != "html":
         raise UsageError("--focus goes with the html format")
     options = {"size_by": size_by, "focus": focus_id} if fmt == "html" else {}
@@ -317,7 +317,10 @@ def analyze(
     else:
         if not (from_id and to_id):
             raise UsageError("`kg analyze paths` needs --from ID and --to ID")
-        rows = A.paths(sub, stored_id(store, from_id), stored_id(store, to_id))
+        opened = include_confidential
+        rows = A.paths(
+            sub, stored_id(store, from_id, opened=opened), stored_id(store, to_id, opened=opened)
+        )
         keys = ["path", "hops", "ids", "names"]
     if write_back and what in ("centrality", "communities"):
         click.echo(f"wrote analysis_* properties on {len(sub.nodes)} nodes", err=True)

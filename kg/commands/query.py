@@ -227,7 +227,7 @@ def query_run(
             raise UsageError("--export needs --out FILE")
         sel = Selection(
             query=name,
-            params=stored_params(store, given),
+            params=stored_params(store, given, include_confidential),
             query_dirs=query_dirs,
             as_of=_as_of_day(as_of),
         )
@@ -244,7 +244,7 @@ def query_run(
             f"{', '.join(str(p) for p in written)}"
         )
         return
-    bound = Q.bind(q, stored_params(store, given))
+    bound = Q.bind(q, stored_params(store, given, include_confidential))
     result = Q.run(store, q, bound)
     keys = list(result.keys)
     emit(

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from .database import (  # noqa: F401
     META_QUERY,
-    _confidential_names,
     _kind,
     _mismatch,
     _names,
@@ -38,6 +37,7 @@ from .database import (  # noqa: F401
     checked_keys,
     db_fingerprint,
     for_load,
+    hidden_ids,
     record_fingerprint,
     sealed_nodes,
 )

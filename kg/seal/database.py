@@ -72,6 +72,19 @@ def sealed_nodes(
     return out
 
 
+def hidden_ids(store: Any) -> set[str]:
+    """The real ids of the database's confidential records (none without its key: the load
+    is refused later, by for_load)."""
+    fp = db_fingerprint(store)
+    keys = load_key(create=False) if fp is not None else None
+    if keys is None or keys.fingerprint != fp:
+        return set()
+    return {
+        n["props"].get("id", sid)
+        for sid, n in sealed_nodes(store, keys, confidential_only=True).items()
+    }
+
+
 def _confidential_names(keys: Keyring, kind: str, entry: str) -> list[str]:
     """Name and aliases of one case's record (a kg_records entry), if it marks it confidential."""
     _, _, rest = entry.partition(" ")
@@ -157,7 +170,8 @@ def for_load(
                     continue
             hidden[real] = Hidden(sid, kind, label_for(kind, sid))
             # The names to hide: those of the records that mark it confidential (the same
-            # whichever order cases were loaded in); none for a record this load removes.
+            # whichever order cases were loaded in: a public record's other alias is not
+            # hidden, docs/reliability.md); none for a record this load removes.
             names[real] = [n for e in others for n in _confidential_names(keys, kind, e)]
     for real, (kind, nm) in confidential.items():
         pid = keys.pid(real)

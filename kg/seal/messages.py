@@ -46,10 +46,12 @@ def scrub_message(text: str) -> str:
     return text
 
 
-def stored_id(store: Any, given: str) -> str:
+def stored_id(store: Any, given: str, *, opened: bool = True) -> str:
     """The id to look up for an id a user typed: a confidential record's placeholder when
-    the user gave its real id (needs the key), else the id itself."""
-    if store.read(C.ENTITY_EXISTS, {"id": given}).records:
+    the user gave its real id (needs the key), else the id itself. ``opened`` False (no
+    --include-confidential): the id itself, so a guessed real id finds nothing, as an id
+    that does not exist (no way to confirm a guess)."""
+    if not opened or store.read(C.ENTITY_EXISTS, {"id": given}).records:
         return given
     keys = load_key()
     if keys is None or db_fingerprint(store) != keys.fingerprint:

@@ -13,7 +13,34 @@ from .keys import MIN_WORD, STOP_WORDS
 
 # --- finding hidden names in text ---------------------------------------------------------
 
-_WORD = re.compile(r"\w+")
+# A word: letters (with the combining marks and invisible characters that may sit inside
+# one: "Ze\u0301limkhan", a soft hyphen in "Tes\u00adtov"), or digits. Digits and an
+# underscore end a word: "Testov2017" and "@testov_z" hold "Testov".
+_MARKS = (
+    "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670"
+    "\u06d6-\u06ed\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+)
+_INVISIBLE = "\u00ad\u034f\u200b\u200c\u200d\u2060\ufeff"
+_WORD = re.compile(f"(?:[^\\W\\d_]|[{_MARKS}{_INVISIBLE}])+|\\d+")
+_ASCII_WORD = re.compile(r"[a-z]+|[0-9]+")  # _WORD in lower-case ASCII text (quicker)
+_DROP = dict.fromkeys(map(ord, _INVISIBLE))
+# Letters that Unicode does not split into a letter and a mark, read as readers do.
+_FOLD = str.maketrans(
+    {
+        "ł": "l",
+        "ø": "o",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "æ": "ae",
+        "œ": "oe",
+        "ı": "i",
+        "ħ": "h",
+        "ŧ": "t",
+        "ŀ": "l",
+        "ĸ": "k",
+    }
+)
 _RUN = re.compile(r"[a-z0-9]+")
 _LAST_RUN = re.compile(r"(?<![a-z0-9])[a-z0-9]+$")
 _ALNUM = re.compile(r"[a-z0-9]")
@@ -25,10 +52,11 @@ _TRAP_ASCII = str.maketrans("\u0130\u0131\u017f\u212a", "iisk")
 
 
 def norm(text: str) -> str:
-    """Compare text as a reader would: letter case, accents and Unicode forms ignored."""
-    text = unicodedata.normalize("NFKD", text)
+    """Compare text as a reader would: letter case, accents, Unicode forms and invisible
+    characters ignored ("Łukasz" is "lukasz", "Søren" "soren")."""
+    text = unicodedata.normalize("NFKD", text.translate(_DROP))
     text = "".join(c for c in text if not unicodedata.combining(c))
-    return unicodedata.normalize("NFKC", text.casefold())
+    return unicodedata.normalize("NFKC", text.casefold()).translate(_FOLD)
 
 
 # norm() of one word, remembered: a load compares every word of every text, and the same
@@ -37,7 +65,7 @@ norm_word = lru_cache(maxsize=1 << 17)(norm)
 
 
 def words(text: str) -> list[str]:
-    return list(map(norm_word, _WORD.findall(text)))
+    return [w for w in map(norm_word, _WORD.findall(text)) if w]
 
 
 class Scrubber:
@@ -169,9 +197,8 @@ class Scrubber:
         (slow on long texts: it tries every id at every position). An id ends with a run of
         letters and digits that the text then has whole: an id that is one run is there
         exactly when the text has that run; a longer one, when the text (folded) has the id
-        ending where that run ends, after no letter or digit. ``low`` and ``toks``: an ASCII
-        text's lower() and its words in it, when the caller has them (without an underscore,
-        its runs are its words)."""
+        ending where that run ends, after no letter or digit. ``low``: an ASCII text's
+        lower(), when the caller has it (with ``toks``, its words)."""
         id_re = self._ids_re()
         if id_re is None:
             return False
@@ -179,7 +206,7 @@ class Scrubber:
             return id_re.search(text) is not None
         if toks is not None:
             folded = low
-            runs = toks if "_" not in low else _RUN.findall(low)
+            runs = _RUN.findall(low)
         else:
             folded = self._folded(text)
             runs = _RUN.findall(folded)
@@ -219,11 +246,12 @@ class Scrubber:
     def _word_spans(self, text: str) -> list[tuple[int, int, str]]:
         # Most text mentions no one: a cheap test first (C-speed for ASCII text).
         if text.isascii():
-            if not self._may_hold_phrase(_WORD.findall(text.lower())):
+            if not self._may_hold_phrase(_ASCII_WORD.findall(text.lower())):
                 return []
         elif not self._may_hold_phrase(words(text)):
             return []
         toks = [(m.start(), m.end(), norm_word(m.group(0))) for m in _WORD.finditer(text)]
+        toks = [t for t in toks if t[2]]  # (a lone invisible character is no word)
         normed = [t[2] for t in toks]
         out: list[tuple[int, int, str]] = []
         i = 0
@@ -269,7 +297,7 @@ class Scrubber:
             return False
         if text.isascii():
             low = text.lower()
-            toks = _WORD.findall(low)
+            toks = _ASCII_WORD.findall(low)
             if self._names_id(text, low, toks):
                 return True
         else:

@@ -195,6 +195,34 @@ class Sealing:
     # scanned (tests compare the two).
     quick_clear = True
 
+    def cases(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The :Case nodes' rows (Store.write_cases): a title or description that names a
+        hidden record is scrubbed like any public text, its original sealed in kg_sealed
+        (null when nothing is hidden: the node keeps no earlier seal)."""
+        out = []
+        for r in rows:
+            props = self.node(NodeRow(r["id"], "Case", r["props"], ())).props
+            out.append({"id": r["id"], "props": {**props, SEALED_PROP: props.get(SEALED_PROP)}})
+        return out
+
+    def conflicts(self, conflicts: list[Any]) -> list[Any]:
+        """Conflicts (kg.contributions.Conflict) as a notice may print them: a value that
+        names a hidden record, or its id, shows as [sealed], as `kg query run conflicts`
+        shows it (it is sealed in ``kg_conflict_value``)."""
+        from dataclasses import replace
+
+        from .unseal import SEALED_SHOWN
+
+        return [
+            replace(
+                c,
+                values=tuple(
+                    (case, SEALED_SHOWN if self._mentions_any(v) else v) for case, v in c.values
+                ),
+            )
+            for c in conflicts
+        ]
+
     def seal_entry(self, entry: str) -> str:
         """A case's record in ``kg_records`` ("case-id {json}", kg.contributions), sealed but
         for its case id (and its "if missing" mark): loads and unloads still see whose it is."""
