@@ -114,7 +114,10 @@ def apply(store: Store, paths: Sequence[Path] = (), *, dry_run: bool = False) ->
     _check_conflicts(files, [j for j in stored if j.case not in cases])
     if not dry_run:
         for f in files:
-            w, d = S.replace_judgements(store, f.case, [j.as_row() for j in f.judgements])
+            from .seal import sealed_judgements
+
+            rows = sealed_judgements(store, [j.as_row() for j in f.judgements])
+            w, d = S.replace_judgements(store, f.case, rows)
             report.stored_written += w
             report.stored_deleted += d
     in_force = [j for j in stored if j.case not in cases] + [j for f in files for j in f.judgements]

@@ -115,3 +115,34 @@ def test_ftm_keyword_confidential_in_any_letter_case(tmp_path):
     raws, _ = ftm_raws([path])
     (person,) = [r for r in raws if r.kind == "person"]
     assert person.data.get("confidential") is True
+
+
+@pytest.mark.neo4j
+def test_judgements_about_hidden_records_are_stored_sealed(store, tmp_path, runner):
+    """A resolution judgement naming confidential records holds their placeholders and its
+    `why` sealed; applying it again writes nothing, and the merge is made."""
+    case = _write(
+        tmp_path / "c",
+        "c.yaml",
+        "case: {id: r8, title: judgements}\n" + WITNESS + "  - {id: zq-alt, name: Z. Q., "
+        "confidential: true}\n  - {id: public-guy, name: Ivan Public}\n",
+    )
+    load(store, [case])
+    judged = tmp_path / "j.yaml"
+    judged.write_text(
+        "case: {id: r8-judgements, title: who is who}\njudgements:\n"
+        "  - same_as: [zq-witness, zq-alt]\n    who: anna\n    when: 2026-11-27\n"
+        '    why: "Zorbax Quelltrop lives at Kirova 5; same man"\n'
+        "  - not_same: [zq-witness, public-guy]\n    who: anna\n    when: 2026-11-27\n"
+        '    why: "Quelltrop is his cousin"\n',
+        encoding="utf-8",
+    )
+    res = runner.invoke(cli, ["resolve", "apply", str(judged)])
+    assert res.exit_code == 0, res.output
+    rows = store.read("MATCH (j:Judgement) RETURN properties(j) AS p").records
+    text = S.norm(json.dumps([r["p"] for r in rows], default=str))
+    for secret in ("zq-witness", "zq-alt", "quelltrop", "kirova", "cousin"):
+        assert secret not in text, secret
+    assert store.read("MATCH ()-[r:SAME_AS]->() RETURN count(r) AS n").records[0]["n"] == 1
+    again = runner.invoke(cli, ["resolve", "apply", str(judged)])
+    assert again.exit_code == 0 and "created 0, updated 0, deleted 0" in again.output

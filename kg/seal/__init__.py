@@ -39,6 +39,7 @@ from .database import (  # noqa: F401
     for_load,
     hidden_ids,
     record_fingerprint,
+    sealed_judgements,
     sealed_nodes,
 )
 from .keys import (  # noqa: F401

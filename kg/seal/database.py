@@ -203,3 +203,26 @@ def for_load(
     pids = {h.pid for h in hidden.values()}
     renamed = sorted({old if new in pids else new for old, new in renames})
     return Sealing(keys, hidden, scrubber, dates, pending, renamed)
+
+
+def sealed_judgements(store: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Resolution judgements (``:Judgement`` rows, kg.resolve_store) as they may be stored: one
+    that names a confidential record, by its id or in its ``why``, holds the placeholder ids
+    (and a key made of them) and its ``why`` sealed; the others as they are."""
+    from .messages import hidden_scrubber
+
+    scrubber, ids = hidden_scrubber(store)
+    if not ids:
+        return rows
+    keys, _fp = checked_keys(store)
+    assert keys is not None
+    out = []
+    for r in rows:
+        a, b, why = ids.get(r["a"], r["a"]), ids.get(r["b"], r["b"]), r.get("why")
+        mentions = isinstance(why, str) and scrubber.mentions_any(why)
+        if (a, b) == (r["a"], r["b"]) and not mentions:
+            out.append(r)
+            continue
+        sealed = keys.seal(why) if isinstance(why, str) and why else why
+        out.append({**r, "a": a, "b": b, "key": f"{r['decision']}:{a}:{b}", "why": sealed})
+    return out
