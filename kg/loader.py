@@ -85,12 +85,15 @@ def validate_input(
         checker.coll.files = len(paths)
     empty = not store.read(C.ANY_ENTITY).records
     if not empty:  # an empty database holds nothing to clash with
-        _refuse_other_kinds(store, checker)
+        _refuse_other_kinds(store, checker, hidden)
     return inp, checker, empty
 
 
-def _refuse_other_kinds(store: Store, checker: Checker) -> None:
+def _refuse_other_kinds(store: Store, checker: Checker, hidden: dict[str, str]) -> None:
+    """``hidden``: real id -> kind of the database's confidential records (stored under
+    placeholders: an id lookup does not find them)."""
     found = store.kinds_of(checker.defs)
+    found.update((i, k) for i, k in hidden.items() if i in checker.defs)
     problems = []
     for eid, kind in found.items():
         d = checker.defs[eid]

@@ -146,3 +146,20 @@ def test_judgements_about_hidden_records_are_stored_sealed(store, tmp_path, runn
     assert store.read("MATCH ()-[r:SAME_AS]->() RETURN count(r) AS n").records[0]["n"] == 1
     again = runner.invoke(cli, ["resolve", "apply", str(judged)])
     assert again.exit_code == 0 and "created 0, updated 0, deleted 0" in again.output
+
+
+@pytest.mark.neo4j
+def test_an_id_held_by_a_confidential_record_of_another_kind_is_refused(store, tmp_path):
+    """Not dropped silently: the confidential person is stored under its placeholder, and a
+    public organization given the person's real id once loaded as nothing (0 created)."""
+    from kg.errors import InputError
+
+    load(store, [_write(tmp_path / "a", "a.yaml", "case: {id: a, title: A}\n" + WITNESS)])
+    org = _write(
+        tmp_path / "b",
+        "b.yaml",
+        "case: {id: b, title: B}\norganizations:\n  - {id: zq-witness, name: An org}\n",
+    )
+    with pytest.raises(InputError) as e:
+        load(store, [org])
+    assert "id is already a person in the database" in str(e.value)

@@ -72,15 +72,15 @@ def sealed_nodes(
     return out
 
 
-def hidden_ids(store: Any) -> set[str]:
-    """The real ids of the database's confidential records (none without its key: the load
-    is refused later, by for_load)."""
+def hidden_ids(store: Any) -> dict[str, str]:
+    """The real ids of the database's confidential records, with their kinds (none without
+    its key: the load is refused later, by for_load)."""
     fp = db_fingerprint(store)
     keys = load_key(create=False) if fp is not None else None
     if keys is None or keys.fingerprint != fp:
-        return set()
+        return {}
     return {
-        n["props"].get("id", sid)
+        n["props"].get("id", sid): _kind(n["labels"])
         for sid, n in sealed_nodes(store, keys, confidential_only=True).items()
     }
 
