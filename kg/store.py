@@ -114,6 +114,19 @@ class Store(DigestMixin, WritesMixin):
         except Exception as e:
             raise self._translate(e) from e
 
+    def rolled_back(self, cypher: str, parameters: dict[str, Any] | None = None) -> None:
+        """Run a write statement in a transaction that is then rolled back: the server plans
+        it and nothing changes (the warm-up, kg.warmup)."""
+        try:
+            with self.driver.session(database=self.database) as session:
+                tx = session.begin_transaction()
+                try:
+                    tx.run(cypher, parameters or {}).consume()
+                finally:
+                    tx.rollback()
+        except Exception as e:
+            raise self._translate(e) from e
+
     def auto_commit(self, cypher: str, parameters: dict[str, Any] | None = None) -> None:
         """For statements that manage their own transactions (CALL ... IN TRANSACTIONS)."""
         try:

@@ -15,8 +15,11 @@ def test_warm_up_leaves_the_graph_as_it_was(store, tmp_path: Path, monkeypatch):
     monkeypatch.setenv("KG_WARMUP", "1")
     load(store, [CHECHNYA])
     before, cases = store.digest(cases=True), store.case_ids()
+    meta = "MATCH (n) RETURN count(n) AS n, collect(n.seal_fingerprint) AS fp"
+    all_before = store.read(meta).records[0].data()
     W._run(store, W._write_case(tmp_path, 300))  # the steps, errors not swallowed
     assert store.digest(cases=True) == before and store.case_ids() == cases
+    assert store.read(meta).records[0].data() == all_before  # no fingerprint, no KgMeta
     assert W.warm_up(store, records=300) > 0
     assert store.digest(cases=True) == before and store.case_ids() == cases
 
