@@ -43,6 +43,7 @@ from .writers import DEFAULT_BATCH, _Writers, write_changes  # noqa: F401
 
 CHUNK_RECORDS = 10_000  # records read, planned and written together
 FIRST_CHUNK = 1_000  # the first chunk's size (the next ones double up to CHUNK_RECORDS)
+PIPELINE = 4  # a smaller input is read in at least this many chunks (10,000 records: 2,500)
 BULK_PART_ROWS = 500_000  # rows per CSV part of a bulk load
 SWITCH_INTERVAL = 0.001  # seconds between the interpreter's thread switches while loading
 
@@ -128,6 +129,12 @@ def _refuse_other_kinds(store: Store, checker: Checker, hidden: dict[str, str]) 
             )
     if problems:
         raise InputError(sorted(problems, key=lambda p: (p.file, p.line)))
+
+
+def _chunk_size(records: int, chunk_records: int) -> int:
+    """At least PIPELINE chunks (the server writes one while the next is planned), of at
+    least FIRST_CHUNK and at most ``chunk_records`` records."""
+    return min(chunk_records, max(FIRST_CHUNK, -(-records // PIPELINE)))
 
 
 def _chunks(
@@ -392,7 +399,8 @@ def _stream(
             )
 
     try:
-        for ents, rels, n in _chunks(iter_valid(inp, checker), chunk_records):
+        size = _chunk_size(checker.coll.records, chunk_records)
+        for ents, rels, n in _chunks(iter_valid(inp, checker), size):
             changes = plan_chunk(store, ents, rels, replaced, new=new, log=log, sealing=sealing)
             plan.add(changes)
             if writer is None:

@@ -50,6 +50,11 @@ def test_first_chunks_are_small_then_double():
     sizes = [n for _e, _r, n in loader._chunks(iter(items), 10_000)]
     assert sizes[:4] == [1_000, 2_000, 4_000, 8_000] and sum(sizes) == 20_000
     assert [n for _e, _r, n in loader._chunks(iter(items[:300]), 100)] == [100, 100, 100]
+    # a 10,000-record input is read in chunks of 2,500 (the pipeline fills); large ones in
+    # chunks of CHUNK_RECORDS; small ones in one
+    assert loader._chunk_size(10_000, 10_000) == 2_500
+    assert loader._chunk_size(1_000_000, 10_000) == 10_000
+    assert loader._chunk_size(300, 10_000) == 1_000
 
 
 @pytest.mark.parametrize(
