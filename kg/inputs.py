@@ -63,15 +63,11 @@ class RecordInput:
         for path, case_dir in self.files:
             yield from iter_file(path, case_dir, self.memo)
 
-    def case_raws(self) -> list[RawRecord]:
-        """Case declarations, found before any other record is checked (a folder's case.yaml
-        may sort after its other files). JSON lines: only lines naming "case" are parsed."""
-        return self.prescan()[0]
-
     def prescan(self) -> tuple[list[RawRecord], set[str]]:
-        """Case declarations, and the ids of records marked confidential (any true-looking
-        value), found before any other record is checked. JSON lines: only lines naming
-        "case" or "confidential" are parsed; YAML files are parsed (and kept, kg.readers)."""
+        """Case declarations (a folder's case.yaml may sort after its other files), and the
+        ids of records marked confidential (any true-looking value), found before any other
+        record is checked. JSON lines: only lines naming "case" or "confidential" are parsed;
+        YAML files are parsed (and kept, kg.readers)."""
         marked: set[str] = set()
 
         def mark(data: Any) -> None:

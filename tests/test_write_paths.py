@@ -17,7 +17,7 @@ from kg import loader
 from kg.config import AUTO_FULL_BYTES, JIT_FLAGS, jit_mode
 from kg.errors import ConfigError
 from kg.loader import load
-from kg.seal.scrub import _ASCII_WORD, _WORD, norm, norm_word, words
+from kg.seal.scrub import _ASCII_WORD, norm, norm_word, words
 from kg.synth import write_case
 from kg.writers import create_edges_disjoint, edge_units
 
@@ -154,9 +154,8 @@ def test_mentions_any_is_whether_mentions_finds_any(parts, sep):
     assert not sc._id_few
     assert sc._may_name_id(text) or id_re.search(text) is None  # the id pre-test never lies
     assert sc._names_id(text) == (id_re.search(text) is not None)  # one-run ids without it
-    if text.isascii():  # given its lower() and words, as mentions_any does
-        low = text.lower()
-        assert sc._names_id(text, low, _WORD.findall(low)) == (id_re.search(text) is not None)
+    if text.isascii():  # given its lower(), as mentions_any does
+        assert sc._names_id(text, text.lower()) == (id_re.search(text) is not None)
     assert sc._may_hold_phrase(words(text)) or not sc._word_spans(text)  # nor the phrase one
     if text.isascii():  # the ASCII word pattern finds the words the general one does
         assert _ASCII_WORD.findall(text.lower()) == words(text)

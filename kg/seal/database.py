@@ -72,17 +72,20 @@ def sealed_nodes(
     return out
 
 
-def hidden_ids(store: Any) -> dict[str, str]:
-    """The real ids of the database's confidential records, with their kinds (none without
-    its key: the load is refused later, by for_load)."""
+def hidden_nodes(store: Any) -> dict[str, dict[str, Any]]:
+    """The database's confidential records, opened (sealed_nodes), by stored id; none when
+    nothing is sealed or this machine lacks the database's key."""
     fp = db_fingerprint(store)
     keys = load_key(create=False) if fp is not None else None
     if keys is None or keys.fingerprint != fp:
         return {}
-    return {
-        n["props"].get("id", sid): _kind(n["labels"])
-        for sid, n in sealed_nodes(store, keys, confidential_only=True).items()
-    }
+    return sealed_nodes(store, keys, confidential_only=True)
+
+
+def hidden_ids(store: Any) -> dict[str, str]:
+    """The real ids of the database's confidential records, with their kinds (none without
+    its key: the load is refused later, by for_load)."""
+    return {n["props"].get("id", sid): _kind(n["labels"]) for sid, n in hidden_nodes(store).items()}
 
 
 def _confidential_names(keys: Keyring, kind: str, entry: str) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import cypher as C
 from .. import records as R
-from .database import _kind, _names, db_fingerprint, sealed_nodes
+from .database import _kind, _names, db_fingerprint, hidden_nodes
 from .keys import label_for, load_key
 from .scrub import Scrubber
 
@@ -21,11 +21,10 @@ def hidden_scrubber(store: Any) -> tuple[Scrubber, dict[str, str]]:
     """A scrubber for everything confidential in the database (needs the key), and
     {real id: stored id}. Empty when nothing is sealed or the key is not here."""
     scrubber, ids = Scrubber(), dict[str, str]()
-    fp = db_fingerprint(store)
-    keys = load_key()
-    if fp is None or keys is None or keys.fingerprint != fp:
+    nodes = hidden_nodes(store)
+    if not nodes:
         return scrubber, ids
-    for sid, node in sorted(sealed_nodes(store, keys, confidential_only=True).items()):
+    for sid, node in sorted(nodes.items()):
         kind = _kind(node["labels"])
         real = node["props"].get("id", sid)
         ids[real] = sid

@@ -192,24 +192,20 @@ class Scrubber:
         """The text's runs of ASCII letters and digits, as the case-blind pattern sees them."""
         return _RUN.findall(cls._folded(text))
 
-    def _names_id(self, text: str, low: str = "", toks: list[str] | None = None) -> bool:
+    def _names_id(self, text: str, low: str | None = None) -> bool:
         """Whether the text holds a hidden id as the pattern finds ids, without the pattern
         (slow on long texts: it tries every id at every position). An id ends with a run of
         letters and digits that the text then has whole: an id that is one run is there
         exactly when the text has that run; a longer one, when the text (folded) has the id
         ending where that run ends, after no letter or digit. ``low``: an ASCII text's
-        lower(), when the caller has it (with ``toks``, its words)."""
+        lower(), when the caller has it (what _folded gives for ASCII text)."""
         id_re = self._ids_re()
         if id_re is None:
             return False
         if self._id_few:
             return id_re.search(text) is not None
-        if toks is not None:
-            folded = low
-            runs = _RUN.findall(low)
-        else:
-            folded = self._folded(text)
-            runs = _RUN.findall(folded)
+        folded = low if low is not None else self._folded(text)
+        runs = _RUN.findall(folded)
         if self._id_lasts.isdisjoint(runs):
             return False
         if not self._id_whole.isdisjoint(runs):
@@ -298,7 +294,7 @@ class Scrubber:
         if text.isascii():
             low = text.lower()
             toks = _ASCII_WORD.findall(low)
-            if self._names_id(text, low, toks):
+            if self._names_id(text, low):
                 return True
         else:
             if self._names_id(text):
