@@ -4,18 +4,23 @@ a reader made in memory (sheets through a mapping, FtM entities)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .errors import Problem
-from .readers import FileResult, RawRecord, discover, display_path, iter_file
+from .readers import FileResult, RawRecord, copied, discover, display_path, iter_file
 
 # An input up to this size keeps its validated records between a load's two passes, instead
 # of reading and validating them again (a 6.5 MB case of 10,000 records: peak memory of
 # `kg load` 216 MB, against 212 MB without; its YAML is kept parsed either way).
 KEEP_BYTES = 32 * 2**20
 KEEP_RAWS = 200_000
+# A JSON line whose "confidential" may be true (not followed by false or null everywhere):
+# prescan parses only those (and lines naming "case").
+_MAY_BE_MARKED = re.compile(rb'"confidential"\s*:\s*(?!false\b|null\b)')
 
 
 class RecordInput:
@@ -66,8 +71,8 @@ class RecordInput:
     def prescan(self) -> tuple[list[RawRecord], set[str]]:
         """Case declarations (a folder's case.yaml may sort after its other files), and the
         ids of records marked confidential (any true-looking value), found before any other
-        record is checked. JSON lines: only lines naming "case" or "confidential" are parsed;
-        YAML files are parsed (and kept, kg.readers)."""
+        record is checked. JSON lines: only lines naming "case", or "confidential" not followed
+        by false or null, are parsed; YAML files are parsed (and kept, kg.readers)."""
         marked: set[str] = set()
 
         def mark(data: Any) -> None:
@@ -87,7 +92,8 @@ class RecordInput:
                         lines = [
                             (n, ln)
                             for n, ln in enumerate(fh, start=1)
-                            if b'"case"' in ln or b'"confidential"' in ln
+                            if b'"case"' in ln
+                            or (b'"confidential"' in ln and _MAY_BE_MARKED.search(ln))
                         ]
                 except OSError:
                     continue
@@ -101,9 +107,9 @@ class RecordInput:
                         obj.pop("record")
                         out.append(RawRecord("case", obj, display_path(path), n, {}, 1, case_dir))
             else:
-                for item in iter_file(path, case_dir, self.memo):
+                for item in iter_file(path, case_dir, self.memo, copy=False):
                     if isinstance(item, RawRecord):
                         mark(item.data)
                         if item.kind == "case":
-                            out.append(item)
+                            out.append(replace(item, data=copied(item.data), case_dir=case_dir))
         return out, marked

@@ -458,21 +458,22 @@ def read_file(path: Path) -> FileResult:
 YAML_MEMO_BYTES = 16 * 2**20
 
 
-def _copied(value: Any) -> Any:
+def copied(value: Any) -> Any:
     """A parsed record's data, fresh for each reader (readers may change what they get)."""
     if isinstance(value, dict):
-        return {k: _copied(v) for k, v in value.items()}
+        return {k: copied(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_copied(v) for v in value]
+        return [copied(v) for v in value]
     return value
 
 
 def iter_file(
-    path: Path, case_dir: str = "", memo: dict[Path, FileResult] | None = None
+    path: Path, case_dir: str = "", memo: dict[Path, FileResult] | None = None, copy: bool = True
 ) -> Iterator[RawRecord | Problem]:
     """The records and problems of one file, in order; JSON lines are streamed. ``memo``:
     YAML files already parsed by this input (up to YAML_MEMO_BYTES each), each reader
-    getting its own copy of the records."""
+    getting its own copy of the records. ``copy=False``: a reader that changes nothing gets
+    the kept records themselves (without their case_dir)."""
     shown = display_path(path)
     try:
         if path.suffix.lower() == ".jsonl":
@@ -485,8 +486,12 @@ def iter_file(
                 if memo is not None and path.stat().st_size <= YAML_MEMO_BYTES:
                     memo[path] = res
                     kept = True
+            if kept and not copy:
+                yield from res.records
+                yield from res.problems
+                return
             records = (
-                [replace(r, data=_copied(r.data)) for r in res.records] if kept else res.records
+                [replace(r, data=copied(r.data)) for r in res.records] if kept else res.records
             )
             items = [*records, *res.problems]
         for item in items:

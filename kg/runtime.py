@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import JIT_FLAGS, NEO4J_VERSION, jit_mode, memory_setting, start_timeout
+from .config import BOLT_CIPHERS, JIT_FLAGS, NEO4J_VERSION, jit_mode, memory_setting, start_timeout
 from .cypher import PING
 from .errors import RuntimeUnavailable
 from .java import Java, find_java
@@ -209,11 +209,9 @@ class LocalNeo4j(PathsMixin, TlsMixin, DockerMixin, DiagnosisMixin, BackupMixin)
 
     # --- java route ---------------------------------------------------------------------------
     def classpath(self) -> str:
-        """The server jars: fetched by kg into the per-user cache, or resolved by Maven.
-
-        ``KG_JARS=fetch`` (the default) downloads the pinned manifest's jars once, checksums
-        verified (:mod:`kg.fetch`); ``KG_JARS=maven`` runs Maven on kg's pom (:mod:`kg.maven`).
-        """
+        """The server jars: ``KG_JARS=fetch`` (the default) downloads the pinned manifest's jars
+        once into the per-user cache, checksums verified (:mod:`kg.fetch`); ``KG_JARS=maven``
+        runs Maven on kg's pom (:mod:`kg.maven`)."""
         route = os.environ.get("KG_JARS", "fetch").strip().lower() or "fetch"
         if route == "maven":
             from .maven import maven_classpath
@@ -277,6 +275,8 @@ dbms.ssl.policy.bolt.private_key=private.key
 dbms.ssl.policy.bolt.public_certificate=public.crt
 dbms.ssl.policy.bolt.client_auth=NONE
 """
+        ciphers = BOLT_CIPHERS[jit_mode(store_bytes=self.store_bytes())]  # (the JIT's choice)
+        conf += f"dbms.ssl.policy.bolt.ciphers={','.join(ciphers)}\n" if ciphers else ""
         path = self.conf_dir / "neo4j.conf"
         path.write_text(conf, encoding="utf-8")
         return path

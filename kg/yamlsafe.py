@@ -14,8 +14,26 @@ MAX_EXPANSION = 100_000  # nodes re-visited through YAML aliases ("billion laugh
 Path_ = tuple[Any, ...]
 
 
+_STR = "tag:yaml.org,2002:str"
+# The tag of a plain scalar depends on its text alone (the resolvers below are fixed): a
+# file's keys and repeated values are resolved once (the parser asks for every scalar).
+_PLAIN_TAGS: dict[str, str] = {}
+
+
 class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
     """Safe loader with YAML 1.2-like scalars: yes/no/on/off stay text, dates stay text."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and not self.yaml_path_resolvers:
+            if not implicit[0]:
+                return _STR  # quoted: text
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(value) <= 64 and len(_PLAIN_TAGS) < 1 << 16:
+                    _PLAIN_TAGS[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
 
 
 _Loader.yaml_implicit_resolvers = {}
@@ -65,6 +83,8 @@ class _Walker:
             raise _YamlProblem(
                 node.start_mark.line + 1, f"nesting deeper than {MAX_DEPTH} levels is not a record"
             )
+        if node.tag == _STR and isinstance(node, yaml.ScalarNode):
+            return node.value  # text, as the constructor would give it (quicker)
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -75,7 +95,11 @@ class _Walker:
                         key_node.start_mark.line + 1,
                         "YAML merge keys (<<) are not supported in records",
                     )
-                key = self.loader.construct_object(key_node)
+                key = (
+                    key_node.value
+                    if key_node.tag == _STR
+                    else self.loader.construct_object(key_node)
+                )
                 if not isinstance(key, str):
                     key = str(key)
                 line = key_node.start_mark.line + 1

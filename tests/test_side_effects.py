@@ -368,6 +368,30 @@ def test_a_squatter_on_the_port_never_receives_the_password(
     assert password not in res.output.encode()
 
 
+def test_bolt_prefers_chacha20_under_the_client_compiler(tmp_path, neo4j_env, monkeypatch):
+    """Under the client compiler alone (KG_NEO4J_JIT=quick, what an empty database starts
+    with) Java's AES-GCM does not use the CPU's AES instructions: the server offers
+    ChaCha20-Poly1305 first (kg.config.BOLT_CIPHERS); under C2, Java's own order."""
+    import socket
+    import ssl
+
+    local = LocalNeo4j(tmp_path / "h", _free_port())
+    monkeypatch.setenv("KG_NEO4J_JIT", "quick")
+    conf = local.write_conf(local.requested_port).read_text()
+    assert "\ndbms.ssl.policy.bolt.ciphers=TLS_CHACHA20_POLY1305_SHA256," in conf
+    monkeypatch.setenv("KG_NEO4J_JIT", "full")
+    assert "ciphers" not in local.write_conf(local.requested_port).read_text()
+    # The running test server (an empty database: quick) agrees on it with Python's TLS.
+    src = _local(neo4j_env)
+    assert src.state().get("jit") == "quick"
+    ctx = ssl.create_default_context(cafile=str(src.certificate))
+    ctx.check_hostname = False
+    with socket.create_connection(("127.0.0.1", src.requested_port), timeout=10) as raw:
+        with ctx.wrap_socket(raw) as tls:
+            assert tls.version() == "TLSv1.3"
+            assert tls.cipher()[0] == "TLS_CHACHA20_POLY1305_SHA256"
+
+
 def test_the_certificate_is_made_at_start_when_missing(tmp_path, neo4j_env):
     """A home made before kg used TLS gets its certificate at its next start (write_conf)."""
     local = LocalNeo4j(tmp_path / "old", _free_port())

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from conftest import CASES, CHECHNYA
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kg.errors import InputError
 from kg.validation import collect
@@ -408,3 +410,113 @@ def test_yaml_record_lines_come_from_one_pass_over_the_file(tmp_path):
         prefix = (key, rec.index - 1)
         assert grouped.get(prefix, {}) == _sub(lines, prefix) == rec.lines
     assert records[5].line_of(("aliases", 1)) == text.splitlines().index("      - Пётр 4") + 1
+
+
+_SCALARS = [
+    "yes",
+    "No",
+    "on",
+    "OFF",
+    "true",
+    "False",
+    "TRUE",
+    "null",
+    "~",
+    "0",
+    "-0",
+    "+12",
+    "012",
+    "0x1F",
+    "0o17",
+    "1_000",
+    "1.5",
+    "1e3",
+    ".inf",
+    "-.Inf",
+    ".nan",
+    "2021-03-04",
+    "2021-03-04T10:00:00Z",
+    "12:30:00",
+    "'yes'",
+    '"true"',
+    "'012'",
+    "!!str 12",
+    "!!int 12",
+    "!!float 1",
+    "!!bool yes",
+    "!!null ''",
+    "!!timestamp 2020-01-01",
+    "abc",
+    "a b",
+    "Пётр",
+    "'it''s'",
+    '"tab\\there"',
+    "-x",
+    "&a foo",
+    "*a",
+    "[1, yes, 'no']",
+    "{k: 012, 'j': ~}",
+    "10",
+    "10x",
+    "nul",
+    "1.",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_SCALARS), st.sampled_from(_SCALARS)), max_size=8))
+def test_yaml_values_are_what_the_constructor_makes(pairs):
+    """Record files' text values are taken from the parser's nodes directly, and plain
+    scalars' tags remembered by their text (kg.yamlsafe: quicker): the values are the ones
+    PyYAML's constructor makes with the same rules (yes/no and dates stay text)."""
+    import yaml
+
+    from kg.yamlsafe import YamlLimitError, _Loader, load_limited_yaml
+
+    class Reference(_Loader):
+        resolve = yaml.resolver.BaseResolver.resolve  # no remembered tags
+
+    lines = ["x: &a anchor"] + [f"k{i}: {v}" for i, (v, _w) in enumerate(pairs)]
+    lines += [f"l{i}: [{v}, {w}]" for i, (v, w) in enumerate(pairs) if "&" not in v + w]
+    text = "\n".join(lines) + "\n"
+    try:
+        ours = load_limited_yaml(text)
+    except YamlLimitError:
+        return  # (a limit, e.g. the same anchor twice; not what this compares)
+    for _ in range(2):  # the second time from the remembered tags
+        assert repr(load_limited_yaml(text)) == repr(ours)
+    assert repr(yaml.load(text, Loader=Reference)) == repr(ours)
+
+
+def test_prescan_reads_only_json_lines_that_may_mark_a_record(tmp_path):
+    """Before validation, a load finds the records marked confidential; of JSON lines it
+    parses only those naming "case", or "confidential" not followed by false or null."""
+    from kg.inputs import RecordInput
+
+    lines = [
+        '{"record": "person", "id": "a", "name": "A", "confidential": true}',
+        '{"record": "person", "id": "b", "name": "B", "confidential" :\ttrue}',
+        '{"record": "person", "id": "c", "name": "C", "confidential": "yes"}',
+        '{"record": "person", "id": "d", "name": "D", "confidential": false}',
+        '{"record": "person", "id": "e", "name": "E", "confidential":null}',
+        '{"record": "person", "id": "f", "name": "F", "confidential": "false"}',
+        '{"record": "person", "id": "g", "name": "G", "confidential": false, '
+        '"extra": {"confidential": true}}',
+        '{"record": "person", "id": "h", "name": "H", "extra": {"confidential": true}, '
+        '"confidential": 1}',
+        '{"record": "case", "id": "c1", "title": "T"}',
+    ]
+    f = write(tmp_path, "c/a.jsonl", "\n".join(lines) + "\n")
+    y = write(
+        tmp_path,
+        "c/b.yaml",
+        "people:\n  - {id: i, name: I, confidential: true}\n  - {id: j, name: J}\n",
+    )
+    inp = RecordInput.from_paths([f, y])
+    cases, marked = inp.prescan()
+    assert marked == {"a", "b", "c", "h", "i"}
+    assert [c.data["id"] for c in cases] == ["c1"]
+    # The YAML file was parsed once and kept; validation gets its own copy of each record.
+    (again,) = [r for r in inp if getattr(r, "kind", "") == "person" and r.data["id"] == "i"]
+    again.data["name"] = "changed"
+    assert inp.memo[y].records[0].data["name"] == "I"
