@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from . import ahead
 from .errors import Problem
 from .readers import FileResult, RawRecord, copied, discover, display_path, iter_file
 
@@ -66,7 +67,15 @@ class RecordInput:
         if self.raws is not None:
             yield from self.raws
         for path, case_dir in self.files:
+            self._from_child(path)
             yield from iter_file(path, case_dir, self.memo)
+
+    def _from_child(self, path: Path) -> None:
+        """A YAML file the load's child parsed (kg.ahead) is kept like one parsed here."""
+        if path not in self.memo:
+            result = ahead.take(path)
+            if result is not None:
+                self.memo[path] = result
 
     def prescan(self) -> tuple[list[RawRecord], set[str]]:
         """Case declarations (a folder's case.yaml may sort after its other files), and the
@@ -84,8 +93,12 @@ class RecordInput:
             for r in self.raws:
                 mark(r.data)
             return [r for r in self.raws if r.kind == "case"], marked
-        out: list[RawRecord] = []
-        for path, case_dir in self.files:
+        out: list[tuple[int, RawRecord]] = []
+        # YAML files the load's child parses come last (kg.ahead): the child parses them
+        # while this process goes through the others.
+        order = sorted(range(len(self.files)), key=lambda i: ahead.owns(self.files[i][0]))
+        for i in order:
+            path, case_dir = self.files[i]
             if path.suffix.lower() == ".jsonl":
                 try:
                     with open(path, "rb") as fh:
@@ -105,11 +118,16 @@ class RecordInput:
                     mark(obj)
                     if isinstance(obj, dict) and obj.get("record") == "case":
                         obj.pop("record")
-                        out.append(RawRecord("case", obj, display_path(path), n, {}, 1, case_dir))
+                        out.append(
+                            (i, RawRecord("case", obj, display_path(path), n, {}, 1, case_dir))
+                        )
             else:
+                self._from_child(path)
                 for item in iter_file(path, case_dir, self.memo, copy=False):
                     if isinstance(item, RawRecord):
                         mark(item.data)
                         if item.kind == "case":
-                            out.append(replace(item, data=copied(item.data), case_dir=case_dir))
-        return out, marked
+                            out.append(
+                                (i, replace(item, data=copied(item.data), case_dir=case_dir))
+                            )
+        return [raw for _i, raw in sorted(out, key=lambda x: x[0])], marked

@@ -27,11 +27,13 @@ def validate(paths: tuple[Path, ...], fmt: str) -> None:
     (exit 0) about public text that mentions a confidential record: loading replaces the
     mention with the record's placeholder and seals the original.
     """
+    from .. import ahead
     from ..errors import InputError
     from ..validation import collect
 
     try:
-        coll = collect(list(paths))
+        with ahead.parsing(list(paths)):  # (half the YAML parsed by a child meanwhile)
+            coll = collect(list(paths))
     except InputError as e:
         if fmt == "json":
             click.echo(
@@ -211,6 +213,28 @@ def load(
     graph keeps their kind, a placeholder, dates, cases and relationships; the rest is
     encrypted with the key in KG_HOME (made on first use; see `kg key`).
     """
+    from .. import ahead
+
+    args = (paths, allow_existing, mapping, input_format, dry_run, bulk, batch_size)
+    # Record files' YAML parsed by a child meanwhile (kg.ahead).
+    with ahead.parsing(list(paths) if input_format == "records" and mapping is None else []):
+        _load(*args, confidential_dates, as_json, quiet, verbose, changes)
+
+
+def _load(
+    paths: tuple[Path, ...],
+    allow_existing: bool,
+    mapping: Path | None,
+    input_format: str,
+    dry_run: bool,
+    bulk: bool,
+    batch_size: int,
+    confidential_dates: str,
+    as_json: bool,
+    quiet: bool,
+    verbose: bool,
+    changes: Path | None,
+) -> None:
     from ..bulk import bulk_load
     from ..config import load_settings
     from ..loader import load as do_load
