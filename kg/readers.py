@@ -453,8 +453,7 @@ def read_file(path: Path) -> FileResult:
     return result
 
 
-# A YAML file up to this size is parsed once per input (RecordInput keeps the result): a
-# load reads its input three times (case declarations, validation, writing).
+# A YAML file up to this size is parsed once per input (RecordInput keeps it for each read).
 YAML_MEMO_BYTES = 16 * 2**20
 
 
@@ -471,9 +470,8 @@ def iter_file(
     path: Path, case_dir: str = "", memo: dict[Path, FileResult] | None = None, copy: bool = True
 ) -> Iterator[RawRecord | Problem]:
     """The records and problems of one file, in order; JSON lines are streamed. ``memo``:
-    YAML files already parsed by this input (up to YAML_MEMO_BYTES each), each reader
-    getting its own copy of the records. ``copy=False``: a reader that changes nothing gets
-    the kept records themselves (without their case_dir)."""
+    YAML files already parsed by this input (up to YAML_MEMO_BYTES each), each reader getting
+    its own copy of the records (``copy=False``: the kept records, not to be changed)."""
     shown = display_path(path)
     try:
         if path.suffix.lower() == ".jsonl":
