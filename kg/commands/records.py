@@ -187,20 +187,7 @@ def _write_changes(plan: Any, changes: Path | None, verbose: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write that list as JSON lines to this file.",
 )
-def load(
-    paths: tuple[Path, ...],
-    allow_existing: bool,
-    mapping: Path | None,
-    input_format: str,
-    dry_run: bool,
-    bulk: bool,
-    batch_size: int,
-    confidential_dates: str,
-    as_json: bool,
-    quiet: bool,
-    verbose: bool,
-    changes: Path | None,
-) -> None:
+def load(**options: Any) -> None:
     """Validate records, then load them into Neo4j (a bad input writes nothing).
 
     Loading is idempotent: loading the same input again changes nothing. Each case's
@@ -215,10 +202,10 @@ def load(
     """
     from .. import ahead
 
-    args = (paths, allow_existing, mapping, input_format, dry_run, bulk, batch_size)
+    records = options["input_format"] == "records" and options["mapping"] is None
     # Record files' YAML parsed by a child meanwhile (kg.ahead).
-    with ahead.parsing(list(paths) if input_format == "records" and mapping is None else []):
-        _load(*args, confidential_dates, as_json, quiet, verbose, changes)
+    with ahead.parsing(list(options["paths"]) if records else []):
+        _load(**options)
 
 
 def _load(
