@@ -4,10 +4,10 @@ Parsing YAML is the slowest part of reading records (a 10,000-record case's four
 0.35 s, one core) and it comes first, while the database has nothing to do. `kg load` forks
 a child as soon as it has found its files; the child parses about half of the YAML (by size)
 and hands each result back through a pipe (pickled: 0.02 s to read back), while the load
-parses the other half. The results are exactly what
-kg.readers.read_yaml gives in the process itself, which is also what happens whenever the
-child cannot be used: not on Linux, other threads running (a fork copies one thread only),
-a file above kg.readers.YAML_MEMO_BYTES, or a child that stopped early.
+parses the other half. The results are exactly what kg.readers.read_yaml gives in the
+process itself, which is also what happens whenever the child cannot be used: not on Linux,
+other threads running (a fork copies one thread only), a file above
+kg.readers.YAML_MEMO_BYTES, or a child that stopped early.
 """
 
 from __future__ import annotations

@@ -127,7 +127,5 @@ class RecordInput:
                     if isinstance(item, RawRecord):
                         mark(item.data)
                         if item.kind == "case":
-                            out.append(
-                                (i, replace(item, data=copied(item.data), case_dir=case_dir))
-                            )
+                            out.append((i, replace(item, data=copied(item.data))))
         return [raw for _i, raw in sorted(out, key=lambda x: x[0])], marked

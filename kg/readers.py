@@ -471,7 +471,7 @@ def iter_file(
 ) -> Iterator[RawRecord | Problem]:
     """The records and problems of one file, in order; JSON lines are streamed. ``memo``:
     YAML files already parsed by this input (up to YAML_MEMO_BYTES each), each reader getting
-    its own copy of the records (``copy=False``: the kept records, not to be changed)."""
+    its own copy of the records (``copy=False``: the kept records themselves, not to change)."""
     shown = display_path(path)
     try:
         if path.suffix.lower() == ".jsonl":
@@ -484,12 +484,10 @@ def iter_file(
                 if memo is not None and path.stat().st_size <= YAML_MEMO_BYTES:
                     memo[path] = res
                     kept = True
-            if kept and not copy:
-                yield from res.records
-                yield from res.problems
-                return
             records = (
-                [replace(r, data=copied(r.data)) for r in res.records] if kept else res.records
+                [replace(r, data=copied(r.data)) for r in res.records]
+                if kept and copy
+                else res.records
             )
             items = [*records, *res.problems]
         for item in items:

@@ -234,7 +234,7 @@ class LocalNeo4j(PathsMixin, TlsMixin, DockerMixin, DiagnosisMixin, BackupMixin)
         self.root.mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o700)
 
-    def write_conf(self, port: int) -> Path:
+    def write_conf(self, port: int, jit: str | None = None) -> Path:
         self._make_root()
         for d in (
             self.conf_dir,
@@ -275,7 +275,7 @@ dbms.ssl.policy.bolt.private_key=private.key
 dbms.ssl.policy.bolt.public_certificate=public.crt
 dbms.ssl.policy.bolt.client_auth=NONE
 """
-        ciphers = BOLT_CIPHERS[jit_mode(store_bytes=self.store_bytes())]  # (the JIT's choice)
+        ciphers = BOLT_CIPHERS[jit or jit_mode(store_bytes=self.store_bytes())]
         conf += f"dbms.ssl.policy.bolt.ciphers={','.join(ciphers)}\n" if ciphers else ""
         path = self.conf_dir / "neo4j.conf"
         path.write_text(conf, encoding="utf-8")
@@ -298,7 +298,8 @@ dbms.ssl.policy.bolt.client_auth=NONE
     def _start_java(self, port: int) -> int:
         java = self.java()
         cp = self.classpath()
-        self.write_conf(port)
+        jit = jit_mode(store_bytes=self.store_bytes())  # (its ciphers too: write_conf)
+        self.write_conf(port, jit)
         if not (self.data_dir / "dbms" / "auth.ini").exists():
             self._ensure_password()
             # neo4j-admin reads the password from its file (picocli's @file argument), so it
@@ -310,7 +311,6 @@ dbms.ssl.policy.bolt.client_auth=NONE
                     + (out.stderr or out.stdout).strip()[-500:]
                 )
         heap = memory_setting("KG_NEO4J_HEAP", "1g")
-        jit = jit_mode(store_bytes=self.store_bytes())
         cmd = [
             java.path,
             "-Xms256m",
